@@ -1,0 +1,57 @@
+# The whole set-up on a fresh machine is `make run` or `make test`.
+# Both create .venv, install the project into it and, when run as root, the
+# Debian packages it needs; both are quick when everything is already there.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# libportaudio2: sounddevice's PortAudio.  espeak-ng, sox: synthetic speech
+# fixtures with known truth.  pulseaudio, libasound2-plugins: a real PortAudio
+# device (null sink) for recorder tests.  tmux: the end-to-end terminal test.
+DEBIAN_PACKAGES := libportaudio2 espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins tmux
+
+.PHONY: run test setup debian lint typecheck bench clean
+
+run: setup
+	$(BIN)/verbatim
+
+test: setup
+	$(BIN)/ruff check transcript capture transcribe verbatim tests bench
+	$(BIN)/python -m pytest
+
+setup: debian $(STAMP)
+
+debian:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages (run as root, or: sudo apt-get install$$missing)"; \
+	  fi; \
+	fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip wheel
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check transcript capture transcribe verbatim tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,113 @@
+"""Fixtures every tier shares: the network guard and the real models."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from transcribe.privacy import apply_privacy_env
+
+apply_privacy_env()
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class NetworkAccessError(AssertionError):
+    """A test opened a network connection: everything must work offline."""
+
+
+def _local(address: object) -> bool:
+    if isinstance(address, (str, bytes)):
+        return True
+    if isinstance(address, tuple) and address:
+        host = address[0]
+        return host in ("127.0.0.1", "::1", "localhost", "") or str(host).startswith("127.")
+    return True
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail any test that connects anywhere but this machine."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def connect(self: socket.socket, address: object) -> object:
+        if not _local(address):
+            raise NetworkAccessError(f"test tried to connect to {address!r}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    def connect_ex(self: socket.socket, address: object) -> object:
+        if not _local(address):
+            raise NetworkAccessError(f"test tried to connect to {address!r}")
+        return real_connect_ex(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path_factory: pytest.TempPathFactory,
+                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point config and data at a throwaway folder so tests never touch the user's."""
+    home = tmp_path_factory.mktemp("verbatim-home")
+    monkeypatch.setenv("VERBATIM_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("VERBATIM_DATA", str(home / "data"))
+    monkeypatch.delenv("VERBATIM_STUDY", raising=False)
+    if not os.environ.get("VERBATIM_MODELS"):
+        monkeypatch.setenv("VERBATIM_MODELS", str(home / "models"))
+
+
+def _test_models_dir() -> Path | None:
+    configured = os.environ.get("VERBATIM_TEST_MODELS")
+    candidates = [Path(configured)] if configured else []
+    candidates.append(REPO.parent / "shared" / "models")
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    """The real pretrained models (../shared/models, or $VERBATIM_TEST_MODELS)."""
+    found = _test_models_dir()
+    if found is None:
+        pytest.skip("real models not found: set VERBATIM_TEST_MODELS to the shared/models folder")
+    return found
+
+
+def _model(models_dir: Path, relative: str) -> Path:
+    path = models_dir / relative
+    if not path.exists():
+        pytest.skip(f"model {relative} not found under {models_dir}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def faster_whisper_tiny(models_dir: Path) -> Path:
+    return _model(models_dir, "faster-whisper-tiny.en")
+
+
+@pytest.fixture(scope="session")
+def whisper_tiny(models_dir: Path) -> Path:
+    return _model(models_dir, "whisper-tiny.en.pt")
+
+
+@pytest.fixture(scope="session")
+def segmentation_2022(models_dir: Path) -> Path:
+    return _model(models_dir, "pyannote-segmentation-2022/pytorch_model.bin")
+
+
+@pytest.fixture(scope="session")
+def segmentation_3_onnx(models_dir: Path) -> Path:
+    return _model(models_dir, "pyannote-segmentation-3.0-onnx/segmentation-3.0.onnx")
+
+
+@pytest.fixture(scope="session")
+def ge2e_encoder(models_dir: Path) -> Path:
+    return _model(models_dir, "ge2e-voice-encoder/pretrained.pt")

@@ -1,0 +1,96 @@
+"""The privacy guard: nothing this program runs may talk to the network by itself.
+
+Interview audio is special-category health data. pyannote.audio 4.x sends usage
+telemetry by default and Hugging Face libraries reach for their hub whenever a
+name is not a local path, so the environment is set before any of them can be
+imported, and sockets to anything but this machine are refused for the life of
+the process. Only ``verbatim models download`` lifts the block, explicitly.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+
+# Set unconditionally (not setdefault): a user's shell must not re-enable telemetry.
+PRIVACY_ENV: dict[str, str] = {
+    "PYANNOTE_METRICS_ENABLED": "0",  # pyannote.audio 4.x usage telemetry
+    "HF_HUB_OFFLINE": "1",  # huggingface_hub: never resolve names online
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "DO_NOT_TRACK": "1",
+}
+
+
+class NetworkBlockedError(ConnectionRefusedError):
+    """Raised when code tries to open a connection that the privacy guard forbids."""
+
+
+def apply_privacy_env() -> None:
+    """Put the offline, no-telemetry settings into this process's environment."""
+    os.environ.update(PRIVACY_ENV)
+
+
+def _is_local(address: Any) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return True
+    if not isinstance(address, tuple) or not address:
+        return True
+    host = address[0]
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False  # a host name: resolving it is already a network request
+
+
+_original_connect: Callable[..., Any] | None = None
+_original_connect_ex: Callable[..., Any] | None = None
+
+
+def block_network() -> None:
+    """Refuse every socket connection except loopback and Unix sockets, process-wide."""
+    global _original_connect, _original_connect_ex
+    apply_privacy_env()
+    if _original_connect is not None:
+        return
+    _original_connect = socket.socket.connect
+    _original_connect_ex = socket.socket.connect_ex
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        if not _is_local(address):
+            raise NetworkBlockedError(
+                f"verbatim works offline: refused a network connection to {address!r}")
+        assert _original_connect is not None
+        return _original_connect(self, address)
+
+    def guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+        if not _is_local(address):
+            raise NetworkBlockedError(
+                f"verbatim works offline: refused a network connection to {address!r}")
+        assert _original_connect_ex is not None
+        return _original_connect_ex(self, address)
+
+    socket.socket.connect = guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign]
+
+
+def allow_network() -> None:
+    """Lift the block: only for an explicit ``verbatim models download``."""
+    global _original_connect, _original_connect_ex
+    if _original_connect is not None:
+        socket.socket.connect = _original_connect  # type: ignore[method-assign]
+    if _original_connect_ex is not None:
+        socket.socket.connect_ex = _original_connect_ex  # type: ignore[method-assign]
+    _original_connect = _original_connect_ex = None
+
+
+def network_blocked() -> bool:
+    return _original_connect is not None

@@ -1,0 +1,33 @@
+"""The transcript document: words, marks, notes, notation, line numbers, citations, exports.
+
+Pure Python by rule: this package never imports torch, whisper, pyannote,
+sounddevice or textual (tests/unit/test_import_hygiene.py proves it).
+"""
+
+from transcript.model import (
+    FORMAT,
+    AudioRef,
+    Line,
+    Mark,
+    MarkKind,
+    Note,
+    Phase,
+    Source,
+    Speaker,
+    Transcript,
+    Word,
+)
+
+__all__ = [
+    "FORMAT",
+    "AudioRef",
+    "Line",
+    "Mark",
+    "MarkKind",
+    "Note",
+    "Phase",
+    "Source",
+    "Speaker",
+    "Transcript",
+    "Word",
+]

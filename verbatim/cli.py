@@ -1,0 +1,316 @@
+"""The ``verbatim`` command: argument parsing and dispatch, nothing else.
+
+Each verb's work lives in a module under ``verbatim.commands`` (one per room:
+capture, transcription, export, study). This file only knows the command
+line of DESIGN.md and which function answers each verb. Any ``UserError``
+becomes one line on stderr and a non-zero exit; a bug becomes one line plus a
+traceback saved to an owner-only log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import re
+import sys
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from transcribe.privacy import allow_network, block_network
+from verbatim.config import Config, load_config
+from verbatim.errors import UserError
+
+PROG = "verbatim"
+
+FORMATS = ("txt", "md", "docx", "json", "srt", "vtt", "eaf", "qdpx", "nvivo", "maxqda")
+NOTATIONS = ("paper", "jefferson", "dresing-pehl")
+ENGINES = ("faster-whisper", "whisper")
+DIARISERS = ("pyannote", "channels", "embedding", "none")
+PHASES = ("during", "after", "analysis")
+
+# An interview id as the study store prints it: participant id, dash, number (P4-1).
+INTERVIEW_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
+
+# verb -> "module:function" under verbatim.commands; imported only when the verb runs,
+# so `verbatim --help` and light verbs never pay for torch or textual.
+HANDLERS: dict[str, str] = {
+    "record": "capture_cmds:run_record",
+    "recover": "capture_cmds:run_recover",
+    "transcribe": "transcribe_cmds:run_transcribe",
+    "transcribe-interview": "study_cmds:run_transcribe_interview",
+    "models": "transcribe_cmds:run_models",
+    "export": "export_cmds:run_export",
+    "export-interview": "study_cmds:run_export_interview",
+    "study": "study_cmds:run_study",
+    "participant": "study_cmds:run_participant",
+    "interview": "study_cmds:run_interview",
+    "lock": "study_cmds:run_lock",
+    "note": "study_cmds:run_note",
+    "extract": "study_cmds:run_extract",
+    "pack": "study_cmds:run_pack",
+    "tui": "tui_cmds:run_tui",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake in one line, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(2)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than zero: {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than zero: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line of DESIGN.md, with help for every verb and flag."""
+    parser = _Parser(
+        prog=PROG,
+        description=(
+            "Record, transcribe verbatim, annotate and cite research interviews. "
+            "Everything runs on this machine; nothing is sent anywhere. "
+            "With no command, opens the terminal app."),
+        epilog="Run 'verbatim COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--study", metavar="DIR", type=Path,
+                        help="study folder (default: $VERBATIM_STUDY, then the config)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
+
+    p = verbs.add_parser("record", help="record an interview to a crash-safe WAV file",
+                         description="Record from a microphone to OUT.wav. The file stays "
+                         "playable if the program or the machine stops; see 'recover'.")
+    p.add_argument("out", metavar="OUT.wav", type=Path, nargs="?")
+    p.add_argument("--device", metavar="N", help="input device index or name (see --list-devices)")
+    p.add_argument("--seconds", metavar="S", type=_positive_float,
+                   help="stop after S seconds (default: until Ctrl-C)")
+    p.add_argument("--channels", metavar="C", type=_positive_int, default=None,
+                   help="1 or 2 channels (default 1)")
+    p.add_argument("--rate", metavar="R", type=_positive_int, default=None,
+                   help="sample rate in Hz (default 48000)")
+    p.add_argument("--list-devices", action="store_true", help="list input devices and exit")
+
+    p = verbs.add_parser("recover", help="repair a recording cut off by a crash",
+                         description="Repair a WAV file whose header was not finalised "
+                         "(a crash, a power cut) so any player opens it; reports what was kept.")
+    p.add_argument("file", metavar="FILE", type=Path)
+
+    p = verbs.add_parser("transcribe", help="transcribe a recording (file or interview id)",
+                         description="Transcribe AUDIO into a verbatim-transcript/1 JSON "
+                         "document, or transcribe an interview of the study (e.g. P4-1).")
+    p.add_argument("target", metavar="AUDIO|INTERVIEW")
+    p.add_argument("--out", metavar="T.json", type=Path,
+                   help="where to write the transcript (required for a file)")
+    _add_engine_flags(p)
+
+    p = verbs.add_parser("export", help="export a transcript (file or interview id)",
+                         description="Export a transcript JSON file, or an interview of the "
+                         "study, to another format.")
+    p.add_argument("target", metavar="T.json|INTERVIEW")
+    p.add_argument("--format", required=True, choices=FORMATS, metavar="FORMAT",
+                   help="one of: " + ", ".join(FORMATS))
+    p.add_argument("--out", required=True, metavar="PATH", type=Path)
+    _add_rendering_flags(p)
+    p.add_argument("--pseudonymise", action="store_true",
+                   help="apply the study's replacement list (names -> [colleague])")
+    p.add_argument("--replacements", metavar="FILE", type=Path,
+                   help="a replacement list to apply (one 'original = [replacement]' per line)")
+
+    p = verbs.add_parser("models", help="list, verify, import or download models",
+                         description="The local model store. Nothing is downloaded unless "
+                         "you run 'models download'.")
+    mv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    mv.add_parser("list", help="list models in the store")
+    mv.add_parser("verify", help="check every model's sha256 where it is known")
+    q = mv.add_parser("import", help="copy a model file or folder into the store (e.g. from USB)")
+    q.add_argument("path", metavar="PATH", type=Path)
+    q.add_argument("--name", help="store name (default: from the file or folder name)")
+    q = mv.add_parser("download", help="download a model (the only command that uses the network)")
+    q.add_argument("name", metavar="NAME")
+
+    p = verbs.add_parser("study", help="create and manage a study folder")
+    sv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    q = sv.add_parser("init", help="create a study folder")
+    q.add_argument("dir", metavar="DIR", type=Path)
+    q.add_argument("--name", help="study title")
+    sv.add_parser("info", help="summarise the study")
+    q = sv.add_parser("backup", help="copy the study database safely (SQLite backup API)")
+    q.add_argument("dest", metavar="DEST", type=Path)
+    sv.add_parser("retention", help="list recordings whose retention date has passed")
+    q = sv.add_parser("replace", help="add a pseudonymisation replacement")
+    q.add_argument("original")
+    q.add_argument("replacement")
+
+    p = verbs.add_parser("participant", help="add or list participants")
+    pv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    q = pv.add_parser("add", help="add a participant")
+    q.add_argument("id", metavar="ID", help="participant id, e.g. P4")
+    q.add_argument("--pseudonym")
+    q.add_argument("--attr", action="append", default=[], metavar="KEY=VALUE",
+                   help="an attribute, e.g. --attr 'profession=Social Worker' (repeatable)")
+    pv.add_parser("list", help="list participants")
+    q = pv.add_parser("table", help="export the participant table (Table One)")
+    q.add_argument("--format", choices=("md", "csv", "docx"), default="md")
+    q.add_argument("--out", type=Path)
+
+    p = verbs.add_parser("interview", help="add or list interviews")
+    iv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    q = iv.add_parser("add", help="add an interview with its recording; prints its id (P4-1)")
+    q.add_argument("participant", metavar="PARTICIPANT")
+    q.add_argument("audio", metavar="AUDIO", type=Path)
+    q.add_argument("--number", type=_positive_int, help="interview number (default: next)")
+    q.add_argument("--date", help="interview date, YYYY-MM-DD (default: the recording's)")
+    q.add_argument("--place")
+    iv.add_parser("list", help="list interviews")
+
+    p = verbs.add_parser("lock", help="freeze an interview transcript's line numbers")
+    p.add_argument("interview", metavar="INTERVIEW")
+    _add_rendering_flags(p)
+
+    p = verbs.add_parser("note", help="write reflexive notes anchored to the interview")
+    nv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    q = nv.add_parser("add", help="add a three-part reflexive note")
+    q.add_argument("interview", metavar="INTERVIEW")
+    anchor = q.add_mutually_exclusive_group(required=True)
+    anchor.add_argument("--at", metavar="START-END", help="time range in seconds, e.g. 12.5-20.0")
+    anchor.add_argument("--lines", metavar="A-B", help="line range of the locked transcript")
+    q.add_argument("--phase", choices=PHASES, required=True)
+    q.add_argument("--moment", required=True, help="the moment and its emotional impact")
+    q.add_argument("--response", default="", help="the response it evoked in you")
+    q.add_argument("--understanding", default="", help="your understanding of that response")
+    q = nv.add_parser("list", help="list notes")
+    q.add_argument("interview", metavar="INTERVIEW", nargs="?")
+
+    p = verbs.add_parser("extract", help="cite extracts of a locked transcript")
+    ev = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    q = ev.add_parser("add", help="make an extract; prints its citation")
+    q.add_argument("interview", metavar="INTERVIEW")
+    q.add_argument("--lines", metavar="A-B", required=True, help="line range, e.g. 10-12")
+    q.add_argument("--analysis", default="", help="an analysis note for the extract")
+    q = ev.add_parser("list", help="list extracts with their citations")
+    q.add_argument("participant", metavar="PARTICIPANT", nargs="?")
+
+    p = verbs.add_parser("pack", help="member-check pack of a participant's extracts",
+                         description="Write the participant's extracts, citations and draft "
+                         "analyses (Word and Markdown), pseudonymised, for the next interview.")
+    p.add_argument("participant", metavar="PARTICIPANT")
+    p.add_argument("--out", required=True, metavar="DIR", type=Path)
+
+    verbs.add_parser("tui", help="open the terminal app (the same as no command)")
+    return parser
+
+
+def _add_engine_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=ENGINES, default=None,
+                   help="ASR engine (default from config: faster-whisper)")
+    p.add_argument("--model", metavar="NAME|PATH", default=None,
+                   help="Whisper model: a store name or a path")
+    p.add_argument("--diarize", default=None, metavar="MODE",
+                   help="speaker diarisation: " + ", ".join(DIARISERS))
+    p.add_argument("--speakers", metavar="N", type=_positive_int, default=None,
+                   help="number of speakers, when known")
+    p.add_argument("--language", metavar="LANG", default=None, help="spoken language (default en)")
+
+
+def _add_rendering_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--notation", choices=NOTATIONS, default=None,
+                   help="notation profile (default from config: paper)")
+    p.add_argument("--width", metavar="N", type=_positive_int, default=None,
+                   help="line width in characters (default 80)")
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("verbatim-interviews")
+    except Exception:
+        return "unknown"
+
+
+def handler_key(args: argparse.Namespace) -> str:
+    """Which handler answers these arguments (interview ids go to the study store)."""
+    verb = args.verb or "tui"
+    if verb in ("transcribe", "export"):
+        target = str(args.target)
+        if INTERVIEW_ID.match(target) and not Path(target).exists():
+            return f"{verb}-interview"
+    return verb
+
+
+def _resolve(key: str) -> Any:
+    module_name, func_name = HANDLERS[key].split(":")
+    module = importlib.import_module(f"verbatim.commands.{module_name}")
+    return getattr(module, func_name)
+
+
+def _log_crash(config: Config | None, exc: BaseException) -> Path | None:
+    """Save a traceback owner-only; it names code, never transcript content."""
+    try:
+        log_dir = (config.log_dir if config else Path.home() / ".verbatim-logs")
+        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = log_dir / f"crash-{stamp}-{os.getpid()}.log"
+        frames = traceback.format_tb(exc.__traceback__)
+        path.write_text(f"{type(exc).__name__}\n" + "".join(frames), encoding="utf-8")
+        path.chmod(0o600)
+        return path
+    except OSError:
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``verbatim`` console script."""
+    os.umask(0o077)  # every file and folder this program creates is owner-only
+    args = build_parser().parse_args(argv)
+    key = handler_key(args)
+    if key == "models" and getattr(args, "action", None) == "download":
+        allow_network()  # the one explicit exception to the offline rule
+    else:
+        block_network()
+    config: Config | None = None
+    try:
+        config = load_config()
+        if args.study is not None:
+            from dataclasses import replace
+
+            config = replace(config, study=args.study)
+        handler = _resolve(key)
+        return int(handler(args, config) or 0)
+    except UserError as err:
+        sys.stderr.write(f"{PROG}: {err}\n")
+        return err.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+    except Exception as exc:  # a bug: one line for the user, the traceback to a log
+        log = _log_crash(config, exc)
+        where = f" (details in {log})" if log else ""
+        sys.stderr.write(f"{PROG}: internal error: {type(exc).__name__}{where}\n")
+        return 70
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

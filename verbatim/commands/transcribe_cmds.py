@@ -1,0 +1,16 @@
+"""CLI verbs of this room (not built yet: each says so and exits non-zero)."""
+
+from __future__ import annotations
+
+import argparse
+
+from verbatim.config import Config
+from verbatim.errors import NotAvailableError
+
+
+def run_transcribe(args: argparse.Namespace, config: Config) -> int:
+    raise NotAvailableError("'transcribe' is not available yet in this version (issue 4)")
+
+
+def run_models(args: argparse.Namespace, config: Config) -> int:
+    raise NotAvailableError("'models' is not available yet in this version (issue 4)")
