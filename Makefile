@@ -18,7 +18,7 @@ run: setup
 	$(BIN)/verbatim
 
 test: setup
-	$(BIN)/ruff check transcript capture transcribe verbatim tests bench
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 setup: debian $(STAMP)
@@ -45,7 +45,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 lint: setup
-	$(BIN)/ruff check transcript capture transcribe verbatim tests bench
+	$(BIN)/ruff check .
 
 typecheck: setup
 	$(BIN)/mypy
