@@ -1,0 +1,51 @@
+"""The few transcript-room functions the store needs, in one place.
+
+The store codes against the cross-room API (``transcript.lines``,
+``transcript.citation``, ``transcript.model.Extract``). Those are imported
+here, lazily, so that the one place to adapt if a name moves is this file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transcript.model import Line, Transcript
+
+
+def lock(doc: Transcript, *, profile: Any = "paper", width: int = 80) -> Transcript:
+    """Freeze the line numbering of ``doc`` (a locked document is returned as it is)."""
+    if doc.locked:
+        return doc
+    from transcript.lines import lock as lock_lines
+
+    return lock_lines(doc, profile=profile, width=width)
+
+
+def lines_in_range(lines: tuple[Line, ...], first: int, last: int) -> tuple[Line, ...]:
+    """The numbered lines ``first``..``last``; ValueError when the range is not all there."""
+    from transcript.lines import lines_in_range as pick
+
+    return tuple(pick(lines, first, last))
+
+
+def make_extract(*, number: int, interview: str, participant: str, role: str, first: int,
+                 last: int, text: str, analysis: str) -> Any:
+    """A ``transcript.model.Extract`` (its ``citation`` is the paper's citation string)."""
+    from transcript.model import Extract  # type: ignore[attr-defined]
+
+    return Extract(number=number, interview=interview, participant=participant, role=role,
+                   first=first, last=last, text=text, analysis=analysis)
+
+
+def render_lines(lines: tuple[Line, ...], doc: Transcript) -> str:
+    """Lines as the pack and the extract show them: a speaker label where a turn starts."""
+    out: list[str] = []
+    previous: str | None = None
+    for line in lines:
+        label = doc.speaker_label(line.speaker) if line.speaker else ""
+        if label and label != previous:
+            out.append(f"{label}: {line.text}")
+        else:
+            out.append(line.text)
+        previous = label or previous
+    return "\n".join(out)
