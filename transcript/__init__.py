@@ -7,6 +7,7 @@ sounddevice or textual (tests/unit/test_import_hygiene.py proves it).
 from transcript.model import (
     FORMAT,
     AudioRef,
+    Extract,
     Line,
     Mark,
     MarkKind,
@@ -21,6 +22,7 @@ from transcript.model import (
 __all__ = [
     "FORMAT",
     "AudioRef",
+    "Extract",
     "Line",
     "Mark",
     "MarkKind",

@@ -142,3 +142,31 @@ class Transcript:
     @property
     def locked(self) -> bool:
         return bool(self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Extract:
+    """A cited line range of a locked transcript, with its number and analysis note."""
+
+    number: int
+    interview: str
+    participant: str
+    role: str
+    first: int
+    last: int
+    text: str
+    analysis: str = ""
+
+    @property
+    def citation(self) -> str:
+        """'(Extract 4. P1, Occupational Therapist. 978-81)'."""
+        from transcript.citation import cite
+
+        return cite(self.number, self.participant, self.role, self.first, self.last)
+
+    @property
+    def short_citation(self) -> str:
+        """'(P1.971-2)'."""
+        from transcript.citation import short_cite
+
+        return short_cite(self.participant, self.first, self.last)

@@ -1,0 +1,57 @@
+"""Citations in the paper's style, and the range abbreviation behind them."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.golden.fixture import fixture_extract
+from transcript.citation import abbreviate_range, cite, expand_range, short_cite
+
+
+@pytest.mark.parametrize("first, last, expected", [
+    (505, 507, "505-7"), (978, 981, "978-81"), (54, 57, "54-7"), (1099, 1102, "1099-102"),
+    (509, 510, "509-10"), (372, 374, "372-4"), (415, 419, "415-9"), (293, 296, "293-6"),
+    (971, 972, "971-2"), (10, 12, "10-2"), (7, 7, "7"), (9, 12, "9-12"), (99, 100, "99-100"),
+    (100, 110, "100-10"),
+])
+def test_ranges_abbreviate_as_in_the_paper(first: int, last: int, expected: str) -> None:
+    assert abbreviate_range(first, last) == expected
+
+
+@given(st.integers(1, 10**6), st.integers(0, 10**4))
+def test_abbreviation_is_reversible_and_never_longer(first: int, span: int) -> None:
+    last = first + span
+    text = abbreviate_range(first, last)
+    assert expand_range(text) == (first, last)
+    assert len(text) <= len(f"{first}-{last}")
+    if span:
+        start, _, end = text.partition("-")
+        assert start == str(first) and str(last).endswith(end) and end
+
+
+@pytest.mark.parametrize("bad", [(0, 3), (5, 4)])
+def test_impossible_ranges_are_refused(bad: tuple[int, int]) -> None:
+    with pytest.raises(ValueError):
+        abbreviate_range(*bad)
+
+
+@pytest.mark.parametrize("bad", ["", "a-b", "12-", "985-2"])
+def test_bad_range_text_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        expand_range(bad)
+
+
+def test_full_and_short_citations_match_the_paper() -> None:
+    assert cite(4, "P1", "Occupational Therapist", 978, 981) == \
+        "(Extract 4. P1, Occupational Therapist. 978-81)"
+    assert cite(1, "P4", "Social Worker", 505, 507) == "(Extract 1. P4, Social Worker. 505-7)"
+    assert short_cite("P1", 971, 972) == "(P1.971-2)"
+    assert cite(2, "P9", "", 3, 3) == "(Extract 2. P9. 3)"
+
+
+def test_extract_knows_its_citation() -> None:
+    extract = fixture_extract()
+    assert extract.citation == "(Extract 1. P4, Social Worker. 2-3)"
+    assert extract.short_citation == "(P4.2-3)"
