@@ -158,7 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_parser("info", help="summarise the study")
     q = sv.add_parser("backup", help="copy the study database safely (SQLite backup API)")
     q.add_argument("dest", metavar="DEST", type=Path)
-    sv.add_parser("retention", help="list recordings whose retention date has passed")
+    q = sv.add_parser("retention", help="list recordings whose retention date has passed",
+                      description="List recordings whose retention date has passed; with "
+                      "--delete IID --yes, delete one of them (recorded in the audit).")
+    q.add_argument("--delete", metavar="INTERVIEW", help="delete this interview's recording")
+    q.add_argument("--yes", action="store_true", help="confirm the deletion")
     q = sv.add_parser("replace", help="add a pseudonymisation replacement")
     q.add_argument("original")
     q.add_argument("replacement")
@@ -183,7 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--number", type=_positive_int, help="interview number (default: next)")
     q.add_argument("--date", help="interview date, YYYY-MM-DD (default: the recording's)")
     q.add_argument("--place")
+    _add_consent_flags(q)
     iv.add_parser("list", help="list interviews")
+    q = iv.add_parser("set", help="set an interview's date, place, consent or retention date")
+    q.add_argument("interview", metavar="INTERVIEW")
+    q.add_argument("--date", help="interview date, YYYY-MM-DD")
+    q.add_argument("--place")
+    _add_consent_flags(q)
 
     p = verbs.add_parser("lock", help="freeze an interview transcript's line numbers")
     p.add_argument("interview", metavar="INTERVIEW")
@@ -209,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("interview", metavar="INTERVIEW")
     q.add_argument("--lines", metavar="A-B", required=True, help="line range, e.g. 10-12")
     q.add_argument("--analysis", default="", help="an analysis note for the extract")
+    q.add_argument("--willig", action="store_true",
+                   help="lay the analysis note out under Willig's six stages")
     q = ev.add_parser("list", help="list extracts with their citations")
     q.add_argument("participant", metavar="PARTICIPANT", nargs="?")
 
@@ -232,6 +244,14 @@ def _add_engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--speakers", metavar="N", type=_positive_int, default=None,
                    help="number of speakers, when known")
     p.add_argument("--language", metavar="LANG", default=None, help="spoken language (default en)")
+
+
+def _add_consent_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--consent-form", metavar="VERSION", help="consent form version signed")
+    p.add_argument("--consent-date", metavar="YYYY-MM-DD", help="date consent was given")
+    p.add_argument("--consent-scope", metavar="TEXT", help="what the consent covers")
+    p.add_argument("--retain-until", metavar="YYYY-MM-DD",
+                   help="date after which the recording is to be deleted")
 
 
 def _add_rendering_flags(p: argparse.ArgumentParser) -> None:
