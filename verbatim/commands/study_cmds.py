@@ -1,44 +1,428 @@
-"""CLI verbs of this room (not built yet: each says so and exits non-zero)."""
+"""CLI verbs of the study: study, participant, interview, lock, note, extract, pack,
+and transcribe/export of an interview id.
+
+Each verb opens the study named by --study / VERBATIM_STUDY / the config, does
+one thing through ``verbatim.study.Study`` and prints a short result. Every
+refusal is a ``UserError``: one line on stderr, non-zero exit, nothing changed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
+from transcript.model import AudioRef, Note
 from verbatim.config import Config
-from verbatim.errors import NotAvailableError
+from verbatim.errors import UserError
+from verbatim.study import Study, StudyError, willig_template
+
+NO_STUDY = ("no study: give --study DIR, set VERBATIM_STUDY, or create one with "
+            "'verbatim study init DIR'")
+
+
+@contextmanager
+def _study(config: Config) -> Iterator[Study]:
+    if config.study is None:
+        raise UserError(NO_STUDY)
+    with Study.open(config.study) as study:
+        yield study
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _parse_attrs(items: list[str]) -> dict[str, str]:
+    attrs: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--attr {item!r}: expected KEY=VALUE, e.g. 'profession=Nurse'")
+        attrs[key.strip()] = value.strip()
+    return attrs
+
+
+def parse_time_range(text: str) -> tuple[float, float]:
+    """'12.5-20.0' -> (12.5, 20.0); a single time '12.5' is a moment."""
+    head, sep, tail = text.strip().partition("-")
+    try:
+        start = float(head)
+        end = float(tail) if sep else start
+    except ValueError:
+        raise UserError(f"--at {text!r}: expected seconds like 12.5-20.0") from None
+    if start < 0 or end < start:
+        raise UserError(f"--at {text!r}: the time range must run forwards from 0")
+    return start, end
+
+
+def parse_line_range(text: str) -> tuple[int, int]:
+    """'10-12' (or the paper's '978-81', or one line '10') -> (first, last)."""
+    from transcript.citation import expand_range
+
+    try:
+        first, last = expand_range(text)
+    except ValueError as exc:
+        raise UserError(f"--lines: {exc}") from None
+    if first < 1:
+        raise UserError(f"--lines {text!r}: lines are numbered from 1")
+    return first, last
+
+
+def _profile(config: Config, notation: str | None) -> Any:
+    """The notation profile, with the user's threshold overrides from the config."""
+    name = notation or config.notation
+    overrides = config.notation_thresholds.get(name)
+    if not overrides:
+        return name
+    from transcript.notation import get_profile
+
+    try:
+        return get_profile(name, overrides)
+    except ValueError as exc:
+        raise UserError(f"notation {name!r}: {exc}") from None
+
+
+# ---- study --------------------------------------------------------------------
 
 
 def run_study(args: argparse.Namespace, config: Config) -> int:
-    raise NotAvailableError("'study' is not available yet in this version (issue 6)")
+    if args.action == "init":
+        with Study.init(args.dir, name=args.name) as study:
+            _out(f"created study {study.name!r} in {study.path}")
+            _out(f"use it with --study {study.path} or VERBATIM_STUDY={study.path}")
+        return 0
+    with _study(config) as study:
+        if args.action == "info":
+            info = study.info()
+            _out(f"{info['name']} ({info['path']})")
+            _out(f"  participants {info['participants']}, interviews {info['interviews']} "
+                 f"({info['locked']} locked), transcript versions {info['versions']}")
+            _out(f"  notes {info['notes']}, extracts {info['extracts']}, "
+                 f"replacements {info['replacements']}")
+            due = study.retention_due()
+            if due:
+                _out(f"  recordings past their retention date: {', '.join(i.id for i in due)}")
+            return 0
+        if args.action == "backup":
+            dest = study.backup(args.dest)
+            _out(f"backed up the study database to {dest} "
+                 f"(recordings are in {study.path / 'audio'})")
+            return 0
+        if args.action == "retention":
+            return _retention(study, args)
+        if args.action == "replace":
+            study.add_replacement(args.original, args.replacement)
+            _out(f"replacement saved ({len(study.replacement_pairs())} in the list)")
+            return 0
+    raise UserError(f"unknown study action {args.action!r}")
+
+
+def _retention(study: Study, args: argparse.Namespace) -> int:
+    target = getattr(args, "delete", None)
+    if target is None:
+        due = study.retention_due()
+        if not due:
+            _out("no recordings are past their retention date")
+        for interview in due:
+            _out(f"{interview.id}\tretain until {interview.retention_date}\t"
+                 f"{interview.audio_file}")
+        return 0
+    interview = study.interview(target)
+    if interview not in study.retention_due():
+        # delete_audio gives the precise reason (no date, not due, already deleted)
+        study.delete_audio(target)
+    if not getattr(args, "yes", False):
+        raise UserError(f"this deletes the recording of {target} for good; "
+                        "add --yes to confirm")
+    study.delete_audio(target)
+    _out(f"deleted the recording of {target} (sha256 {interview.audio_sha256}); "
+         "the deletion is in the audit log")
+    return 0
+
+
+# ---- participants and interviews -------------------------------------------------
 
 
 def run_participant(args: argparse.Namespace, config: Config) -> int:
-    raise NotAvailableError("'participant' is not available yet in this version (issue 6)")
+    with _study(config) as study:
+        if args.action == "add":
+            participant = study.add_participant(args.id, pseudonym=args.pseudonym,
+                                                attributes=_parse_attrs(args.attr))
+            role = f" ({participant.role})" if participant.role else ""
+            _out(f"added participant {participant.id}{role}")
+            return 0
+        if args.action == "list":
+            for p in study.participants():
+                attrs = ", ".join(f"{k}={v}" for k, v in p.attributes.items())
+                pseudonym = f"\t{p.pseudonym}" if p.pseudonym else ""
+                _out(f"{p.id}{pseudonym}\t{attrs}")
+            return 0
+        if args.action == "table":
+            return _participant_table(study, args)
+    raise UserError(f"unknown participant action {args.action!r}")
+
+
+def _participant_table(study: Study, args: argparse.Namespace) -> int:
+    from transcript.document import write_atomic
+    from verbatim.study import tables
+
+    participants = study.participants()
+    if args.format == "docx":
+        if args.out is None:
+            raise UserError("a Word table needs --out FILE.docx")
+        data: str | bytes = tables.to_docx(participants)
+    elif args.format == "csv":
+        data = tables.to_csv(participants)
+    else:
+        data = tables.to_markdown(participants)
+    if args.out is None:
+        assert isinstance(data, str)
+        sys.stdout.write(data)
+        return 0
+    if not Path(args.out).parent.is_dir():
+        raise UserError(f"{Path(args.out).parent}: no such folder")
+    write_atomic(args.out, data)
+    _out(f"wrote the participant table to {args.out}")
+    return 0
+
+
+def _consent_fields(args: argparse.Namespace) -> dict[str, str | None]:
+    return {"consent_form": getattr(args, "consent_form", None),
+            "consent_date": getattr(args, "consent_date", None),
+            "consent_scope": getattr(args, "consent_scope", None),
+            "retention_date": getattr(args, "retain_until", None)}
 
 
 def run_interview(args: argparse.Namespace, config: Config) -> int:
-    raise NotAvailableError("'interview' is not available yet in this version (issue 6)")
+    with _study(config) as study:
+        if args.action == "add":
+            iid = study.add_interview(args.participant, args.audio, number=args.number,
+                                      date=args.date, place=args.place, **_consent_fields(args))
+            to_complete = [n for n in study.notes(iid) if n.to_complete]
+            _out(iid)
+            if to_complete:
+                sys.stderr.write(f"{len(to_complete)} live mark(s) from the recording are "
+                                 f"notes to complete: verbatim note list {iid}\n")
+            return 0
+        if args.action == "list":
+            for i in study.interviews():
+                state = ("locked" if i.locked else
+                         "transcribed" if i.current_version else "not transcribed")
+                audio = "" if i.has_audio else "\taudio deleted" if i.audio_file else ""
+                seconds = round(i.audio_duration or 0.0)
+                minutes = f"{seconds // 60}:{seconds % 60:02d}"
+                _out(f"{i.id}\t{i.date or '-'}\t{minutes}\t{state}{audio}")
+            return 0
+        if args.action == "set":
+            fields = {"date": args.date, "place": args.place, **_consent_fields(args)}
+            changes = {k: v for k, v in fields.items() if v is not None}
+            if not changes:
+                raise UserError("nothing to set: give --date, --place, --consent-* or "
+                                "--retain-until")
+            study.update_interview(args.interview, **changes)
+            _out(f"updated {args.interview}: {', '.join(sorted(changes))}")
+            return 0
+    raise UserError(f"unknown interview action {args.action!r}")
+
+
+# ---- lock, notes, extracts, pack --------------------------------------------------
 
 
 def run_lock(args: argparse.Namespace, config: Config) -> int:
-    raise NotAvailableError("'lock' is not available yet in this version (issue 6)")
+    width = args.width or config.width
+    with _study(config) as study:
+        locked = study.lock(args.interview, profile=_profile(config, args.notation),
+                            width=width)
+        _out(f"{args.interview} locked: {len(locked.lines)} numbered lines "
+             f"({args.notation or config.notation}, width {width})")
+    return 0
 
 
 def run_note(args: argparse.Namespace, config: Config) -> int:
-    raise NotAvailableError("'note' is not available yet in this version (issue 6)")
+    with _study(config) as study:
+        if args.action == "add":
+            if args.lines:
+                first, last = parse_line_range(args.lines)
+                note = study.add_note_at_lines(args.interview, first, last, phase=args.phase,
+                                               moment=args.moment, response=args.response,
+                                               understanding=args.understanding)
+            else:
+                start, end = parse_time_range(args.at)
+                note = study.add_note(args.interview, Note(
+                    start=start, end=end, phase=args.phase, moment=args.moment,
+                    response=args.response, understanding=args.understanding))
+            _out(f"note {note.id} added to {note.interview} at {_anchor(note)}")
+            return 0
+        if args.action == "list":
+            for note in study.notes(args.interview):
+                flag = "  [to complete]" if note.to_complete else ""
+                _out(f"{note.id}\t{note.interview}\t{_anchor(note)}\t{note.phase}{flag}")
+                _out(f"\tmoment: {note.moment}")
+                if note.response:
+                    _out(f"\tresponse: {note.response}")
+                if note.understanding:
+                    _out(f"\tunderstanding: {note.understanding}")
+            return 0
+    raise UserError(f"unknown note action {args.action!r}")
+
+
+def _anchor(note: Any) -> str:
+    times = f"{note.start:.1f}-{note.end:.1f} s"
+    if note.first_line is not None:
+        return f"lines {note.first_line}-{note.last_line} ({times})"
+    return times
 
 
 def run_extract(args: argparse.Namespace, config: Config) -> int:
-    raise NotAvailableError("'extract' is not available yet in this version (issue 6)")
+    with _study(config) as study:
+        if args.action == "add":
+            first, last = parse_line_range(args.lines)
+            analysis = willig_template(args.analysis) if args.willig else args.analysis
+            extract = study.add_extract(args.interview, first, last, analysis=analysis)
+            _out(extract.citation)
+            return 0
+        if args.action == "list":
+            for extract in study.extracts(args.participant):
+                _out(f"{extract.citation}\t{extract.interview}")
+            return 0
+    raise UserError(f"unknown extract action {args.action!r}")
 
 
 def run_pack(args: argparse.Namespace, config: Config) -> int:
-    raise NotAvailableError("'pack' is not available yet in this version (issue 6)")
+    with _study(config) as study:
+        paths = study.write_pack(args.participant, args.out)
+    for path in paths:
+        _out(str(path))
+    return 0
+
+
+# ---- transcribe and export an interview -----------------------------------------------
 
 
 def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
-    raise NotAvailableError("'transcribe interview' is not available yet in this version (issue 6)")
+    """Transcribe the interview's stored recording and save it as a new version."""
+    with _study(config) as study:
+        iid = args.target
+        audio = study.audio_path(iid)
+        interview = study.interview(iid)
+        try:
+            from transcribe.jobs import run_transcription_job
+            from transcribe.pipeline import PipelineOptions
+        except ImportError:
+            raise UserError("transcription is not available in this version") from None
+        options = PipelineOptions(
+            engine=args.engine or config.engine, model=args.model or config.model,
+            diarize=args.diarize or config.diarize, speakers=args.speakers,
+            language=args.language or config.language, models_dir=config.models_dir,
+            diarization=dict(config.diarization))
+        work = study.path / ".work"
+        work.mkdir(mode=0o700, exist_ok=True)
+        out_path = work / f"{iid}.json"
+        progress = _Progress(iid)
+        try:
+            doc = run_transcription_job(audio, options, out_path, progress=progress)
+        except Exception as exc:
+            if isinstance(exc, UserError):
+                raise
+            raise UserError(f"transcribing {iid} failed: {exc}") from None
+        finally:
+            progress.finish()
+            out_path.unlink(missing_ok=True)
+        doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
+                                          sha256=interview.audio_sha256 or "",
+                                          duration=interview.audio_duration or 0.0))
+        version = study.save_transcript(
+            iid, doc, origin="pipeline",
+            description=f"{options.engine} {options.model}, diarize {options.diarize}")
+        _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
+             f"{len(doc.speakers)} speakers)")
+    return 0
+
+
+class _Progress:
+    """Progress on stderr, one updating line, only when stderr is a terminal."""
+
+    def __init__(self, iid: str) -> None:
+        self.iid = iid
+        self.shown = False
+        self._last: tuple[str, int] | None = None
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        percent = int(max(0.0, min(1.0, fraction)) * 100)
+        if self._last == (stage, percent) or not sys.stderr.isatty():
+            return
+        self._last = (stage, percent)
+        self.shown = True
+        sys.stderr.write(f"\r{self.iid}: {stage} {percent:3d}%   ")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
 
 
 def run_export_interview(args: argparse.Namespace, config: Config) -> int:
-    raise NotAvailableError("'export interview' is not available yet in this version (issue 6)")
+    """Export the interview's current transcript with its notes, extracts and metadata."""
+    from transcript.export import ExportMeta, export
+
+    with _study(config) as study:
+        iid = args.target
+        interview = study.interview(iid)
+        doc = study.transcript(iid)
+        if doc is None:
+            raise UserError(f"{iid} has no transcript yet; run 'verbatim transcribe {iid}'")
+        if interview.locked and not doc.lines:
+            # edits after the lock dropped the numbering: export the frozen one
+            doc = study.locked_transcript(iid)
+        notes = tuple(Note(start=n.start, end=n.end, phase=n.phase, moment=n.moment,
+                           response=n.response, understanding=n.understanding,
+                           written_at=n.written_at) for n in study.notes(iid))
+        doc = replace(doc, notes=notes)
+        participant = study.participant(interview.participant_id)
+        replacements = _export_replacements(study, args)
+        meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
+                          interview_id=iid, attributes=dict(participant.attributes),
+                          extracts=tuple(study.extracts(interview=iid)))
+        out = Path(args.out)
+        if not out.parent.is_dir():
+            raise UserError(f"{out.parent}: no such folder")
+        try:
+            export(doc, args.format, out, profile=_profile(config, args.notation),
+                   width=args.width or config.width, replacements=replacements, meta=meta)
+        except ValueError as exc:
+            raise UserError(f"export of {iid} failed: {exc}") from None
+        _out(f"wrote {out}")
+    return 0
+
+
+def _export_replacements(study: Study, args: argparse.Namespace) -> Any:
+    pairs: list[tuple[str, str]] = []
+    if getattr(args, "pseudonymise", False):
+        pairs += study.replacement_pairs()
+    if getattr(args, "replacements", None) is not None:
+        from transcript.pseudonymise import Replacements
+
+        try:
+            text = Path(args.replacements).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{args.replacements}: {exc.strerror or exc}") from None
+        try:
+            extra = Replacements.parse(text)
+        except ValueError as exc:
+            raise UserError(f"{args.replacements}: {exc}") from None
+        if not pairs:
+            return extra
+        pairs += list(getattr(extra, "pairs", ()))
+    if not pairs:
+        return None
+    from transcript.pseudonymise import Replacements
+
+    return Replacements.from_pairs(pairs)
+
+
+__all__ = ["StudyError", "parse_line_range", "parse_time_range"]

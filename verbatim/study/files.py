@@ -52,7 +52,7 @@ def probe_duration(path: Path) -> float:
 def _probe_with_pipeline_loader(path: Path) -> float:
     """Formats libsndfile cannot read (m4a, …) are tried with the pipeline's loader."""
     try:
-        from transcribe.audio import load_audio  # type: ignore[attr-defined]
+        from transcribe.audio import load_audio
     except ImportError:
         raise AudioFileError(f"{path}: not an audio file this version can read") from None
     try:

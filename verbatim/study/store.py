@@ -656,7 +656,7 @@ class Study:
 
     def replacements(self) -> Any:
         """The study's replacement list as ``transcript.pseudonymise.Replacements``."""
-        from transcript.pseudonymise import Replacements  # type: ignore[import-not-found]
+        from transcript.pseudonymise import Replacements
 
         return Replacements.from_pairs(self.replacement_pairs())
 
@@ -730,7 +730,7 @@ def _stored_note(row: sqlite3.Row) -> StoredNote:
 def _read_sidecar(source: Path) -> Any | None:
     """The capture sidecar beside a recording, if capture is installed and one exists."""
     try:
-        from capture.sidecar import read_sidecar, sidecar_path  # type: ignore[import-not-found]
+        from capture.sidecar import read_sidecar, sidecar_path
     except ImportError:
         return None
     try:

@@ -31,7 +31,7 @@ def lines_in_range(lines: tuple[Line, ...], first: int, last: int) -> tuple[Line
 def make_extract(*, number: int, interview: str, participant: str, role: str, first: int,
                  last: int, text: str, analysis: str) -> Any:
     """A ``transcript.model.Extract`` (its ``citation`` is the paper's citation string)."""
-    from transcript.model import Extract  # type: ignore[attr-defined]
+    from transcript.model import Extract
 
     return Extract(number=number, interview=interview, participant=participant, role=role,
                    first=first, last=last, text=text, analysis=analysis)
