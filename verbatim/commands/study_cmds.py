@@ -401,28 +401,22 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
 
 
 def _export_replacements(study: Study, args: argparse.Namespace) -> Any:
+    """The study's list (--pseudonymise) and/or a list file (--replacements FILE)."""
+    from transcript.pseudonymise import Replacements
+
     pairs: list[tuple[str, str]] = []
     if getattr(args, "pseudonymise", False):
         pairs += study.replacement_pairs()
     if getattr(args, "replacements", None) is not None:
-        from transcript.pseudonymise import Replacements
-
         try:
             text = Path(args.replacements).read_text(encoding="utf-8")
         except OSError as exc:
             raise UserError(f"{args.replacements}: {exc.strerror or exc}") from None
         try:
-            extra = Replacements.parse(text)
+            pairs += list(Replacements.parse(text).pairs)
         except ValueError as exc:
             raise UserError(f"{args.replacements}: {exc}") from None
-        if not pairs:
-            return extra
-        pairs += list(getattr(extra, "pairs", ()))
-    if not pairs:
-        return None
-    from transcript.pseudonymise import Replacements
-
-    return Replacements.from_pairs(pairs)
+    return Replacements.from_pairs(pairs) if pairs else None
 
 
 __all__ = ["StudyError", "parse_line_range", "parse_time_range"]
