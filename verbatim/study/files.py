@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -103,6 +104,20 @@ def copy_in(source: Path, study_dir: Path, name: str) -> str:
             tmp.chmod(0o600)
             tmp.unlink()
     return expected
+
+
+def set_aside_orphan(study_dir: Path, name: str) -> Path | None:
+    """Move a recording no interview owns (a crash mid-import) out of the way, never delete it.
+
+    The caller has already checked that no interview uses ``name``.
+    """
+    target = study_dir / AUDIO_DIR / name
+    if not target.exists():
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    aside = target.with_name(f".orphan-{stamp}-{name}")
+    os.replace(target, aside)
+    return aside
 
 
 def remove(study_dir: Path, name: str) -> None:

@@ -313,6 +313,8 @@ class Study:
         if date is None:
             date = _recording_date(source, sidecar)
         name = files.stored_name(iid, source)
+        # a recording left by an add that crashed before its commit belongs to no interview
+        files.set_aside_orphan(self.path, name)
         sha = files.copy_in(source, self.path, name)
         try:
             with self._tx() as conn:
