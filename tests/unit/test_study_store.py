@@ -245,3 +245,63 @@ def test_backup_is_a_consistent_copy_that_never_overwrites(study: Study, iid: st
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600
     with pytest.raises(StudyError, match="already exists"):
         study.backup(dest)
+
+
+def test_live_marks_from_the_capture_sidecar_become_notes_to_complete(study: Study,
+                                                                     tmp_path: Path) -> None:
+    sidecar = pytest.importorskip("capture.sidecar")
+    audio = _wav(tmp_path / "interview.wav", seconds=3.0)
+    sidecar.write_sidecar(sidecar.sidecar_path(audio), sidecar.Sidecar(
+        device="test", rate=16000, channels=1, started_at="2019-03-04T10:00:00+00:00",
+        marks=(sidecar.LiveMark(time=1.25, text="this moved me"),
+               sidecar.LiveMark(time=2.5, text=""))))
+    iid = study.add_interview("P4", audio)
+    notes = study.notes(iid)
+    assert [(n.start, n.moment, n.phase, n.to_complete, n.source) for n in notes] == [
+        (1.25, "this moved me", "during", True, "live-mark"),
+        (2.5, "marked during the interview", "during", True, "live-mark")]
+    assert study.interview(iid).date == "2019-03-04"
+    # a damaged sidecar never blocks importing the recording itself
+    other = _wav(tmp_path / "other.wav")
+    sidecar.sidecar_path(other).write_text("{not json")
+    assert study.notes(study.add_interview("P4", other)) == []
+
+
+def test_a_study_from_a_newer_verbatim_is_refused(study: Study) -> None:
+    raw = sqlite3.connect(study.path / "study.sqlite")
+    raw.execute("PRAGMA user_version = 99")
+    raw.commit()
+    raw.close()
+    with pytest.raises(StudyError, match="newer verbatim"):
+        Study.open(study.path)
+
+
+def test_threads_and_a_second_handle_can_write_at_once(study: Study, iid: str) -> None:
+    """The TUI saves from worker threads while the CLI writes too: nothing is lost."""
+    import threading
+
+    other = Study.open(study.path)
+    errors: list[BaseException] = []
+
+    def writer(handle: Study, tag: str) -> None:
+        try:
+            for i in range(15):
+                handle.save_transcript(iid, _doc(f"{tag}{i}"))
+                handle.add_note(iid, Note(start=float(i), end=float(i), phase="analysis",
+                                          moment=f"{tag}{i}"))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(h, t))
+               for h, t in ((study, "a"), (study, "b"), (other, "c"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    assert errors == []
+    assert len(study.versions(iid)) == 45
+    assert len(study.notes(iid)) == 45
+    assert {w.text for v in range(1, 46)
+            for w in study.transcript_version(iid, v).words} == {
+        f"{t}{i}" for t in "abc" for i in range(15)}

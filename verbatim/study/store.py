@@ -310,6 +310,10 @@ class Study:
         if self._rows("SELECT 1 FROM interviews WHERE id = ?", (iid,)):
             raise StudyError(f"interview {iid} already exists")
         sidecar = _read_sidecar(source)
+        segments = len(getattr(sidecar, "segments", ()) or ())
+        if segments > 1:
+            raise StudyError(f"{source} is the first of {segments} segment files of one long "
+                             "recording; join them into one file before adding it")
         if date is None:
             date = _recording_date(source, sidecar)
         name = files.stored_name(iid, source)
