@@ -1,0 +1,88 @@
+"""Rebuild the demo recording and its transcript (run once by a developer, output committed).
+
+    .venv/bin/python -m verbatim.demo.build            # demo.ogg from espeak-ng
+    .venv/bin/python -m verbatim.demo.build --transcribe  # demo.json via the real pipeline
+
+The speech is synthetic (espeak-ng, two voices) and the words are invented for
+the demo in the style of the study's interviews: no real participant is heard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+AUDIO = HERE / "demo.ogg"
+TRANSCRIPT = HERE / "demo.json"
+RATE = 16000
+
+# (voice, words, silence after in seconds); commas and full stops give espeak's own pauses
+SCRIPT = [
+    ("en-gb", "Thank you for coming in today. Could you tell me about your role in the team?",
+     0.8),
+    ("en-us+m3", "Yes. I'm a social worker. I've been with the community team for about "
+     "eleven years now.", 1.6),
+    ("en-us+m3", "And it's, it's that dual edge thing, about what we do.", 1.2),
+    ("en-gb", "What do you mean by a dual edge?", 0.7),
+    ("en-us+m3", "Wanting to understand people, and support people. And at the same time, "
+     "sometimes having to do things that you wouldn't want to happen to yourself.", 2.2),
+    ("en-gb", "How did that feel, the first time?", 0.9),
+    ("en-us+m3", "Honestly? I really struggled with that. It felt authoritarian, quite "
+     "restrictive.", 1.0),
+    ("en-gb", "Thank you. Shall we take a short break?", 0.5),
+]
+
+
+def synthesise(voice: str, text: str, out: Path) -> np.ndarray:
+    import soundfile as sf
+    import soxr
+
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(out), text], check=True)
+    data, rate = sf.read(str(out), dtype="float32", always_2d=True)
+    mono = data.mean(axis=1)
+    return soxr.resample(mono, rate, RATE).astype(np.float32)
+
+
+def build_audio() -> Path:
+    import soundfile as sf
+
+    parts: list[np.ndarray] = [np.zeros(int(0.5 * RATE), np.float32)]
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (voice, text, gap) in enumerate(SCRIPT):
+            parts.append(synthesise(voice, text, Path(tmp) / f"{i}.wav") * 0.8)
+            parts.append(np.zeros(int(gap * RATE), np.float32))
+    audio = np.concatenate(parts)
+    sf.write(str(AUDIO), audio, RATE, format="OGG", subtype="VORBIS")
+    return AUDIO
+
+
+def build_transcript(models_dir: Path) -> Path:
+    from transcribe.pipeline import PipelineOptions, transcribe_file
+
+    from transcript import document
+
+    options = PipelineOptions(engine="faster-whisper", model="tiny.en", diarize="embedding",
+                              speakers=2, models_dir=models_dir)
+    doc = transcribe_file(AUDIO, options)
+    document.write(doc, TRANSCRIPT)
+    return TRANSCRIPT
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--transcribe", action="store_true")
+    parser.add_argument("--models", type=Path, default=HERE.parents[2] / "shared" / "models")
+    args = parser.parse_args()
+    if args.transcribe:
+        print(build_transcript(args.models))
+    else:
+        print(build_audio(), AUDIO.stat().st_size, "bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""The Verbatim terminal app: study home, recording, background jobs, the editor.
+
+The app holds what outlives a screen: the open study, the background
+transcription jobs and the recorder. Everything it needs from outside (the
+config, the study, how to record, transcribe and play) is passed in, so tests
+drive the real screens with a fake microphone or a fake pipeline.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from verbatim.config import Config
+from verbatim.tui.messages import JobFinished, JobProgress, StudyChanged
+
+JobRunner = Callable[..., Any]
+"""``run_transcription_job(path, options, out_path, *, progress, cancel) -> Transcript``."""
+
+
+@dataclass
+class Job:
+    """A background transcription as the jobs screen shows it."""
+
+    id: int
+    interview: str
+    stage: str = "queued"
+    fraction: float = 0.0
+    state: str = "running"  # running | done | failed | cancelled
+    error: str = ""
+    started: float = field(default_factory=time.monotonic)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def eta_seconds(self, now: float) -> float | None:
+        """A simple linear estimate of the time left, once there is progress to go on."""
+        if self.state != "running" or self.fraction < 0.02:
+            return None
+        elapsed = now - self.started
+        return elapsed * (1.0 - self.fraction) / self.fraction
+
+
+class VerbatimApp(App[None]):
+    """Record, transcribe, edit with playback, annotate, cite and export interviews."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Verbatim"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+o", "jobs", "Jobs", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, config: Config, *, study: Any = None, study_note: str = "",
+                 job_runner: JobRunner | None = None,
+                 recorder_factory: Callable[..., Any] | None = None,
+                 device_lister: Callable[[], list[Any]] | None = None,
+                 player_factory: Callable[..., Any] | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.study = study
+        self.study_note = study_note
+        """One line shown on the home screen ("demo study: ..."), or ""."""
+        self.job_runner = job_runner
+        self.recorder_factory = recorder_factory
+        self.device_lister = device_lister
+        self.player_factory = player_factory
+        self.jobs: dict[int, Job] = {}
+        self.recorder: Any = None
+        """The live recorder, owned by the app so leaving the record screen never stops it."""
+
+    # ------------------------------------------------------------ screens
+
+    def on_mount(self) -> None:
+        from verbatim.tui.screens.home import HomeScreen
+
+        self.push_screen(HomeScreen())
+
+    def action_help(self) -> None:
+        from verbatim.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_jobs(self) -> None:
+        from verbatim.tui.screens.jobs import JobsScreen
+
+        if not isinstance(self.screen, JobsScreen):
+            self.push_screen(JobsScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Keys and how the app works", self.action_help)
+        yield SystemCommand("Jobs", "Background transcriptions", self.action_jobs)
+        yield from getattr(screen, "palette_commands", lambda: ())()
+
+    # ------------------------------------------------------------ jobs
+
+    def start_transcription(self, interview: str) -> Job | None:
+        """Transcribe an interview of the study in the background; returns the job."""
+        if self.study is None:
+            self.notify("no study is open", severity="error")
+            return None
+        running = [j for j in self.jobs.values()
+                   if j.interview == interview and j.state == "running"]
+        if running:
+            self.notify(f"{interview} is already being transcribed")
+            return running[0]
+        job = Job(id=len(self.jobs) + 1, interview=interview)
+        self.jobs[job.id] = job
+        self._run_job(job)
+        self.notify(f"transcribing {interview} in the background (ctrl+o: jobs)")
+        return job
+
+    def _run_job(self, job: Job) -> None:
+        self.run_worker(lambda: self._transcribe(job), thread=True, group="transcribe",
+                        exit_on_error=False, name=f"job-{job.id}")
+
+    def _transcribe(self, job: Job) -> None:
+        """Worker thread: run the pipeline, save the result, report by messages only."""
+        try:
+            audio = Path(self.study.audio_path(job.interview))
+            runner = self.job_runner or _default_job_runner()
+            options = _pipeline_options(self.config)
+            out_dir = _job_dir(self.study, self.config)
+            out = out_dir / f"{job.interview}.json"
+
+            def progress(stage: str, fraction: float) -> None:
+                self.post_message(JobProgress(job.id, stage, fraction))
+
+            doc = runner(audio, options, out, progress=progress, cancel=job.cancel)
+            self.study.save_transcript(job.interview, doc, origin="pipeline",
+                                       description="transcribed in the app")
+            out.unlink(missing_ok=True)
+        except Exception as exc:  # every failure becomes one line on the jobs screen
+            cancelled = job.cancel.is_set() or type(exc).__name__ == "JobCancelled"
+            self.post_message(JobFinished(job.id, job.interview, str(exc) or type(exc).__name__,
+                                          cancelled=cancelled))
+            return
+        self.post_message(JobFinished(job.id, job.interview))
+
+    def on_job_progress(self, message: JobProgress) -> None:
+        job = self.jobs.get(message.job)
+        if job and job.state == "running":
+            job.stage, job.fraction = message.stage, max(0.0, min(message.fraction, 1.0))
+        self._tell_screens(message)
+
+    def on_job_finished(self, message: JobFinished) -> None:
+        job = self.jobs.get(message.job)
+        if job:
+            if message.cancelled:
+                job.state, job.stage = "cancelled", "cancelled"
+            elif message.error:
+                job.state, job.error = "failed", message.error
+            else:
+                job.state, job.fraction, job.stage = "done", 1.0, "done"
+        if message.cancelled:
+            self.notify(f"{message.interview}: transcription cancelled")
+        elif message.error:
+            self.notify(f"{message.interview}: {message.error}", severity="error", timeout=10)
+        else:
+            self.notify(f"{message.interview} is transcribed: open it from the study home")
+        self._tell_screens(message)
+        self._tell_screens(StudyChanged(message.interview))
+
+    def cancel_job(self, job_id: int) -> None:
+        job = self.jobs.get(job_id)
+        if job and job.state == "running":
+            job.cancel.set()
+            job.stage = "cancelling"
+
+    def _tell_screens(self, message: Any) -> None:
+        for screen in self.screen_stack:
+            handler = getattr(screen, "on_app_event", None)
+            if handler is not None:
+                handler(message)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that died with an exception is a bug: say so plainly, keep running."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            err = event.worker.error
+            self.notify(f"{type(err).__name__}: {err}", severity="error", timeout=10)
+
+    # ------------------------------------------------------------ safety
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A crash in the UI must not cost the recording: finish the file first."""
+        self.stop_recorder_quietly()
+        super()._handle_exception(error)
+
+    def stop_recorder_quietly(self) -> Any:
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return None
+        try:
+            return recorder.stop()
+        except Exception:
+            return None
+
+    async def action_quit(self) -> None:
+        if self.recorder is not None:
+            from verbatim.tui.screens.dialogs import ConfirmDialog
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self.stop_recorder_quietly()
+                    self.exit()
+
+            self.push_screen(ConfirmDialog("A recording is running. Stop it and quit?"), answer)
+            return
+        for job in self.jobs.values():
+            job.cancel.set()
+        self.exit()
+
+
+def _default_job_runner() -> JobRunner:
+    from transcribe.jobs import run_transcription_job
+
+    return run_transcription_job
+
+
+def _pipeline_options(config: Config) -> Any:
+    from transcribe.pipeline import PipelineOptions
+
+    return PipelineOptions(engine=config.engine, model=config.model, diarize=config.diarize,
+                           language=config.language, models_dir=config.models_dir,
+                           diarization=dict(config.diarization))
+
+
+def _job_dir(study: Any, config: Config) -> Path:
+    base = getattr(study, "path", None) or config.data_dir
+    out = Path(base) / "jobs"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def with_study(config: Config, study: Any) -> Config:
+    """The config with the open study recorded (for screens that show where it lives)."""
+    path = getattr(study, "path", None)
+    return replace(config, study=Path(path)) if path else config

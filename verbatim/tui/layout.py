@@ -1,0 +1,154 @@
+"""What the transcript editor draws, computed without a terminal.
+
+The editor shows the numbered lines of ``transcript.lines.number_lines``; a
+numbered line wider than the window folds onto extra screen rows that carry
+no number, so the numbers on screen are always the ones a citation uses.
+This module turns lines into those screen rows once per resize, which is what
+lets the widget draw only the rows in view (a 2-hour interview is ~2,000
+lines; folding them takes milliseconds).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from transcript.model import Line, Transcript
+
+
+def numbered_lines(doc: Transcript, *, profile: str = "paper", width: int = 80,
+                   overrides: dict[str, float] | None = None) -> tuple[Line, ...]:
+    """The numbered rendering of ``doc`` (its frozen lines when locked)."""
+    try:
+        from transcript.lines import number_lines
+        from transcript.notation import get_profile
+    except ImportError:  # TODO(E): delete once transcript.lines (issue 3) has landed
+        return doc.lines or _fallback_lines(doc, width)
+    return number_lines(doc, profile=get_profile(profile, overrides), width=width)
+
+
+def _fallback_lines(doc: Transcript, width: int) -> tuple[Line, ...]:
+    """Turns wrapped at ``width`` with word-gap pauses, until transcript.lines lands."""
+    out: list[Line] = []
+    words = doc.words
+    i = 0
+    while i < len(words):
+        speaker = words[i].speaker
+        j = i
+        while j < len(words) and words[j].speaker == speaker:
+            j += 1
+        label = ""
+        tokens: list[tuple[str, float, float]] = []
+        for k in range(i, j):
+            w = words[k]
+            if k > i:
+                gap = w.start - words[k - 1].end
+                if gap >= 1.0:
+                    tokens.append(("…", words[k - 1].end, w.start))
+                elif gap >= 0.3:
+                    tokens.append(("..", words[k - 1].end, w.start))
+            tokens.append((w.text, w.start, w.end))
+        room = width - len(label)
+        current: list[tuple[str, float, float]] = []
+        for tok in tokens:
+            if current and len(" ".join(t[0] for t in (*current, tok))) > room:
+                out.append(Line(len(out) + 1, speaker, " ".join(t[0] for t in current),
+                                current[0][1], current[-1][2]))
+                current = []
+                room = width
+            current.append(tok)
+        if current:
+            out.append(Line(len(out) + 1, speaker, " ".join(t[0] for t in current),
+                            current[0][1], current[-1][2]))
+        i = j
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One screen row: a slice of numbered line ``line`` (index into the lines)."""
+
+    line: int
+    start: int
+    end: int
+    label: str
+    """The speaker label drawn before the text ("" on continuation rows and mid-turn lines)."""
+
+    @property
+    def first(self) -> bool:
+        return self.start == 0
+
+
+def turn_labels(lines: Sequence[Line], doc: Transcript) -> list[str]:
+    """The label beside each line: the speaker's where a turn begins, else ""."""
+    out: list[str] = []
+    previous: str | None = None
+    for line in lines:
+        label = doc.speaker_label(line.speaker) if line.speaker else ""
+        out.append(label if label and line.speaker != previous else "")
+        previous = line.speaker or previous
+    return out
+
+
+def fold(text: str, width: int) -> list[tuple[int, int]]:
+    """Character spans of ``text`` wrapped at ``width`` on spaces (a long word is split)."""
+    width = max(width, 1)
+    spans: list[tuple[int, int]] = []
+    start = 0
+    n = len(text)
+    while n - start > width:
+        cut = text.rfind(" ", start, start + width + 1)
+        if cut <= start:
+            cut = start + width
+            spans.append((start, cut))
+            start = cut
+        else:
+            spans.append((start, cut))
+            start = cut + 1
+    spans.append((start, n))
+    return spans
+
+
+def layout_rows(lines: Sequence[Line], labels: Sequence[str], text_width: int) -> list[Row]:
+    """Screen rows for every line, folding each at ``text_width`` columns.
+
+    The label is drawn in its own margin column, so it takes no room from the text.
+    """
+    rows: list[Row] = []
+    room = max(text_width, 8)
+    for index, (line, label) in enumerate(zip(lines, labels, strict=True)):
+        if len(line.text) <= room:  # the common case: one row, no search for spaces
+            rows.append(Row(index, 0, len(line.text), label))
+            continue
+        for k, (start, end) in enumerate(fold(line.text, room)):
+            rows.append(Row(index, start, end, label if k == 0 else ""))
+    return rows
+
+
+def first_rows(rows: Sequence[Row]) -> list[int]:
+    """For each line index, the row where it starts (rows are in line order)."""
+    out: list[int] = []
+    for i, row in enumerate(rows):
+        if row.first:
+            out.append(i)
+    return out
+
+
+def line_at_time(lines: Sequence[Line], seconds: float) -> int | None:
+    """Index of the line being spoken at ``seconds`` (the last line started by then)."""
+    if not lines:
+        return None
+    starts = [ln.start for ln in lines]
+    i = bisect_right(starts, seconds) - 1
+    return max(i, 0)
+
+
+def format_time(seconds: float) -> str:
+    """12:05.3 style, the way a player shows a position."""
+    seconds = max(seconds, 0.0)
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:04.1f}"
+    return f"{minutes}:{secs:04.1f}"

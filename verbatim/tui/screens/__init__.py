@@ -1,0 +1,1 @@
+"""The app's screens: study home, record, jobs, editor, lists, help and dialogs."""

@@ -1,0 +1,520 @@
+"""The transcript editor: numbered lines, playback, edits saved as they are made.
+
+Every edit is a pure function of ``transcript.edits`` applied to the current
+document and saved at once as a new version in the study (origin "edit"), so
+killing the app loses nothing and undo/redo are the store's versions.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from transcript import edits
+from transcript.model import Mark, Note, Source, Transcript
+from verbatim.tui.layout import format_time, line_at_time, numbered_lines, turn_labels
+from verbatim.tui.messages import StudyChanged
+from verbatim.tui.screens.dialogs import (
+    ConfirmDialog,
+    ExtractDialog,
+    MarksDialog,
+    NoteDialog,
+    NoteForm,
+    PromptDialog,
+    ReplaceDialog,
+)
+from verbatim.tui.widgets.transcript_view import TranscriptView
+
+SPEED_STEP = 0.1
+
+
+def line_flags(lines: tuple[Any, ...], doc: Transcript,
+               notes: list[Any]) -> list[tuple[bool, bool]]:
+    """Per line: (a note is anchored here, an auto mark awaits confirmation). O(m log n)."""
+    starts = [ln.start for ln in lines]
+    has_note = [False] * len(lines)
+    has_auto = [False] * len(lines)
+
+    def spread(start: float, end: float, into: list[bool]) -> None:
+        i = max(bisect_right(starts, start) - 1, 0)
+        while i < len(lines) and lines[i].start <= end:
+            if lines[i].end >= start:
+                into[i] = True
+            i += 1
+
+    for note in notes:
+        spread(note.start, note.end, has_note)
+    for mark in doc.marks:
+        if mark.source is Source.AUTO:
+            i = max(bisect_right(starts, mark.start) - 1, 0)
+            if i < len(lines):
+                has_auto[i] = True
+    return list(zip(has_note, has_auto, strict=True))
+
+
+class EditorScreen(Screen[None]):
+    """One interview's transcript, with its audio."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("p", "play", "Play"),
+        Binding("left_square_bracket", "speed(-1)", "Slower", show=False),
+        Binding("right_square_bracket", "speed(1)", "Faster", show=False),
+        Binding("e", "edit_line", "Edit"),
+        Binding("s", "rename_speaker", "Speaker"),
+        Binding("S", "merge_speaker", "Merge", show=False),
+        Binding("m", "marks", "Marks"),
+        Binding("slash", "find", "Find"),
+        Binding("n", "find_next", "Next", show=False),
+        Binding("r", "replace", "Replace", show=False),
+        Binding("a", "note", "Note"),
+        Binding("x", "extract", "Extract"),
+        Binding("o", "notes", "Notes", show=False),
+        Binding("L", "lock", "Lock", show=False),
+        Binding("E", "export", "Export", show=False),
+        Binding("ctrl+z", "undo", "Undo", show=False),
+        Binding("ctrl+y", "redo", "Redo", show=False),
+    ]
+
+    def __init__(self, interview: str) -> None:
+        super().__init__()
+        self.interview = interview
+        self.doc: Transcript | None = None
+        self.player: Any = None
+        self.speed = 1.0
+        self._paused_at: tuple[int, float] | None = None  # (line, position) of the last pause
+        self._query = ""
+        self._match_word = -1
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="editor-status", markup=False)
+        yield TranscriptView(id="transcript")
+        yield Static(id="editor-detail", markup=False)
+        yield Footer()
+
+    @property
+    def app_(self) -> Any:
+        return self.app
+
+    @property
+    def study(self) -> Any:
+        return self.app_.study
+
+    @property
+    def view(self) -> TranscriptView:
+        return self.query_one(TranscriptView)
+
+    def on_mount(self) -> None:
+        doc = self.study.transcript(self.interview)
+        self.show(doc if doc is not None else _empty(self.interview))
+        self.view.focus()
+        self.set_interval(0.2, self._follow_playback)
+
+    def on_unmount(self) -> None:
+        if self.player is not None:
+            self.player.close()
+
+    # ------------------------------------------------------------ showing
+
+    def show(self, doc: Transcript, *, keep_cursor: bool = True) -> None:
+        config = self.app_.config
+        self.doc = doc
+        self.lines = numbered_lines(doc, profile=config.notation, width=config.width,
+                                    overrides=config.notation_thresholds.get(config.notation))
+        notes = self.study.notes(self.interview)
+        view = self.view
+        cursor = view.cursor if keep_cursor else 0
+        view.set_lines(self.lines, turn_labels(self.lines, doc), line_flags(self.lines, doc, notes))
+        view.go_to(cursor)
+        self._update_status()
+        self._update_detail()
+
+    def _update_status(self) -> None:
+        doc = self.doc
+        assert doc is not None
+        state = "locked" if doc.locked else "unlocked"
+        play = "▶" if self.player is not None and self.player.playing else "■"
+        speakers = ", ".join(f"{s.id}={s.label}" for s in doc.speakers if s.label != s.id)
+        text = (f"{self.interview} · {len(self.lines)} lines · {self.app_.config.notation} · "
+                f"{state} · {play} {round(self.speed * 100)}%")
+        if speakers:
+            text += f" · {speakers}"
+        self.query_one("#editor-status", Static).update(text)
+
+    def _update_detail(self) -> None:
+        if not self.lines:
+            self.query_one("#editor-detail", Static).update("(empty transcript)")
+            return
+        first, last = self.view.selection
+        a, b = self.lines[first], self.lines[last]
+        assert self.doc is not None
+        marks = edits.marks_between(self.doc, a.start, b.end)
+        auto = sum(1 for i in marks if self.doc.marks[i].source is Source.AUTO)
+        where = f"line {a.n}" if first == last else f"lines {a.n}-{b.n}"
+        text = (f"{where} · {format_time(a.start)}–{format_time(b.end)} · "
+                f"{self.doc.speaker_label(a.speaker)} · marks {len(marks)}"
+                + (f" ({auto} auto)" if auto else ""))
+        self.query_one("#editor-detail", Static).update(text)
+
+    def on_transcript_view_cursor_moved(self, _message: TranscriptView.CursorMoved) -> None:
+        self._update_detail()
+
+    def on_app_event(self, message: Any) -> None:
+        if isinstance(message, StudyChanged) and message.interview == self.interview:
+            doc = self.study.transcript(self.interview)
+            if doc is not None:
+                self.show(doc)
+
+    def palette_commands(self) -> list[SystemCommand]:
+        return [SystemCommand("Lock line numbers", "Freeze numbering for citation",
+                              self.action_lock),
+                SystemCommand("Export this interview", "Word, text, QDA ...", self.action_export),
+                SystemCommand("Replace all", "Find and replace words", self.action_replace),
+                SystemCommand("Notes of this interview", "List and jump", self.action_notes),
+                SystemCommand("Undo", "Previous version", self.action_undo),
+                SystemCommand("Redo", "Next version", self.action_redo)]
+
+    # ------------------------------------------------------------ saving
+
+    def apply(self, change: Callable[[Transcript], Transcript], description: str) -> bool:
+        """Apply a pure edit and save the result at once; False (and a message) if refused."""
+        assert self.doc is not None
+        try:
+            new = change(self.doc)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            return False
+        if new is self.doc:
+            return False
+        self.study.save_transcript(self.interview, new, origin="edit", description=description)
+        self.show(new)
+        return True
+
+    def _editable(self) -> bool:
+        if self.doc is not None and self.doc.locked:
+            self.notify("line numbers are locked: cited lines cannot change", severity="warning")
+            return False
+        return bool(self.lines)
+
+    def _current_line(self) -> Any:
+        return self.lines[self.view.cursor] if self.lines else None
+
+    def action_undo(self) -> None:
+        doc = self.study.undo(self.interview)
+        if doc is None:
+            self.notify("nothing to undo")
+        else:
+            self.show(doc)
+
+    def action_redo(self) -> None:
+        doc = self.study.redo(self.interview)
+        if doc is None:
+            self.notify("nothing to redo")
+        else:
+            self.show(doc)
+
+    # ------------------------------------------------------------ editing
+
+    def action_edit_line(self) -> None:
+        if not self._editable():
+            return
+        line = self._current_line()
+        assert self.doc is not None
+        span = edits.words_between(self.doc, line.start, line.end, line.speaker)
+        if span is None:
+            self.notify("this line has no words to edit", severity="warning")
+            return
+        first, last = span
+        current = " ".join(w.text for w in self.doc.words[first:last + 1])
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.apply(lambda d: edits.replace_words(d, first, last, text),
+                           f"edit line {line.n}")
+
+        self.app.push_screen(PromptDialog(f"Words of line {line.n}", current), done)
+
+    def action_rename_speaker(self) -> None:
+        line = self._current_line()
+        if line is None:
+            return
+        assert self.doc is not None
+        sid = line.speaker
+
+        def done(label: str | None) -> None:
+            if label:
+                self.apply(lambda d: edits.rename_speaker(d, sid, label), f"rename {sid}")
+
+        self.app.push_screen(PromptDialog(f"Label for speaker {sid} (e.g. Interviewer, P4)",
+                                          self.doc.speaker_label(sid)), done)
+
+    def action_merge_speaker(self) -> None:
+        if not self._editable():
+            return
+        line = self._current_line()
+        assert self.doc is not None
+        sid = line.speaker
+        others = ", ".join(f"{s.id} ({s.label})" for s in self.doc.speakers if s.id != sid)
+
+        def done(target: str | None) -> None:
+            if target:
+                self.apply(lambda d: edits.merge_speakers(d, sid, target.strip()),
+                           f"merge {sid} into {target.strip()}")
+
+        self.app.push_screen(PromptDialog(f"Merge {sid} into which speaker? {others}"), done)
+
+    def action_marks(self) -> None:
+        if not self._editable():
+            return
+        line = self._current_line()
+        doc = self.doc
+        assert doc is not None
+        indices = edits.marks_between(doc, line.start, line.end)
+        items = [(i, _describe_mark(doc.marks[i])) for i in indices]
+
+        def done(result: tuple[Any, ...] | None) -> None:
+            if result is None:
+                return
+            if result[0] == "confirm":
+                self.apply(lambda d: edits.confirm_mark(d, result[1]), "confirm mark")
+            elif result[0] == "remove":
+                self.apply(lambda d: edits.remove_mark(d, result[1]), "remove mark")
+            elif result[0] == "add":
+                try:
+                    kind = edits.parse_mark_kind(result[1])
+                except ValueError as exc:
+                    self.notify(str(exc), severity="error")
+                    return
+                at = line.end
+                mark = Mark(kind=kind, start=at, end=at + (0.5 if kind == "pause" else 0.0),
+                            speaker=line.speaker, label=result[2], source=Source.HUMAN)
+                self.apply(lambda d: edits.add_mark(d, mark), f"add {kind} mark")
+
+        self.app.push_screen(MarksDialog(f"line {line.n}", items), done)
+
+    # ------------------------------------------------------------ find / replace
+
+    def action_find(self) -> None:
+        def done(query: str | None) -> None:
+            if query and query.strip():
+                self._query = query
+                self._match_word = self._cursor_word() - 1
+                self.action_find_next()
+
+        self.app.push_screen(PromptDialog("Find (whole words)", self._query), done)
+
+    def _cursor_word(self) -> int:
+        line = self._current_line()
+        if line is None or self.doc is None:
+            return 0
+        span = edits.words_between(self.doc, line.start, line.end, line.speaker)
+        return span[0] if span else 0
+
+    def action_find_next(self) -> None:
+        if not self._query or self.doc is None:
+            self.action_find()
+            return
+        match = edits.find_next(self.doc, self._query, self._match_word)
+        if match is None:
+            self.notify(f"{self._query!r} not found", severity="warning")
+            self.view.highlight(None)
+            return
+        self._match_word = match.first
+        word = self.doc.words[match.first]
+        index = line_at_time(self.lines, word.start)
+        if index is None:
+            return
+        self.view.go_to(index)
+        text = self.lines[index].text
+        at = text.casefold().find(word.text.casefold())
+        end_word = self.doc.words[match.last].text
+        end = text.casefold().find(end_word.casefold(), max(at, 0)) + len(end_word)
+        self.view.highlight(index, max(at, 0), max(end, at + len(word.text)))
+
+    def action_replace(self) -> None:
+        if not self._editable():
+            return
+
+        def done(pair: tuple[str, str] | None) -> None:
+            if pair is None or self.doc is None:
+                return
+            old, new = pair
+            count = edits.count_matches(self.doc, old)
+            if count == 0:
+                self.notify(f"{old!r} not found", severity="warning")
+                return
+            if self.apply(lambda d: edits.replace_text(d, old, new), f"replace {count}"):
+                self.notify(f"replaced {count} × {old!r}")
+
+        self.app.push_screen(ReplaceDialog(self._query), done)
+
+    # ------------------------------------------------------------ notes, extracts, lock
+
+    def action_note(self) -> None:
+        if not self.lines:
+            return
+        first, last = self.view.selection
+        a, b = self.lines[first], self.lines[last]
+        where = f"lines {a.n}-{b.n}" if first != last else f"line {a.n}"
+        anchor = f"{where}, {format_time(a.start)}–{format_time(b.end)}"
+        locked = self.doc is not None and self.doc.locked
+
+        def done(form: NoteForm | None) -> None:
+            if form is None:
+                return
+            note = Note(start=a.start, end=b.end, phase=form.phase, moment=form.moment,
+                        response=form.response, understanding=form.understanding)
+            try:
+                self.study.add_note(self.interview, note,
+                                    first_line=a.n if locked else None,
+                                    last_line=b.n if locked else None)
+            except Exception as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.notify(f"note saved on {where}")
+            assert self.doc is not None
+            self.show(self.doc)
+
+        self.app.push_screen(NoteDialog(anchor), done)
+
+    def action_lock(self, then: Callable[[], None] | None = None) -> None:
+        if self.doc is not None and self.doc.locked:
+            self.notify("line numbers are already locked")
+            return
+        config = self.app_.config
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                doc = self.study.lock(self.interview, profile=config.notation,
+                                      width=config.width)
+            except Exception as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.show(doc)
+            self.notify(f"{self.interview}: line numbers locked")
+            if then is not None:
+                then()
+
+        self.app.push_screen(ConfirmDialog(
+            f"Lock {self.interview}'s line numbers ({config.notation}, width {config.width})? "
+            "Citations refer to them; later edits cannot renumber them."), answer)
+
+    def action_extract(self) -> None:
+        if not self.lines:
+            return
+        if self.doc is not None and not self.doc.locked:
+            self.action_lock(then=self.action_extract)
+            return
+        first, last = self.view.selection
+        a, b = self.lines[first], self.lines[last]
+        try:
+            extract = self.study.add_extract(self.interview, a.n, b.n)
+        except Exception as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.view.anchor = None
+        self.app.push_screen(ExtractDialog(extract.citation, extract.text))
+
+    def action_notes(self) -> None:
+        from verbatim.tui.screens.lists import NotesScreen
+
+        def jump(at: float | None) -> None:
+            if at is not None:
+                index = line_at_time(self.lines, at)
+                if index is not None:
+                    self.view.go_to(index)
+
+        self.app.push_screen(NotesScreen(self.interview), jump)
+
+    def action_export(self) -> None:
+        from verbatim.tui.screens.home import open_export
+
+        open_export(self, self.interview)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    # ------------------------------------------------------------ playback
+
+    def _ensure_player(self) -> Any:
+        if self.player is None:
+            path = Path(self.study.audio_path(self.interview))
+            factory = self.app_.player_factory
+            if factory is None:
+                from verbatim.tui.playback import Player
+
+                factory = Player
+            self.player = factory(path)
+        return self.player
+
+    def action_play(self) -> None:
+        line = self._current_line()
+        if line is None:
+            return
+        try:
+            player = self._ensure_player()
+        except Exception as exc:
+            self.notify(f"cannot play: {exc}", severity="error")
+            return
+        if player.playing:
+            self._paused_at = (self.view.cursor, player.pause())
+        else:
+            from verbatim.tui.playback import RESUME_BACK_SECONDS
+
+            start = line.start
+            if self._paused_at is not None and self._paused_at[0] == self.view.cursor:
+                start = max(self._paused_at[1] - RESUME_BACK_SECONDS, 0.0)
+            player.play(start, speed=self.speed)
+        self._update_status()
+
+    def action_speed(self, direction: int) -> None:
+        from verbatim.tui.playback import MAX_SPEED, MIN_SPEED
+
+        self.speed = round(min(max(self.speed + direction * SPEED_STEP, MIN_SPEED), MAX_SPEED), 2)
+        if self.player is not None and self.player.playing:
+            self.player.play(self.player.position(), speed=self.speed)
+        self._update_status()
+
+    def _follow_playback(self) -> None:
+        player = self.player
+        if player is None:
+            return
+        if player.error:
+            self.notify(f"playback: {player.error}", severity="error")
+            player.error = None
+        if not player.playing:
+            if self.view.playing is not None:
+                self.view.playing = None
+                self._update_status()
+            return
+        index = line_at_time(self.lines, player.position())
+        if index is not None and index != self.view.playing:
+            self.view.playing = index
+            self.view.go_to(index)
+            self._update_status()
+
+
+def _describe_mark(mark: Mark) -> Any:
+    """Auto suggestions in italic warning colour, the author's own marks in bold."""
+    from rich.text import Text
+
+    auto = mark.source is Source.AUTO
+    label = f" {mark.label}" if mark.label else ""
+    text = (f"{'auto ' if auto else 'human'} · {mark.kind}{label} at "
+            f"{format_time(mark.start)} ({mark.duration:.1f} s)")
+    return Text(text, style="italic yellow" if auto else "bold")
+
+
+def _empty(interview: str) -> Transcript:
+    from transcript.model import AudioRef
+
+    return Transcript(audio=AudioRef(path=interview))

@@ -1,0 +1,240 @@
+"""Record an interview: device, live levels, elapsed, disk left, dropouts, the schedule.
+
+The recorder (``capture.recorder.Recorder``) runs in its own threads and is
+owned by the app: this screen only polls ``latest_level()`` and ``status()``
+(both non-blocking) about 15 times a second. Leaving the screen, or a crash
+of the UI, does not stop the recording; the app finishes the file on exit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Select, SelectionList, Static
+
+from verbatim.tui.layout import format_time
+from verbatim.tui.messages import StudyChanged
+from verbatim.tui.screens.dialogs import PromptDialog
+from verbatim.tui.widgets.level_meter import LevelMeter
+
+DEFAULT_SCHEDULE = (
+    "Your role and how long you have worked here",
+    "What user involvement means in your work",
+    "A time working with a peer support worker",
+    "What was difficult about it",
+    "How the team responded",
+    "What you would change",
+    "Anything you would like to add",
+)
+POLL_SECONDS = 1 / 15
+
+
+def read_schedule(study: Any) -> list[str]:
+    """The study's interview schedule (schedule.txt in the study folder, one per line)."""
+    path = Path(getattr(study, "path", "") or ".") / "schedule.txt"
+    try:
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    except OSError:
+        return list(DEFAULT_SCHEDULE)
+    return [ln for ln in lines if ln and not ln.startswith("#")] or list(DEFAULT_SCHEDULE)
+
+
+def disk_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "disk: ?"
+    minutes = seconds / 60
+    return f"disk: {minutes:,.0f} min left" if minutes < 6000 else "disk: >100 h left"
+
+
+class RecordScreen(Screen[None]):
+    """The interviewer's screen on site."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        # priority: these keys must work whichever widget has focus (the device picker too)
+        Binding("space", "start_pause", "Start/pause", priority=True),
+        Binding("s", "stop", "Stop", priority=True),
+        Binding("m", "mark", "Mark", priority=True),
+        Binding("M", "mark_text", "Mark+text", priority=True),
+    ]
+
+    def __init__(self, participant: str | None = None) -> None:
+        super().__init__()
+        self.participant = participant
+        self._meters = 0
+
+    @property
+    def app_(self) -> Any:
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        who = f"interview with {self.participant}" if self.participant else "new recording"
+        yield Label(f"Record · {who}", classes="section")
+        with Horizontal(id="record-body"):
+            with Vertical(id="record-left"):
+                yield Select(self._device_options(), prompt="input device", id="device")
+                yield Select([("mono", 1), ("stereo (2 mics)", 2)], value=1,
+                             allow_blank=False, id="channels")
+                yield Vertical(id="meters")
+                yield Static("idle · press space to start", id="record-state", markup=False)
+                yield Static("", id="record-stats", markup=False)
+                yield Static("", id="record-marks", markup=False)
+            with Vertical(id="record-right"):
+                yield Label("Schedule (enter ticks)")
+                schedule = read_schedule(self.app_.study)
+                yield SelectionList[int](*[(q, i) for i, q in enumerate(schedule)],
+                                         id="schedule")
+        yield Footer()
+
+    def _device_options(self) -> list[tuple[str, Any]]:
+        lister = self.app_.device_lister
+        try:
+            if lister is None:
+                from capture.devices import list_input_devices
+
+                lister = list_input_devices
+            devices = lister()
+        except Exception as exc:
+            self._device_error = str(exc)
+            return []
+        self._device_error = "" if devices else "no input devices found"
+        return [(f"{d.index}: {d.name}"[:40], d.index) for d in devices]
+
+    def on_mount(self) -> None:
+        if self._device_error:
+            self.query_one("#record-state", Static).update(
+                f"no microphone: {self._device_error}")
+        recorder = self.app_.recorder
+        self._show_meters(recorder.channels if recorder is not None else 1)
+        self.set_interval(POLL_SECONDS, self._poll)
+
+    def _show_meters(self, channels: int) -> None:
+        if channels == self._meters:
+            return
+        box = self.query_one("#meters", Vertical)
+        box.remove_children()
+        names = ["L", "R"] if channels == 2 else ["in"]
+        box.mount_all(LevelMeter(name.ljust(2), id=f"meter-{i}") for i, name in enumerate(names))
+        self._meters = channels
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "channels" and self.app_.recorder is None:
+            self._show_meters(int(event.value))  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------ polling
+
+    def _poll(self) -> None:
+        recorder = self.app_.recorder
+        if recorder is None:
+            return
+        level = recorder.latest_level()
+        if level is not None:
+            for i, (rms, peak) in enumerate(zip(level.rms_dbfs, level.peak_dbfs, strict=False)):
+                meters = list(self.query(LevelMeter))
+                if i < len(meters):
+                    meters[i].set_level(rms, peak)
+        status = recorder.status()
+        self.query_one("#record-state", Static).update(
+            f"{status.state} · {format_time(status.elapsed)}"
+            + (f" · {status.error}" if status.error else ""))
+        self.query_one("#record-stats", Static).update(
+            f"{disk_text(status.disk_seconds_left)} · dropouts: {status.dropouts}"
+            + (f" ({status.dropped_seconds:.1f} s)" if status.dropouts else ""))
+        if status.state in ("stopped", "failed") and status.error:
+            self.notify(f"recording stopped: {status.error}", severity="error", timeout=15)
+            self._finish()
+
+    # ------------------------------------------------------------ keys
+
+    def _new_path(self) -> Path:
+        base = Path(getattr(self.app_.study, "path", None) or self.app_.config.data_dir)
+        folder = base / "recordings"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        return folder / f"{self.participant or 'recording'}-{stamp}.wav"
+
+    def action_start_pause(self) -> None:
+        recorder = self.app_.recorder
+        if recorder is None:
+            self._start()
+            return
+        state = recorder.status().state
+        if state == "recording":
+            recorder.pause()
+        elif state == "paused":
+            recorder.resume()
+
+    def _start(self) -> None:
+        device = self.query_one("#device", Select).value
+        channels = int(self.query_one("#channels", Select).value)  # type: ignore[arg-type]
+        factory = self.app_.recorder_factory
+        if factory is None:
+            from capture.recorder import Recorder
+
+            factory = Recorder
+        try:
+            recorder = factory(self._new_path(), device=None if device is Select.BLANK
+                               else device, channels=channels)
+            recorder.start()
+        except Exception as exc:
+            self.notify(f"cannot record: {exc}", severity="error", timeout=10)
+            return
+        self.app_.recorder = recorder
+        self._show_meters(channels)
+
+    def action_mark(self, text: str = "") -> None:
+        recorder = self.app_.recorder
+        if recorder is None:
+            self.notify("start recording first", severity="warning")
+            return
+        at = recorder.mark(text)
+        shown = self.query_one("#record-marks", Static)
+        line = f"mark at {format_time(at)}" + (f": {text}" if text else "")
+        shown.update(line)
+        self.notify(line)
+
+    def action_mark_text(self) -> None:
+        if self.app_.recorder is None:
+            self.notify("start recording first", severity="warning")
+            return
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.action_mark(text.strip())
+
+        self.app.push_screen(PromptDialog("Mark this moment (a few words)"), done)
+
+    def action_stop(self) -> None:
+        if self.app_.recorder is None:
+            return
+        self._finish()
+
+    def _finish(self) -> None:
+        summary = self.app_.stop_recorder_quietly()
+        if summary is None:
+            return
+        self.query_one("#record-state", Static).update(f"saved {summary.path.name} · "
+                                                       f"{format_time(summary.duration)}")
+        study = self.app_.study
+        if study is None or self.participant is None:
+            self.notify(f"saved {summary.path}")
+            return
+        try:
+            iid = study.add_interview(self.participant, summary.path)
+        except Exception as exc:
+            self.notify(f"saved {summary.path}, but not added to the study: {exc}",
+                        severity="error", timeout=15)
+            return
+        self.notify(f"saved as interview {iid}: press t on the study home to transcribe")
+        self.app_._tell_screens(StudyChanged(iid))
+
+    def action_back(self) -> None:
+        if self.app_.recorder is not None:
+            self.notify("still recording in the background: r on the study home returns here")
+        self.dismiss(None)

@@ -1,0 +1,1 @@
+"""Reusable widgets: the virtualised transcript view and the level meter."""
