@@ -38,14 +38,20 @@ def make_extract(*, number: int, interview: str, participant: str, role: str, fi
 
 
 def render_lines(lines: tuple[Line, ...], doc: Transcript) -> str:
-    """Lines as the pack and the extract show them: a speaker label where a turn starts."""
+    """An extract's text, one numbered line per line of text.
+
+    A single speaker's words stand alone, as the paper quotes them; when the
+    extract crosses turns, each change of speaker is labelled ("P4: …").
+    """
+    speakers = {line.speaker for line in lines}
+    if len(speakers) <= 1:
+        return "\n".join(line.text for line in lines)
     out: list[str] = []
     previous: str | None = None
     for line in lines:
-        label = doc.speaker_label(line.speaker) if line.speaker else ""
-        if label and label != previous:
-            out.append(f"{label}: {line.text}")
+        if line.speaker != previous:
+            out.append(f"{doc.speaker_label(line.speaker)}: {line.text}")
         else:
             out.append(line.text)
-        previous = label or previous
+        previous = line.speaker
     return "\n".join(out)
