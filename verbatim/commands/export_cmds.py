@@ -1,12 +1,69 @@
-"""CLI verbs of this room (not built yet: each says so and exits non-zero)."""
+"""``verbatim export T.json --format F --out PATH``: export a transcript file.
+
+Interview ids (``verbatim export P4-1``) are answered by the study room
+(study_cmds.run_export_interview); this module handles bare files. Every bad
+input becomes a one-line UserError: a missing or unreadable file, invalid
+JSON, a transcript in a format version this program does not know, a bad
+replacement list or notation threshold, an output path that cannot be written.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from transcript.document import DocumentError, read
+from transcript.export import FORMATS, export
+from transcript.notation import get_profile
+from transcript.pseudonymise import Replacements
 from verbatim.config import Config
-from verbatim.errors import NotAvailableError
+from verbatim.errors import UserError
+
+
+def load_replacements(path: Path) -> Replacements:
+    """Read a replacement list file ('original = [replacement]' per line)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such replacement list") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read the replacement list: {exc}") from None
+    try:
+        return Replacements.parse(text)
+    except ValueError as exc:
+        raise UserError(f"{path}: {exc}") from None
 
 
 def run_export(args: argparse.Namespace, config: Config) -> int:
-    raise NotAvailableError("'export' is not available yet in this version (issue 3)")
+    fmt = args.format
+    if fmt not in FORMATS:
+        raise UserError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    target = Path(args.target)
+    if target.is_dir():
+        raise UserError(f"{target} is a folder, not a transcript file")
+    try:
+        doc = read(target)
+    except DocumentError as exc:
+        raise UserError(str(exc)) from None
+    name = args.notation or config.notation
+    width = args.width or config.width
+    try:
+        profile = get_profile(name, config.notation_thresholds.get(name))
+    except ValueError as exc:
+        raise UserError(f"notation: {exc}") from None
+    replacements = None
+    if args.replacements is not None:
+        replacements = load_replacements(args.replacements)
+    elif getattr(args, "pseudonymise", False):
+        raise UserError("--pseudonymise needs a study's replacement list; for a file, "
+                        "give --replacements FILE")
+    out = Path(args.out)
+    if out.resolve() == target.resolve():
+        raise UserError(f"refusing to overwrite the transcript itself ({target}) with the export")
+    try:
+        export(doc, fmt, out, profile=profile, width=width, replacements=replacements)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return 0

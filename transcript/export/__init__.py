@@ -1,0 +1,91 @@
+"""Exporters: one rendering of the transcript, written in every format users need.
+
+``export`` numbers the lines once (or takes the locked numbering), applies the
+pseudonymisation to a copy, and hands the same ``Rendering`` to the writer of
+the chosen format; each writer is a small module returning bytes, imported
+only when used so that importing ``transcript`` stays light (python-docx,
+lxml and pympi load only for docx, qdpx and eaf). The file is written
+atomically and owner-only.
+
+Pseudonymisation is applied after numbering, so a pseudonymised export has
+the same line numbers as the original and citations agree between them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from transcript.document import write_atomic
+from transcript.export.layout import ExportMeta, Rendering
+from transcript.lines import number_lines
+from transcript.model import Transcript
+from transcript.notation import Profile, resolve_profile
+from transcript.pseudonymise import Replacements, pseudonymise, pseudonymise_lines
+
+FORMATS = ("txt", "md", "docx", "json", "srt", "vtt", "eaf", "qdpx", "nvivo", "maxqda")
+
+# format -> (module, function); each function takes a Rendering and returns bytes
+_WRITERS = {
+    "txt": ("transcript.export.plain", "to_txt"),
+    "md": ("transcript.export.markdown", "to_md"),
+    "docx": ("transcript.export.word", "to_docx"),
+    "json": ("transcript.export.jsondoc", "to_json"),
+    "srt": ("transcript.export.subtitles", "to_srt"),
+    "vtt": ("transcript.export.subtitles", "to_vtt"),
+    "eaf": ("transcript.export.elan", "to_eaf"),
+    "qdpx": ("transcript.export.refiqda", "to_qdpx"),
+    "nvivo": ("transcript.export.qda_text", "to_nvivo"),
+    "maxqda": ("transcript.export.qda_text", "to_maxqda"),
+}
+
+SUFFIXES = {"txt": ".txt", "md": ".md", "docx": ".docx", "json": ".json", "srt": ".srt",
+            "vtt": ".vtt", "eaf": ".eaf", "qdpx": ".qdpx", "nvivo": ".txt", "maxqda": ".txt"}
+
+__all__ = ["FORMATS", "SUFFIXES", "ExportMeta", "Rendering", "export", "prepare", "render"]
+
+
+def prepare(doc: Transcript, *, profile: str | Profile = "paper", width: int = 80,
+            replacements: Replacements | None = None,
+            meta: ExportMeta | None = None) -> Rendering:
+    """Number the lines (or take the locked ones) and pseudonymise a copy."""
+    prof = resolve_profile(profile)
+    lines = number_lines(doc, profile=prof, width=width)
+    if doc.locked:
+        numbering = doc.extra.get("numbering")
+        if isinstance(numbering, dict) and isinstance(numbering.get("width"), int):
+            width = numbering["width"]
+    if replacements:
+        doc = pseudonymise(doc, replacements)
+        lines = pseudonymise_lines(lines, replacements)
+        if meta is not None:
+            meta = replace(meta, extracts=tuple(
+                replace(e, text=replacements.apply_text(e.text),
+                        analysis=replacements.apply_text(e.analysis)) for e in meta.extracts))
+    return Rendering(doc=doc, lines=lines, profile=prof, width=width, meta=meta or ExportMeta())
+
+
+def render(doc: Transcript, fmt: str, *, profile: str | Profile = "paper", width: int = 80,
+           replacements: Replacements | None = None, meta: ExportMeta | None = None) -> bytes:
+    """The bytes of an export, without writing anything (tests and previews)."""
+    if fmt not in _WRITERS:
+        raise ValueError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
+    rendering = prepare(doc, profile=profile, width=width, replacements=replacements, meta=meta)
+    module_name, func_name = _WRITERS[fmt]
+    writer = getattr(importlib.import_module(module_name), func_name)
+    return writer(rendering)
+
+
+def export(doc: Transcript, fmt: str, out: str | os.PathLike[str], *,
+           profile: str | Profile = "paper", width: int = 80,
+           replacements: Replacements | None = None, meta: ExportMeta | None = None) -> None:
+    """Write ``doc`` as ``fmt`` to ``out`` atomically (owner-only); ValueError on bad input."""
+    data = render(doc, fmt, profile=profile, width=width, replacements=replacements, meta=meta)
+    target = Path(out)
+    if target.is_dir():
+        raise ValueError(f"{target} is a folder; give a file name to export to")
+    if not target.parent.exists():
+        raise ValueError(f"folder {target.parent} does not exist")
+    write_atomic(target, data)

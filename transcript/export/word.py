@@ -1,0 +1,170 @@
+"""Word (.docx) through python-docx: printed line numbers and Word's own numbering.
+
+Each numbered line is one paragraph in a monospaced font sized so the widest
+line fits the page, so Word lays out exactly one line per paragraph and its
+own line numbering (``w:lnNumType`` in the section, restarting never) counts
+the same numbers that are printed in the text. Every other paragraph (title,
+notes, extracts) carries ``w:suppressLineNumbers`` so it is not counted.
+
+Speaker labels are bold. Reflexive notes are Word comments anchored on the
+lines they concern, and are also listed in a notes section at the end (for
+readers whose viewer hides comments).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from transcript.export.layout import Rendering, phase_text
+
+FONT = "Courier New"          # a fixed advance of 0.6 em per character
+ADVANCE_EM = 0.6
+PAGE_WIDTH_CM = 21.0          # A4
+MARGIN_CM = 2.0
+MAX_POINTS = 10.0
+MIN_POINTS = 6.0
+SAFETY = 0.97                 # leave room for rounding in the layout engine
+
+# children of w:pPr that must come after w:suppressLineNumbers (ECMA-376 order)
+_AFTER_SUPPRESS = ("w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku",
+                   "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE",
+                   "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
+                   "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+                   "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+                   "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+                   "w:rPr", "w:sectPr", "w:pPrChange")
+# children of w:sectPr that must come after w:lnNumType
+_AFTER_LNNUM = ("w:pgNumType", "w:cols", "w:formProt", "w:vAlign", "w:noEndnote",
+                "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid",
+                "w:printerSettings", "w:sectPrChange")
+
+
+def font_points(chars: int) -> float:
+    """The largest half-point size at which ``chars`` monospaced characters fit the page."""
+    usable_pt = (PAGE_WIDTH_CM - 2 * MARGIN_CM) / 2.54 * 72 * SAFETY
+    size = usable_pt / (ADVANCE_EM * max(chars, 1))
+    return max(MIN_POINTS, min(MAX_POINTS, int(size * 2) / 2))
+
+
+def _suppress_numbering(paragraph: object) -> None:
+    from docx.oxml import OxmlElement
+
+    p_pr = paragraph._p.get_or_add_pPr()  # type: ignore[attr-defined]
+    p_pr.insert_element_before(OxmlElement("w:suppressLineNumbers"), *_AFTER_SUPPRESS)
+
+
+def _line_numbering(section: object) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    sect_pr = section._sectPr  # type: ignore[attr-defined]
+    ln = OxmlElement("w:lnNumType")
+    ln.set(qn("w:countBy"), "1")
+    ln.set(qn("w:distance"), "283")  # 0.5 cm from the text, in twentieths of a point
+    ln.set(qn("w:restart"), "continuous")
+    sect_pr.insert_element_before(ln, *_AFTER_LNNUM)
+
+
+def _word_date(written_at: str, r: Rendering) -> str:
+    """A comment's w:date (xsd:dateTime): when the note was written, else the export time."""
+    try:
+        stamp = datetime.fromisoformat(written_at.replace("Z", "+00:00"))
+    except ValueError:
+        stamp = r.meta.created_at()
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+    return stamp.isoformat(timespec="seconds") + "Z"
+
+
+def to_docx(r: Rendering) -> bytes:
+    from docx import Document
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    document = Document()
+    props = document.core_properties
+    props.title = r.title
+    props.author = "verbatim"
+    props.created = props.modified = r.meta.created_at().replace(tzinfo=None)
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(PAGE_WIDTH_CM), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(MARGIN_CM)
+    _line_numbering(section)
+
+    rows = list(r.numbered_rows())
+    number_w = max((len(n) for n, _, _ in rows), default=1)
+    label_w = max((len(lb) for _, lb, _ in rows), default=0)
+    longest = max((len(t) for _, _, t in rows), default=0)
+    size = Pt(font_points(number_w + 2 + label_w + 2 + max(longest, r.width)))
+
+    style = document.styles.add_style("Verbatim Line", WD_STYLE_TYPE.PARAGRAPH)
+    style.font.name = FONT
+    style.font.size = size
+    fmt = style.paragraph_format
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = 1.0
+    fmt.widow_control = False
+
+    def plain(text: str, style_name: str | None = None) -> object:
+        paragraph = document.add_paragraph(text, style=style_name)
+        _suppress_numbering(paragraph)
+        return paragraph
+
+    heading = document.add_heading(r.title, level=1)
+    _suppress_numbering(heading)
+    plain(r.summary())
+    if r.meta.participant_id:
+        facts = [f"Participant: {r.meta.participant_id}"]
+        facts += [f"{k}: {v}" for k, v in r.meta.attributes.items()]
+        plain("; ".join(facts))
+
+    text_runs: dict[int, object] = {}
+    for (n, label, text), line in zip(rows, r.lines, strict=True):
+        paragraph = document.add_paragraph(style="Verbatim Line")
+        if label:
+            paragraph.paragraph_format.space_before = Pt(size.pt * 0.6)
+        paragraph.add_run(f"{n:>{number_w}}  ")
+        label_run = paragraph.add_run(label)
+        label_run.bold = True
+        paragraph.add_run(" " * (label_w - len(label) + 2))
+        text_runs[line.n] = paragraph.add_run(text)
+
+    for i, note in enumerate(r.doc.notes, start=1):
+        span = r.note_lines(note)
+        if span is None:
+            continue
+        body = [f"Note {i}, {phase_text(note.phase)}: {note.moment}"]
+        body += [part for part in (note.response, note.understanding) if part]
+        comment = document.add_comment(
+            [text_runs[span[0]], text_runs[span[1]]],  # type: ignore[list-item]
+            text="\n".join(body), author="verbatim", initials="V")
+        # the note's own time, not the export's: a re-export must not change it
+        comment._comment_elm.set(qn("w:date"), _word_date(note.written_at, r))
+
+    if r.doc.notes:
+        _suppress_numbering(document.add_heading("Reflexive notes", level=2))
+        for i, note in enumerate(r.doc.notes, start=1):
+            title = plain("")
+            title.add_run(f"Note {i}: {r.note_anchor(note)}, "  # type: ignore[attr-defined]
+                          f"{phase_text(note.phase)}").bold = True
+            for name, value in (("Moment", note.moment), ("Response", note.response),
+                                ("Understanding", note.understanding),
+                                ("Written", note.written_at)):
+                if value:
+                    para = plain("")
+                    para.add_run(f"{name}: ").italic = True  # type: ignore[attr-defined]
+                    para.add_run(value)  # type: ignore[attr-defined]
+
+    if r.meta.extracts:
+        _suppress_numbering(document.add_heading("Extracts", level=2))
+        for extract in r.meta.extracts:
+            plain(f"‘{extract.text}’")
+            plain(extract.citation)
+            if extract.analysis:
+                plain(extract.analysis)
+
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
