@@ -310,6 +310,9 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
         iid = args.target
         audio = study.audio_path(iid)
         interview = study.interview(iid)
+        if interview.locked:
+            raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers, "
+                            "which a new transcription would not match")
         try:
             from transcribe.jobs import run_transcription_job
             from transcribe.pipeline import PipelineOptions
