@@ -19,7 +19,7 @@ Pure logic: no threads, no I/O; the recorder's writer thread drives it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 
@@ -116,7 +116,7 @@ class DropoutTracker:
             self.timeline_frames -= sum(e.frames for e in held)
             self._fill(out, self._min_excess, "stall")
             for e in held:
-                self._emit(out, Emission("audio", e.frames, e.payload, at=self.timeline_frames))
+                self._emit(out, replace(e, at=self.timeline_frames))
         return out
 
     def add_loss(self, frames: int, reason: str = "queue") -> list[Emission]:

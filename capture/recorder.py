@@ -272,6 +272,10 @@ class Recorder:
                 self._source.stop()
             except Exception as err:  # a vanished device must not lose the file
                 self._warn(f"closing the device: {err}")
+        if self._lost_pending and not self._paused:  # the last blocks never made the queue
+            self._queue.put((np.zeros((0, self.channels), np.float32), self._clock(), False,
+                             self._lost_pending, False))
+            self._lost_pending = 0
         self._queue.put(_SENTINEL)
         if self._thread is not None:
             self._thread.join()
@@ -374,8 +378,9 @@ class Recorder:
         emissions = []
         if lost:
             emissions += self._tracker.add_loss(lost)
-        emissions += self._tracker.observe(len(block), arrival, overflow=overflow,
-                                           payload=block)
+        if len(block):
+            emissions += self._tracker.observe(len(block), arrival, overflow=overflow,
+                                               payload=block)
         self._apply(emissions)
 
     def _apply(self, emissions: list[Emission]) -> None:

@@ -80,7 +80,7 @@ def recover(path: Path) -> RecoveryReport:
         consistent = (layout.data_size == whole
                       and layout.riff_size == layout.data_offset - 8 + whole + pad
                       and size == layout.data_offset + whole + pad)
-        if consistent or _finalised_with_trailing_chunks(layout, size):
+        if consistent or _finalised_with_trailing_chunks(path, layout, size):
             return RecoveryReport(path=path, rate=layout.rate, channels=layout.channels,
                                   frames=min(layout.data_size, available) // align,
                                   header_frames=header_bytes // align, dropped_bytes=0,
@@ -103,11 +103,25 @@ def recover(path: Path) -> RecoveryReport:
     return report
 
 
-def _finalised_with_trailing_chunks(layout: WavLayout, size: int) -> bool:
-    """A properly closed file with chunks after the data (LIST, PEAK...): leave it alone."""
+def _finalised_with_trailing_chunks(path: Path, layout: WavLayout, size: int) -> bool:
+    """A properly closed file with chunks after the data (LIST, PEAK...): leave it alone.
+
+    The bytes after the stated data must walk as well-formed chunks exactly to
+    the end of the file; samples cut off by a crash almost never do.
+    """
     end = layout.data_offset + layout.data_size + (layout.data_size & 1)
-    return (layout.data_size % layout.block_align == 0 and end < size
-            and layout.riff_size + 8 == size)
+    if layout.data_size % layout.block_align or end >= size or layout.riff_size + 8 != size:
+        return False
+    with open(path, "rb") as handle:
+        pos = end
+        while pos < size:
+            handle.seek(pos)
+            header = handle.read(8)
+            if len(header) < 8 or not all(32 <= b < 127 for b in header[:4]):
+                return False
+            chunk = struct.unpack_from("<I", header, 4)[0]
+            pos += 8 + chunk + (chunk & 1)
+    return pos == size
 
 
 def _check_playable(path: Path, report: RecoveryReport) -> None:
