@@ -305,3 +305,15 @@ def test_threads_and_a_second_handle_can_write_at_once(study: Study, iid: str) -
     assert {w.text for v in range(1, 46)
             for w in study.transcript_version(iid, v).words} == {
         f"{t}{i}" for t in "abc" for i in range(15)}
+
+
+def test_backup_into_a_folder_is_a_whole_study_that_opens(study: Study, iid: str,
+                                                          tmp_path: Path) -> None:
+    study.save_transcript(iid, _doc("kept"), origin="pipeline")
+    (tmp_path / "usb").mkdir()
+    folder = study.backup(tmp_path / "usb")
+    assert folder.parent == tmp_path / "usb"
+    with Study.open(folder) as copy:
+        assert [w.text for w in copy.transcript(iid).words] == ["kept"]
+        assert copy.verify_audio(iid)
+    assert stat.S_IMODE((folder / "audio" / "P4-1.wav").stat().st_mode) == 0o400

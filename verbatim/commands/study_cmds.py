@@ -110,8 +110,11 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             return 0
         if args.action == "backup":
             dest = study.backup(args.dest)
-            _out(f"backed up the study database to {dest} "
-                 f"(recordings are in {study.path / 'audio'})")
+            if dest.is_dir():
+                _out(f"backed up the study (database and recordings) to {dest}")
+            else:
+                _out(f"backed up the study database to {dest} (give a folder to include "
+                     "the recordings)")
             return 0
         if args.action == "retention":
             return _retention(study, args)

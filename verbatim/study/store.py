@@ -187,14 +187,43 @@ class Study:
                            detail=json.loads(r["detail"])) for r in rows]
 
     def backup(self, dest: Path | str) -> Path:
-        """Copy the database to ``dest`` (a new file, or a folder to put study.sqlite in)."""
+        """Back the study up; returns what was written.
+
+        ``dest`` a new file name: the database alone, through SQLite's online
+        backup API (consistent while others write). ``dest`` an existing folder:
+        a complete copy of the study inside it (``<name>-backup-<time>/`` with the
+        database and every recording, each checked against its sha256), which
+        ``Study.open`` opens like the original.
+        """
         dest = Path(dest).expanduser()
         if dest.is_dir():
-            dest = dest / DB_NAME
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            folder = dest / f"{self.path.name}-backup-{stamp}"
+            if folder.exists():
+                raise StudyError(f"{folder} already exists; a backup never overwrites")
+            try:
+                folder.mkdir(mode=0o700)
+            except OSError as exc:
+                raise StudyError(f"cannot write {folder}: {exc.strerror or exc}") from exc
+            self._backup_database(folder / DB_NAME)
+            damaged = self._backup_audio(folder)
+            with self._tx():
+                self._audit("study.backup", "", recordings=len(self.interviews()),
+                            damaged=damaged)
+            if damaged:
+                raise StudyError(f"backup written to {folder}, but these recordings no longer "
+                                 f"match their checksum: {', '.join(damaged)}")
+            return folder
         if dest.exists():
             raise StudyError(f"{dest} already exists; a backup never overwrites a file")
         if not dest.parent.is_dir():
             raise StudyError(f"{dest.parent}: no such folder")
+        self._backup_database(dest)
+        with self._tx():
+            self._audit("study.backup", "", bytes=dest.stat().st_size)
+        return dest
+
+    def _backup_database(self, dest: Path) -> None:
         try:
             fd = dest.open("xb")
             fd.close()
@@ -204,9 +233,19 @@ class Study:
         except OSError as exc:
             dest.unlink(missing_ok=True)
             raise StudyError(f"cannot write {dest}: {exc.strerror or exc}") from exc
-        with self._tx():
-            self._audit("study.backup", "", bytes=dest.stat().st_size)
-        return dest
+
+    def _backup_audio(self, folder: Path) -> list[str]:
+        """Copy every stored recording; returns the ids whose checksum no longer matches."""
+        (folder / files.AUDIO_DIR).mkdir(mode=0o700, exist_ok=True)
+        damaged = []
+        for interview in self.interviews():
+            if not interview.has_audio or interview.audio_file is None:
+                continue
+            source = files.audio_path(self.path, interview.audio_file)
+            sha = files.copy_in(source, folder, interview.audio_file)
+            if sha != interview.audio_sha256:
+                damaged.append(interview.id)
+        return damaged
 
     # ---- participants ---------------------------------------------------------
 
