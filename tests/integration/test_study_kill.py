@@ -111,3 +111,48 @@ def test_killed_writer_leaves_an_intact_study_with_every_commit(tmp_path: Path) 
         assert study.interview("P4-1").current_version == new
     print(json.dumps({"trials": TRIALS, "versions": len(committed_versions),
                       "notes": len(committed_notes)}))
+
+
+IMPORTER = r"""
+import sys
+from verbatim.study import Study
+
+study = Study.open(sys.argv[1])
+print("ready", flush=True)
+while True:
+    print(study.add_interview("P4", sys.argv[2]), flush=True)
+"""
+
+
+@pytest.mark.integration
+def test_killed_import_never_registers_a_missing_or_partial_recording(tmp_path: Path) -> None:
+    folder = _study(tmp_path)
+    big = tmp_path / "long.wav"
+    sf.write(str(big), np.random.default_rng(0).uniform(-0.1, 0.1, 16000 * 30)
+             .astype("float32"), 16000, subtype="PCM_16")
+    rng = random.Random(7)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    reported: set[str] = set()
+    for _ in range(10):
+        child = subprocess.Popen([sys.executable, "-c", IMPORTER, str(folder), str(big)],
+                                 stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 1.2))
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+        reported |= set(child.stdout.read().split())
+        conn = sqlite3.connect(folder / "study.sqlite")
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        conn.close()
+        child.stdout.close()
+    with Study.open(folder) as study:
+        interviews = {i.id: i for i in study.interviews()}
+        assert reported <= set(interviews)
+        for iid, interview in interviews.items():
+            assert study.verify_audio(iid), iid
+            if iid != "P4-1":  # the setup's own short recording
+                assert interview.audio_duration == pytest.approx(30.0)
+        # whatever a crash left behind, the next import still works
+        study.add_interview("P4", big)
+    assert len(reported) >= 3, "the importer was killed before it ever finished one"
