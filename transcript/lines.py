@@ -14,11 +14,12 @@ every citation made against a locked transcript stays resolvable.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from transcript.model import Line, Transcript
-from transcript.notation import Profile
+from transcript.notation import Profile, get_profile, resolve_profile
 from transcript.render import Token, render_turns
 
 MIN_WIDTH = 10
@@ -61,6 +62,18 @@ def number_lines(doc: Transcript, *, profile: str | Profile = "paper",
         return doc.lines
     if width < MIN_WIDTH:
         raise ValueError(f"line width must be at least {MIN_WIDTH} characters, not {width}")
+    prof = resolve_profile(profile)
+    return _numbered(doc, prof.name, tuple(sorted(prof.thresholds.items())), width)
+
+
+@functools.lru_cache(maxsize=8)
+def _numbered(doc: Transcript, name: str, thresholds: tuple[tuple[str, float], ...],
+              width: int) -> tuple[Line, ...]:
+    """Cached: exporting one document to every format numbers its lines once.
+
+    Safe because documents are frozen values; the key is the whole document.
+    """
+    profile = get_profile(name, dict(thresholds))
     out: list[Line] = []
     for turn in render_turns(doc, profile):
         for text, start, end in _lines_of_turn(turn.tokens, width):

@@ -71,3 +71,65 @@ def fixture_extract() -> Extract:
     return Extract(number=1, interview="P4-1", participant="P4", role="Social Worker",
                    first=2, last=3, text="for me, it's th- .. it's that dual edge …",
                    analysis="Caregiving as the core of the clinician position.")
+
+
+_VOCAB = ("i", "think", "it's", "the", "service", "users", "we", "were", "really", "about",
+          "care", "plan", "you", "know", "team", "and", "that", "was", "quite", "difficult",
+          "peer", "worker", "meeting", "discharge", "risk", "felt", "like", "um", "so", "but",
+          "partnership", "clinician", "supervision", "sessions", "anxious", "medication")
+_TONES = ("laughs", "sighs", "quietly", "pause for thought", "slowly")
+
+
+def synthetic_document(n_words: int = 20_000, *, seed: int = 0) -> Transcript:
+    """A long interview built by rule: alternating turns, pauses and every mark kind.
+
+    20,000 words come to about two hours of talk. Used by the benchmark and by
+    tests that need many lines (Word's own numbering against the printed one).
+    """
+    import random
+
+    rng = random.Random(seed)
+    words: list[Word] = []
+    marks: list[Mark] = []
+    notes: list[Note] = []
+    t = 0.5
+    speaker = IV
+    while len(words) < n_words:
+        turn_len = rng.randint(4, 20) if speaker == IV else rng.randint(30, 220)
+        for _ in range(min(turn_len, n_words - len(words))):
+            duration = rng.uniform(0.15, 0.33)
+            text = rng.choice(_VOCAB)
+            words.append(Word(text, round(t, 3), round(t + duration, 3), speaker,
+                              round(rng.uniform(0.4, 1.0), 3)))
+            start, t = t, t + duration
+            roll = rng.random()
+            if roll < 0.02:
+                marks.append(Mark(MarkKind.CUTOFF, round(start, 3), round(t, 3), speaker,
+                                  text[:2]))
+            elif roll < 0.03:
+                marks.append(Mark(MarkKind.STUTTER, round(start, 3), round(t, 3), speaker))
+            elif roll < 0.035:
+                marks.append(Mark(MarkKind.TONE, round(start, 3), round(t, 3), speaker,
+                                  rng.choice(_TONES), Source.HUMAN))
+            gap = rng.choice((0.05, 0.08, 0.1, 0.12, 0.5, 1.4, 3.5)) if rng.random() < 0.12 \
+                else rng.uniform(0.03, 0.12)
+            if gap >= 0.3:
+                marks.append(Mark(MarkKind.PAUSE, round(t, 3), round(t + gap, 3), speaker))
+            elif rng.random() < 0.004:
+                marks.append(Mark(MarkKind.INAUDIBLE, round(t, 3), round(t + 0.6, 3), speaker))
+                gap = 0.7
+            t += gap
+        gap = rng.uniform(0.2, 1.8)
+        marks.append(Mark(MarkKind.PAUSE, round(t, 3), round(t + gap, 3), None))
+        if rng.random() < 0.1 and words:
+            marks.append(Mark(MarkKind.OVERLAP, round(t - 0.4, 3), round(t + 0.2, 3), None))
+        t += gap
+        if len(notes) < int(t // 600):
+            notes.append(Note(round(t - 30, 3), round(t - 5, 3), "after", "a moment",
+                              "a response", "an understanding", "2026-11-26T10:00:00Z"))
+        speaker = P if speaker == IV else IV
+    return Transcript(
+        audio=AudioRef(path="audio/P4-1.wav", sha256="cd" * 32, duration=round(t, 3)),
+        speakers=(Speaker(IV, "Interviewer"), Speaker(P, "P4")),
+        words=tuple(words), marks=tuple(marks), notes=tuple(notes),
+    )
