@@ -212,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--understanding", default="", help="your understanding of that response")
     q = nv.add_parser("list", help="list notes")
     q.add_argument("interview", metavar="INTERVIEW", nargs="?")
+    q = nv.add_parser("complete", help="write up a note (e.g. a mark tapped while recording)")
+    q.add_argument("id", metavar="NOTE", type=_positive_int, help="note number (see note list)")
+    q.add_argument("--moment", help="the moment and its emotional impact")
+    q.add_argument("--response", help="the response it evoked in you")
+    q.add_argument("--understanding", help="your understanding of that response")
+    q.add_argument("--phase", choices=PHASES)
 
     p = verbs.add_parser("extract", help="cite extracts of a locked transcript")
     ev = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)

@@ -238,3 +238,23 @@ def test_info_and_backup(cli, study_dir: Path, tmp_path: Path) -> None:
     copy.close()
     assert cli("study", "backup", str(tmp_path / "db-only.sqlite")).code == 0
     assert (tmp_path / "db-only.sqlite").is_file()
+
+
+def test_a_live_mark_is_completed_from_the_command_line(cli, study_dir: Path,
+                                                       tmp_path: Path) -> None:
+    cli("participant", "add", "P4")
+    cli("interview", "add", "P4", str(_wav(tmp_path / "rec.wav")))
+    with Study.open(study_dir) as study:
+        from transcript.model import Note
+
+        live = study.add_note("P4-1", Note(start=4.0, end=4.0, phase="during",
+                                           moment="marked during the interview"),
+                              source="live-mark", to_complete=True)
+    assert "[to complete]" in cli("note", "list", "P4-1").out
+    assert cli("note", "complete", str(live.id)).code == 1
+    run = cli("note", "complete", str(live.id), "--moment", "she cried about her father",
+              "--response", "I held back", "--understanding", "my own grief")
+    assert run.code == 0 and "(complete)" in run.out
+    listing = cli("note", "list", "P4-1").out
+    assert "[to complete]" not in listing and "she cried about her father" in listing
+    assert cli("note", "complete", "99", "--response", "x").code == 1

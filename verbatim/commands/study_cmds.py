@@ -9,6 +9,7 @@ refusal is a ``UserError``: one line on stderr, non-zero exit, nothing changed.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -261,6 +262,16 @@ def run_note(args: argparse.Namespace, config: Config) -> int:
                     response=args.response, understanding=args.understanding))
             _out(f"note {note.id} added to {note.interview} at {_anchor(note)}")
             return 0
+        if args.action == "complete":
+            if all(getattr(args, k) is None for k in
+                   ("moment", "response", "understanding", "phase")):
+                raise UserError("nothing to write: give --moment, --response, "
+                                "--understanding or --phase")
+            note = study.update_note(args.id, moment=args.moment, response=args.response,
+                                     understanding=args.understanding, phase=args.phase)
+            state = "still to complete" if note.to_complete else "complete"
+            _out(f"note {note.id} of {note.interview} updated ({state})")
+            return 0
         if args.action == "list":
             for note in study.notes(args.interview):
                 flag = "  [to complete]" if note.to_complete else ""
@@ -317,10 +328,12 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
             raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers, "
                             "which a new transcription would not match")
         try:
-            from transcribe.jobs import run_transcription_job
-            from transcribe.pipeline import PipelineOptions
+            jobs = importlib.import_module("transcribe.jobs")
+            pipeline = importlib.import_module("transcribe.pipeline")
         except ImportError:
             raise UserError("transcription is not available in this version") from None
+        run_transcription_job, PipelineOptions = jobs.run_transcription_job, \
+            pipeline.PipelineOptions
         options = PipelineOptions(
             engine=args.engine or config.engine, model=args.model or config.model,
             diarize=args.diarize or config.diarize, speakers=args.speakers,
