@@ -20,12 +20,14 @@ from verbatim.config import Config
 from verbatim.demo import DEMO_AUDIO
 from verbatim.study import Study
 
-INTERVIEWER = ("Thank you for coming in today. Could you tell me about your role in the team "
-               "and how long you have been there?").split()
-PARTICIPANT = ("Yes I'm a social worker. I've been with the community team for about eleven "
+INTERVIEWER_TEXT = ("Thank you for coming in today. Could you tell me about your role in the team "
+               "and how long you have been there?")
+PARTICIPANT_TEXT = ("Yes I'm a social worker. I've been with the community team for about eleven "
                "years now and it's th- it's that dual edge thing about what we do wanting to "
                "understand people and support people and at the same time sometimes having to "
-               "do things that you wouldn't want happen to yourself.").split()
+               "do things that you wouldn't want happen to yourself.")
+INTERVIEWER = INTERVIEWER_TEXT.split(" ")
+PARTICIPANT = PARTICIPANT_TEXT.split(" ")
 
 
 def make_doc(turns: int = 6, *, audio: str = "demo.ogg") -> Transcript:

@@ -65,7 +65,8 @@ class VerbatimApp(App[None]):
                  job_runner: JobRunner | None = None,
                  recorder_factory: Callable[..., Any] | None = None,
                  device_lister: Callable[[], list[Any]] | None = None,
-                 player_factory: Callable[..., Any] | None = None) -> None:
+                 player_factory: Callable[..., Any] | None = None,
+                 pipeline_options: Callable[[Config], Any] | None = None) -> None:
         super().__init__()
         self.config = config
         self.study = study
@@ -75,6 +76,7 @@ class VerbatimApp(App[None]):
         self.recorder_factory = recorder_factory
         self.device_lister = device_lister
         self.player_factory = player_factory
+        self.pipeline_options = pipeline_options or _pipeline_options
         self.jobs: dict[int, Job] = {}
         self.recorder: Any = None
         """The live recorder, owned by the app so leaving the record screen never stops it."""
@@ -131,7 +133,7 @@ class VerbatimApp(App[None]):
         try:
             audio = Path(self.study.audio_path(job.interview))
             runner = self.job_runner or _default_job_runner()
-            options = _pipeline_options(self.config)
+            options = self.pipeline_options(self.config)
             out_dir = _job_dir(self.study, self.config)
             out = out_dir / f"{job.interview}.json"
 
@@ -230,7 +232,10 @@ def _default_job_runner() -> JobRunner:
 
 
 def _pipeline_options(config: Config) -> Any:
-    from transcribe.pipeline import PipelineOptions
+    try:
+        from transcribe.pipeline import PipelineOptions
+    except ImportError:
+        raise RuntimeError("transcription is not available in this installation") from None
 
     return PipelineOptions(engine=config.engine, model=config.model, diarize=config.diarize,
                            language=config.language, models_dir=config.models_dir,

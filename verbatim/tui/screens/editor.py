@@ -131,8 +131,9 @@ class EditorScreen(Screen[None]):
         notes = self.study.notes(self.interview)
         view = self.view
         cursor = view.cursor if keep_cursor else 0
+        anchor = view.anchor if keep_cursor else None
         view.set_lines(self.lines, turn_labels(self.lines, doc), line_flags(self.lines, doc, notes))
-        view.go_to(cursor)
+        view.go_to(cursor, select=anchor is not None and anchor < len(self.lines))
         self._update_status()
         self._update_detail()
 

@@ -263,7 +263,11 @@ def open_export(screen: Screen[Any], iid: str) -> None:
 
 
 def _export(app: Any, iid: str, choice: Any) -> None:
+    """Worker thread: export with the interview's notes, extracts and Table One facts."""
+    from dataclasses import replace
+
     from transcript.export import ExportMeta, export
+    from transcript.model import Note
 
     study = app.study
     try:
@@ -271,14 +275,19 @@ def _export(app: Any, iid: str, choice: Any) -> None:
         if doc is None:
             raise ValueError(f"{iid} has no transcript yet")
         interview = study.interview(iid)
+        if interview.locked and not doc.lines:
+            doc = study.locked_transcript(iid)  # cite the frozen numbering
+        notes = tuple(Note(start=n.start, end=n.end, phase=n.phase, moment=n.moment,
+                           response=n.response, understanding=n.understanding,
+                           written_at=n.written_at) for n in study.notes(iid))
         participant = study.participant(interview.participant_id)
-        meta = ExportMeta(title=f"{study.name} · {iid}", participant_id=participant.id,
+        meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
                           interview_id=iid, attributes=dict(participant.attributes),
                           extracts=tuple(study.extracts(interview=iid)))
         choice.out.parent.mkdir(parents=True, exist_ok=True)
         replacements = study.replacements() if choice.pseudonymise else None
-        export(doc, choice.fmt, choice.out, profile=choice.notation, width=choice.width,
-               replacements=replacements, meta=meta)
+        export(replace(doc, notes=notes), choice.fmt, choice.out, profile=choice.notation,
+               width=choice.width, replacements=replacements, meta=meta)
     except Exception as exc:
         app.call_from_thread(app.notify, f"export failed: {exc}", severity="error", timeout=10)
         return

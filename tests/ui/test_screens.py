@@ -1,0 +1,362 @@
+"""Pilot drives each screen's main path on a real study folder."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from transcript.model import Source
+from verbatim.study import Study
+from verbatim.tui.screens.dialogs import ExportDialog, ExtractDialog, NoteDialog
+from verbatim.tui.screens.editor import EditorScreen
+from verbatim.tui.screens.help import HelpScreen
+from verbatim.tui.screens.home import HomeScreen
+from verbatim.tui.screens.jobs import JobsScreen
+from verbatim.tui.screens.lists import ExtractsScreen, NotesScreen
+from verbatim.tui.screens.record import RecordScreen
+from verbatim.tui.widgets.transcript_view import TranscriptView
+
+from .conftest import make_doc
+
+pytestmark = pytest.mark.ui
+SIZE = (80, 24)
+
+
+async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until ``condition`` holds (workers and threads finish on their own time)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.05)
+
+
+async def open_editor(pilot: Any) -> EditorScreen:
+    await pilot.press("enter")  # participant P1 -> interviews table
+    await pilot.press("enter")  # P1-1 -> editor
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, EditorScreen))
+    return pilot.app.screen
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    await pilot.press(*["space" if c == " " else c for c in text])
+
+
+# ------------------------------------------------------------ home
+
+
+async def test_home_lists_participants_and_interview_status(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, HomeScreen)
+        people = app.screen.query_one("#participants")
+        talks = app.screen.query_one("#interviews")
+        assert people.row_count == 2
+        assert [str(talks.get_row_at(i)[3]) for i in range(talks.row_count)] == [
+            "transcribed", "recorded"]
+        await pilot.press("down")  # P2 has no interviews
+        assert talks.row_count == 0
+
+
+async def test_add_participant_and_interview_through_dialogs(make_app: Any, study: Study,
+                                                             tmp_path: Path) -> None:
+    from verbatim.demo import DEMO_AUDIO
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        await type_text(pilot, "P4")
+        await pilot.press("tab", "tab")
+        await type_text(pilot, "Social Worker")
+        await pilot.press("ctrl+s")  # not a binding here: nothing happens
+        await pilot.click("#ok")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
+        assert study.participant("P4").role == "Social Worker"
+        assert app.screen.selected_participant() == "P4"
+        await pilot.press("i")
+        await type_text(pilot, str(DEMO_AUDIO))
+        await pilot.press("enter", "enter", "enter")
+        await wait_for(pilot, lambda: [i.id for i in study.interviews("P4")] == ["P4-1"])
+
+
+# ------------------------------------------------------------ editor
+
+
+async def test_editor_shows_numbered_lines_with_labels(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot)
+        view = editor.query_one(TranscriptView)
+        assert [ln.n for ln in view.lines][:3] == [1, 2, 3]
+        assert view.lines[0].speaker == "S1"
+        assert "line 1 ·" in str(editor.query_one("#editor-detail").render())
+        await pilot.press("down", "J")
+        assert view.selection == (1, 2)
+        await pilot.press("escape")  # clears the selection, stays
+        assert view.selection == (2, 2) and isinstance(app.screen, EditorScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_edit_words_is_saved_at_once_and_undo_redo(make_app: Any, study: Study) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_editor(pilot)
+        versions = len(study.versions("P1-1"))
+        await pilot.press("e")
+        await pilot.press("ctrl+a")  # select all
+        await pilot.press("ctrl+k")  # delete to end of line
+        await type_text(pilot, "Thanks for coming")
+        await pilot.press("enter")
+        # a second connection sees the edit: nothing lives only in the app's memory
+        with Study.open(study.path) as other:
+            doc = other.transcript("P1-1")
+            assert doc is not None
+            assert [w.text for w in doc.words[:3]] == ["Thanks", "for", "coming"]
+        assert len(study.versions("P1-1")) == versions + 1
+        await pilot.press("ctrl+z")
+        assert study.transcript("P1-1").words[0].text == "Thank"  # type: ignore[union-attr]
+        await pilot.press("ctrl+y")
+        assert study.transcript("P1-1").words[0].text == "Thanks"  # type: ignore[union-attr]
+
+
+async def test_rename_and_merge_speakers(make_app: Any, study: Study) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot)
+        await pilot.press("s", "ctrl+a", "ctrl+k")
+        await type_text(pilot, "Interviewer")
+        await pilot.press("enter")
+        assert study.transcript("P1-1").speaker_label("S1") == "Interviewer"  # type: ignore
+        assert "S1=Interviewer" in str(editor.query_one("#editor-status").render())
+        await pilot.press("S")
+        await type_text(pilot, "S2")
+        await pilot.press("enter")
+        doc = study.transcript("P1-1")
+        assert doc is not None and {w.speaker for w in doc.words} == {"S2"}
+
+
+async def test_find_and_replace(make_app: Any, study: Study) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "dual edge")
+        await pilot.press("enter")
+        line = editor.lines[editor.view.cursor]
+        assert "dual edge" in line.text
+        first = editor.view.cursor
+        await pilot.press("n")
+        assert editor.view.cursor > first
+        await pilot.press("r")
+        await pilot.press("tab")
+        await type_text(pilot, "double edge")
+        await pilot.press("enter")
+        doc = study.transcript("P1-1")
+        assert doc is not None
+        text = " ".join(w.text for w in doc.words)
+        assert "dual" not in text and text.count("double edge") == 3
+
+
+async def test_marks_confirm_and_add(make_app: Any, study: Study) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_editor(pilot)
+        assert study.transcript("P1-1").marks[0].source is Source.AUTO  # type: ignore
+        await pilot.press("m")
+        await pilot.press("c")
+        doc = study.transcript("P1-1")
+        assert doc is not None and doc.marks[0].source is Source.HUMAN
+        before = len(doc.marks)
+        await pilot.press("m", "a")
+        await type_text(pilot, "tone laughs")
+        await pilot.press("enter")
+        doc = study.transcript("P1-1")
+        assert doc is not None and len(doc.marks) == before + 1
+        assert any(m.label == "laughs" and m.source is Source.HUMAN for m in doc.marks)
+
+
+async def test_note_anchored_to_selected_lines(make_app: Any, study: Study) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot)
+        await pilot.press("down", "J", "J")
+        first, last = editor.lines[1], editor.lines[3]
+        await pilot.press("a")
+        assert isinstance(app.screen, NoteDialog)
+        await type_text(pilot, "He sounded tired")
+        await pilot.press("tab")
+        await type_text(pilot, "I felt protective")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        notes = study.notes("P1-1")
+        assert len(notes) == 1
+        note = notes[0]
+        assert (note.start, note.end) == (first.start, last.end)
+        assert note.moment == "He sounded tired" and note.response == "I felt protective"
+        assert note.phase == "analysis"
+        await pilot.press("o")  # the interview's notes; enter jumps back to the anchor
+        assert isinstance(app.screen, NotesScreen)
+        await pilot.press("escape")
+        await pilot.press("G", "o", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        assert editor.view.cursor == 1
+
+
+async def test_extract_locks_then_cites(make_app: Any, study: Study) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot)
+        await pilot.press("down", "down", "J")  # lines 3-4
+        await pilot.press("x")
+        await pilot.press("enter")  # yes, lock
+        await wait_for(pilot, lambda: isinstance(app.screen, ExtractDialog))
+        assert app.screen.citation == "(Extract 1. P1, Social Worker. 3-4)"
+        assert study.interview("P1-1").locked
+        await pilot.press("escape")
+        assert editor.doc is not None and editor.doc.locked
+        await pilot.press("e")  # locked: word edits refused, nothing saved
+        assert isinstance(app.screen, EditorScreen)
+        await pilot.press("escape", "x")
+        assert isinstance(app.screen, ExtractsScreen)
+        assert app.screen.query_one("#extracts").row_count == 1
+
+
+async def test_export_dialog_writes_word(make_app: Any, study: Study, tmp_path: Path) -> None:
+    app = make_app()
+    out = tmp_path / "out" / "P1-1.docx"
+    async with app.run_test(size=SIZE) as pilot:
+        await open_editor(pilot)
+        await pilot.press("E")
+        assert isinstance(app.screen, ExportDialog)
+        field = app.screen.query_one("#out")
+        field.value = str(out)
+        await pilot.click("#ok")
+        await wait_for(pilot, out.exists)
+    assert out.read_bytes()[:2] == b"PK"  # a Word (zip) file
+
+
+async def test_playback_follows_the_text_and_pauses(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert editor.speed == 1.2
+        await pilot.press("p")
+        await wait_for(pilot, lambda: editor.view.playing is not None)
+        await wait_for(pilot, lambda: editor.view.cursor >= 1)  # moved on with the voice
+        await pilot.press("p")
+        assert not editor.player.playing
+        paused = editor.player.position()
+        assert paused > editor.lines[0].start
+
+
+# ------------------------------------------------------------ record
+
+
+async def test_record_start_mark_stop_adds_an_interview(make_app: Any, study: Study) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        assert isinstance(app.screen, RecordScreen)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.recorder is not None
+                       and app.recorder.status().elapsed > 0.3)
+        await pilot.press("m")
+        await pilot.press("escape")  # leaving the screen keeps recording
+        assert app.recorder is not None and app.recorder.status().state == "recording"
+        await pilot.press("r", "s")
+        await wait_for(pilot, lambda: len(study.interviews("P1")) == 3)
+        assert app.recorder is None
+        new = study.interviews("P1")[-1]
+        assert new.audio_duration and new.audio_duration > 0.3
+        assert any(n.to_complete for n in study.notes(new.id))  # the live mark
+
+
+# ------------------------------------------------------------ jobs
+
+
+class JobCancelled(Exception):
+    pass
+
+
+def gated_runner(gate: threading.Event) -> Callable[..., Any]:
+    def run(path: Path, options: Any, out: Path, *, progress: Any = None,
+            cancel: threading.Event | None = None) -> Any:
+        progress("transcribing", 0.4)
+        while not gate.is_set():
+            if cancel is not None and cancel.is_set():
+                raise JobCancelled("cancelled")
+            time.sleep(0.01)
+        return make_doc(2)
+
+    return run
+
+
+async def test_transcription_job_runs_in_background_and_saves(make_app: Any,
+                                                              study: Study) -> None:
+    gate = threading.Event()
+    app = make_app(job_runner=gated_runner(gate), pipeline_options=lambda c: None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab", "down", "t")  # P1-2 is recorded, not transcribed
+        await wait_for(pilot, lambda: 1 in app.jobs and app.jobs[1].fraction == 0.4)
+        assert str(app.screen.query_one("#interviews").get_row_at(1)[3]) == "transcribing"
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, JobsScreen)
+        gate.set()
+        await wait_for(pilot, lambda: app.jobs[1].state == "done")
+        assert study.transcript("P1-2") is not None
+
+
+async def test_transcription_job_can_be_cancelled_and_failures_shown(make_app: Any,
+                                                                     study: Study) -> None:
+    app = make_app(job_runner=gated_runner(threading.Event()), pipeline_options=lambda c: None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab", "down", "t", "ctrl+o")
+        await wait_for(pilot, lambda: app.jobs[1].fraction == 0.4)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.jobs[1].state == "cancelled")
+        assert study.transcript("P1-2") is None
+
+    def broken(*_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("model tiny.en not found in the store")
+
+    app = make_app(job_runner=broken, pipeline_options=lambda c: None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab", "down", "t", "ctrl+o")
+        await wait_for(pilot, lambda: app.jobs[1].state == "failed")
+        assert "model tiny.en not found" in app.jobs[1].error
+
+
+# ------------------------------------------------------------ help, palette, lists
+
+
+async def test_help_and_command_palette(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "Jobs")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
+
+
+async def test_quit_while_recording_asks_and_finishes_the_file(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r", "space")
+        await wait_for(pilot, lambda: app.recorder is not None)
+        recorder = app.recorder
+        await pilot.press("ctrl+q")
+        assert app.is_running
+        await pilot.press("enter")  # yes
+        await wait_for(pilot, lambda: not app.is_running)
+    assert recorder.status().state == "stopped"
+    assert recorder.path.exists()
