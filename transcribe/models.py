@@ -1,0 +1,292 @@
+"""The model store: one folder of named entries, listed, verified, imported, downloaded.
+
+Entries use the names of the shared model folder (``faster-whisper-tiny.en/``,
+``whisper-tiny.en.pt``, ``ge2e-voice-encoder/`` ...), so a USB stick holding
+those can be imported as it is. ``.manifest.json`` records the sha256 of every
+file when it enters the store; ``verify`` re-hashes against it and, for
+openai-whisper checkpoints, against the checksum OpenAI publishes in its own
+download URL. Nothing is fetched unless the user runs ``models download``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from transcribe.errors import TranscribeError
+
+MANIFEST = ".manifest.json"
+HF_BASE = "https://huggingface.co"
+FASTER_WHISPER_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
+FASTER_WHISPER_SIZES = ("tiny.en", "tiny", "base.en", "base", "small.en", "small",
+                        "medium.en", "medium")
+
+
+class ModelError(TranscribeError):
+    """A model that is missing, malformed, or for the other engine."""
+
+
+@dataclass(frozen=True)
+class StoreEntry:
+    name: str
+    path: Path
+    kind: str  # faster-whisper, whisper, onnx, torch, folder, file
+    size: int
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def model_kind(path: Path) -> str:
+    """What a model file or folder holds, judged from its layout (never by loading it)."""
+    if path.is_dir():
+        if (path / "model.bin").is_file() and (path / "config.json").is_file():
+            return "faster-whisper"
+        if (path / "config.yaml").is_file():
+            return "pyannote-pipeline"
+        return "folder"
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        return "onnx"
+    if suffix in (".pt", ".pth", ".bin"):
+        if path.name.startswith("whisper-") or _looks_like_whisper_checkpoint(path):
+            return "whisper"
+        return "torch"
+    return "file"
+
+
+def _looks_like_whisper_checkpoint(path: Path) -> bool:
+    """openai-whisper checkpoints are torch zip files whose pickle names 'dims'."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            pickle_name = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
+            return pickle_name is not None and b"dims" in archive.read(pickle_name)[:4096]
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def store_name(engine: str, model: str) -> str:
+    """The store entry for a short model name: ("whisper", "tiny.en") -> whisper-tiny.en.pt."""
+    return f"faster-whisper-{model}" if engine == "faster-whisper" else f"whisper-{model}.pt"
+
+
+def _looks_like_path(text: str) -> bool:
+    return os.sep in text or text.startswith(".") or text.endswith((".pt", ".bin"))
+
+
+def resolve_model(name_or_path: str | Path, *, engine: str, models_dir: Path) -> Path:
+    """The local path of an ASR model, checked to be in ``engine``'s format.
+
+    ``name_or_path`` is a short name (``tiny.en``), a store entry name
+    (``faster-whisper-tiny.en``) or a path to a model file or folder.
+    """
+    text = str(name_or_path)
+    candidates = [Path(text).expanduser()] if _looks_like_path(text) else [
+        models_dir / text, models_dir / store_name(engine, text)]
+    found = next((c for c in candidates if c.exists()), None)
+    if found is None:
+        if _looks_like_path(text):
+            raise ModelError(f"model not found: {text}")
+        raise ModelError(
+            f"model {text!r} for {engine} is not in the model store ({models_dir}): run "
+            f"'verbatim models import PATH' or 'verbatim models download "
+            f"{store_name(engine, text)}'")
+    check_model_format(engine, found)
+    return found
+
+
+def check_model_format(engine: str, path: Path) -> None:
+    """Refuse a model that the chosen engine cannot load, naming the one that can."""
+    kind = model_kind(path)
+    if engine == "faster-whisper" and kind != "faster-whisper":
+        if kind == "whisper":
+            raise ModelError(f"{path} is an openai-whisper checkpoint: use --engine whisper, "
+                             "or a faster-whisper (CTranslate2) model folder")
+        raise ModelError(f"{path} is not a faster-whisper model folder "
+                         "(expected model.bin and config.json inside)")
+    if engine == "whisper" and kind != "whisper":
+        if kind == "faster-whisper":
+            raise ModelError(f"{path} is a faster-whisper (CTranslate2) model folder: use "
+                             "--engine faster-whisper, or an openai-whisper .pt file")
+        raise ModelError(f"{path} is not an openai-whisper checkpoint (.pt)")
+
+
+def _files(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_manifest(models_dir: Path) -> dict[str, dict]:
+    try:
+        return json.loads((models_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_manifest(models_dir: Path, manifest: dict[str, dict]) -> None:
+    tmp = models_dir / f"{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(models_dir / MANIFEST)
+
+
+def _record(models_dir: Path, name: str, source: str) -> None:
+    entry = models_dir / name
+    hashes = {str(f.relative_to(entry)) if entry.is_dir() else f.name: sha256_file(f)
+              for f in _files(entry)}
+    manifest = _read_manifest(models_dir)
+    manifest[name] = {"sha256": hashes, "source": source,
+                      "added": datetime.now(UTC).isoformat(timespec="seconds")}
+    _write_manifest(models_dir, manifest)
+
+
+def list_models(models_dir: Path) -> list[StoreEntry]:
+    if not models_dir.is_dir():
+        return []
+    return [StoreEntry(p.name, p, model_kind(p), sum(f.stat().st_size for f in _files(p)))
+            for p in sorted(models_dir.iterdir()) if not p.name.startswith(".")]
+
+
+def import_model(source: Path, models_dir: Path, *, name: str | None = None) -> StoreEntry:
+    """Copy a model file or folder into the store (from a USB stick, say); never overwrite."""
+    source = Path(source).expanduser()
+    if not source.exists():
+        raise ModelError(f"nothing to import: {source} does not exist")
+    name = name or source.name
+    if "/" in name or name.startswith("."):
+        raise ModelError(f"not a usable store name: {name!r}")
+    target = models_dir / name
+    if target.exists():
+        raise ModelError(f"{name!r} is already in the model store ({target})")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".import-", dir=models_dir))
+    try:
+        staged = staging / name
+        if source.is_dir():
+            shutil.copytree(source, staged)
+        else:
+            shutil.copy2(source, staged)
+        for copied in _files(staged):
+            copied.chmod(0o600)
+        staged.replace(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _record(models_dir, name, f"import:{source}")
+    return next(e for e in list_models(models_dir) if e.name == name)
+
+
+def _published_sha256(name: str) -> str | None:
+    """OpenAI publishes each checkpoint's sha256 in its download URL."""
+    url = _openai_urls().get(name)
+    return url.split("/")[-2] if url else None
+
+
+def _openai_urls() -> dict[str, str]:
+    import whisper  # heavy, but only `models verify|download` come here
+
+    return {f"whisper-{size}.pt": url for size, url in whisper._MODELS.items()}
+
+
+def verify_models(models_dir: Path) -> list[VerifyResult]:
+    """Re-hash every entry: against the manifest, and against OpenAI's published checksum."""
+    manifest = _read_manifest(models_dir)
+    results = []
+    for entry in list_models(models_dir):
+        recorded = manifest.get(entry.name, {}).get("sha256")
+        files = _files(entry.path)
+        actual = {str(f.relative_to(entry.path)) if entry.path.is_dir() else f.name:
+                  sha256_file(f) for f in files}
+        published = _published_sha256(entry.name) if entry.kind == "whisper" else None
+        if recorded is not None and recorded != actual:
+            changed = sorted(k for k in set(recorded) | set(actual)
+                             if recorded.get(k) != actual.get(k))
+            results.append(VerifyResult(entry.name, False,
+                                        f"changed since it was stored: {', '.join(changed)}"))
+        elif published is not None and actual.get(entry.path.name) == published:
+            results.append(VerifyResult(entry.name, True, "matches OpenAI's published sha256"))
+        elif recorded is not None:
+            note = " (not OpenAI's published file: a conversion?)" if published else ""
+            results.append(VerifyResult(entry.name, True,
+                                        f"unchanged since it was stored{note}"))
+        else:
+            results.append(VerifyResult(entry.name, True,
+                                        "no checksum recorded (copied in by hand)"))
+    return results
+
+
+DownloadProgress = Callable[[str, int, int], None]  # (file, bytes done, bytes total or 0)
+
+
+def download_plan(name: str) -> list[tuple[str, str, str | None]]:
+    """(url, relative path in the entry, expected sha256 or None) for a downloadable name."""
+    if name.startswith("whisper-") and name.endswith(".pt"):
+        url = _openai_urls().get(name)
+        if url:
+            return [(url, name, url.split("/")[-2])]
+    if name.startswith("faster-whisper-"):
+        size = name.removeprefix("faster-whisper-")
+        if size in FASTER_WHISPER_SIZES:
+            repo = f"{HF_BASE}/Systran/faster-whisper-{size}/resolve/main"
+            return [(f"{repo}/{f}", f"{name}/{f}", None) for f in FASTER_WHISPER_FILES]
+    known = ", ".join(["whisper-tiny.en.pt", "faster-whisper-tiny.en", "..."])
+    raise ModelError(f"no download known for {name!r} (for example: {known})")
+
+
+def download_model(name: str, models_dir: Path, *,
+                   progress: DownloadProgress | None = None,
+                   plan: list[tuple[str, str, str | None]] | None = None) -> StoreEntry:
+    """Fetch a model into the store, checking sha256 where it is published; all or nothing."""
+    plan = plan if plan is not None else download_plan(name)
+    if (models_dir / name).exists():
+        raise ModelError(f"{name!r} is already in the model store")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".download-", dir=models_dir))
+    try:
+        for url, relative, expected in plan:
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            got = _fetch(url, target, progress)
+            if expected is not None and got != expected:
+                raise ModelError(f"download of {relative} failed its checksum "
+                                 f"(expected {expected[:12]}…, got {got[:12]}…)")
+        (staging / name).replace(models_dir / name)
+    except OSError as exc:
+        raise ModelError(f"download of {name} failed: {exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _record(models_dir, name, f"download:{plan[0][0]}")
+    return next(e for e in list_models(models_dir) if e.name == name)
+
+
+def _fetch(url: str, target: Path, progress: DownloadProgress | None) -> str:
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(url, timeout=60) as response, open(target, "wb") as out:
+        total = int(response.headers.get("Content-Length") or 0)
+        done = 0
+        while block := response.read(1 << 16):
+            out.write(block)
+            digest.update(block)
+            done += len(block)
+            if progress is not None:
+                progress(target.name, done, total)
+    target.chmod(0o600)
+    return digest.hexdigest()
