@@ -37,7 +37,6 @@ def _sample() -> Path:
 @pytest.mark.integration
 def test_scripted_study_flow_end_to_end(tmp_path: Path, models_dir: Path,
                                         faster_whisper_tiny: Path) -> None:
-    pytest.importorskip("transcribe.jobs")
     pytest.importorskip("transcribe.pipeline")
     recording = _sample()
     study_dir = tmp_path / "study"

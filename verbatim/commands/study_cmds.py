@@ -327,31 +327,12 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
         if interview.locked:
             raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers, "
                             "which a new transcription would not match")
-        try:
-            jobs = importlib.import_module("transcribe.jobs")
-            pipeline = importlib.import_module("transcribe.pipeline")
-        except ImportError:
-            raise UserError("transcription is not available in this version") from None
-        run_transcription_job, PipelineOptions = jobs.run_transcription_job, \
-            pipeline.PipelineOptions
-        options = PipelineOptions(
-            engine=args.engine or config.engine, model=args.model or config.model,
-            diarize=args.diarize or config.diarize, speakers=args.speakers,
-            language=args.language or config.language, models_dir=config.models_dir,
-            diarization=dict(config.diarization))
-        work = study.path / ".work"
-        work.mkdir(mode=0o700, exist_ok=True)
-        out_path = work / f"{iid}.json"
+        options = _pipeline_options(args, config)
         progress = _Progress(iid)
         try:
-            doc = run_transcription_job(audio, options, out_path, progress=progress)
-        except Exception as exc:
-            if isinstance(exc, UserError):
-                raise
-            raise UserError(f"transcribing {iid} failed: {exc}") from None
+            doc = _run_pipeline(audio, options, study.path / ".work" / f"{iid}.json", progress)
         finally:
             progress.finish()
-            out_path.unlink(missing_ok=True)
         doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
                                           sha256=interview.audio_sha256 or "",
                                           duration=interview.audio_duration or 0.0))
@@ -361,6 +342,44 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
         _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
              f"{len(doc.speakers)} speakers)")
     return 0
+
+
+def _pipeline_options(args: argparse.Namespace, config: Config) -> Any:
+    try:
+        pipeline = importlib.import_module("transcribe.pipeline")
+    except ImportError:
+        raise UserError("transcription is not available in this version") from None
+    return pipeline.PipelineOptions(
+        engine=args.engine or config.engine, model=args.model or config.model,
+        diarize=args.diarize or config.diarize, speakers=args.speakers,
+        language=args.language or config.language, models_dir=config.models_dir,
+        diarization=dict(config.diarization))
+
+
+def _run_pipeline(audio: Path, options: Any, out_path: Path, progress: Any) -> Any:
+    """Transcribe in a worker process (transcribe.jobs), or in this one if jobs is absent.
+
+    The worker writes its JSON into the study's private ``.work/`` folder; it
+    is read back and removed, so transcript text never lands outside the study.
+    """
+    failures: tuple[type[BaseException], ...] = (ValueError,)
+    try:
+        jobs = importlib.import_module("transcribe.jobs")
+    except ImportError:
+        jobs = None
+    try:
+        if jobs is None:
+            pipeline = importlib.import_module("transcribe.pipeline")
+            return pipeline.transcribe_file(audio, options, progress=progress)
+        failures += tuple(getattr(jobs, name) for name in ("JobFailed", "JobCancelled")
+                          if isinstance(getattr(jobs, name, None), type))
+        out_path.parent.mkdir(mode=0o700, exist_ok=True)
+        try:
+            return jobs.run_transcription_job(audio, options, out_path, progress=progress)
+        finally:
+            out_path.unlink(missing_ok=True)
+    except failures as exc:
+        raise UserError(f"transcription failed: {exc}") from None
 
 
 class _Progress:

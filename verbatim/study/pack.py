@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 INVITATION = ("These are extracts from our interview, with my draft analysis of each. "
               "Please respond to them: challenge or clarify my interpretations, and add "
-              "anything you would like to. Names of people and places have been replaced.")
+              "anything you would like to.")
+REPLACED = "Names of people and places have been replaced by descriptions in brackets."
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ class Pack:
     study: str
     prepared: str
     items: tuple[PackItem, ...]
+    pseudonymised: bool = False
+
+    @property
+    def invitation(self) -> str:
+        return f"{INVITATION} {REPLACED}" if self.pseudonymised else INVITATION
 
 
 def build_pack(study: Study, pid: str) -> Pack:
@@ -65,13 +71,14 @@ def build_pack(study: Study, pid: str) -> Pack:
     next_interview = f"{participant.id}-{max(numbers, default=0) + 1}"
     return Pack(participant=participant.id, next_interview=next_interview,
                 study=pseudo.replace_text(study.name, pairs),
-                prepared=datetime.now(UTC).date().isoformat(), items=tuple(items))
+                prepared=datetime.now(UTC).date().isoformat(), items=tuple(items),
+                pseudonymised=bool(pairs))
 
 
 def to_markdown(pack: Pack) -> str:
     out = [f"# Member check: {pack.participant}", "",
            f"For interview {pack.next_interview}. {pack.study}. Prepared {pack.prepared}.", "",
-           INVITATION, ""]
+           pack.invitation, ""]
     for item in pack.items:
         out += [f"## Extract {item.number}", ""]
         out += [f"> {line}" if line else ">" for line in item.lines]
@@ -88,7 +95,7 @@ def to_docx(pack: Pack) -> bytes:
     doc.add_heading(f"Member check: {pack.participant}", level=1)
     doc.add_paragraph(f"For interview {pack.next_interview}. {pack.study}. "
                       f"Prepared {pack.prepared}.")
-    doc.add_paragraph(INVITATION)
+    doc.add_paragraph(pack.invitation)
     for item in pack.items:
         doc.add_heading(f"Extract {item.number}", level=2)
         for line in item.lines:
