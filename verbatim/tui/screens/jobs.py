@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, Static
 
@@ -25,16 +25,16 @@ def describe(job: Any, now: float) -> str:
     return f"{job.interview}: {job.stage}{left}"
 
 
-class JobRow(Horizontal):
-    """A job's line and its progress bar."""
+class JobRow(Vertical):
+    """A job's line and, under it, its progress bar."""
 
     def __init__(self, job: Any) -> None:
         super().__init__(id=f"job-{job.id}", classes="job")
         self.job = job
 
     def compose(self) -> ComposeResult:
-        yield ProgressBar(total=1.0, show_eta=False, id=f"bar-{self.job.id}")
         yield Static(describe(self.job, time.monotonic()), classes="job-text", markup=False)
+        yield ProgressBar(total=1.0, show_eta=False, id=f"bar-{self.job.id}")
 
     def refresh_job(self, now: float) -> None:
         self.query_one(ProgressBar).update(progress=self.job.fraction)
