@@ -1,0 +1,98 @@
+"""A locked transcript under later edits: numbering frozen, citations stable, undo safe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from transcript import edits
+from transcript.lines import number_lines
+from transcript.model import AudioRef, Transcript, Word
+from verbatim.study import Study, StudyError
+
+TALK = [("S1", "So what was it like when the peer worker joined your team"),
+        ("S2", "Honestly I was worried at first because John kept saying that the "
+               "boundaries would blur and that somebody would get hurt in the end"),
+        ("S1", "And what did you make of that"),
+        ("S2", "I think he was frightened of what it meant for us as professionals and "
+               "for the power we hold over the people we are meant to help")]
+
+
+def _doc() -> Transcript:
+    words, t = [], 0.0
+    for speaker, text in TALK:
+        for token in text.split():
+            words.append(Word(text=token, start=round(t, 2), end=round(t + 0.3, 2),
+                              speaker=speaker))
+            t += 0.4
+        t += 1.0
+    return Transcript(audio=AudioRef(path="audio/P4-1.wav"), words=tuple(words))
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Study:
+    audio = tmp_path / "rec.wav"
+    sf.write(str(audio), np.zeros(16000 * 40, dtype="float32"), 16000)
+    s = Study.init(tmp_path / "study")
+    s.add_participant("P4", attributes={"profession": "Social Worker"})
+    s.add_interview("P4", audio)
+    s.save_transcript("P4-1", _doc(), origin="pipeline")
+    yield s
+    s.close()
+
+
+def test_cited_lines_resolve_after_edits_renames_and_undo(study: Study) -> None:
+    locked = study.lock("P4-1", width=40)
+    assert study.versions("P4-1")[-1].origin == "lock"
+    john = next(ln.n for ln in locked.lines if "John" in ln.text)
+    extract = study.add_extract("P4-1", john, john + 1)
+    quoted = extract.text
+    assert "John" in quoted
+    # the author goes on editing: a word, a speaker's name, then undoes one step
+    doc = study.transcript("P4-1")
+    assert doc is not None
+    index = next(i for i, w in enumerate(doc.words) if w.text == "John")
+    study.save_transcript("P4-1", edits.edit_word(doc, index, "Jon"), description="spelling")
+    renamed = edits.rename_speaker(study.transcript("P4-1"), "S2", "P4")
+    study.save_transcript("P4-1", renamed, description="speaker label")
+    study.undo("P4-1")
+    # the numbering is the frozen one in every later version, never renumbered
+    for info in study.versions("P4-1"):
+        if info.version >= study.interview("P4-1").locked_version:
+            later = study.transcript_version("P4-1", info.version)
+            assert number_lines(later) == locked.lines
+    again = study.extract(extract.number)
+    assert (again.first, again.last, again.text) == (john, john + 1, quoted)
+    assert again.citation == extract.citation
+
+
+def test_undo_back_past_the_lock_keeps_the_citations(study: Study) -> None:
+    locked = study.lock("P4-1")
+    extract = study.add_extract("P4-1", 1, 2)
+    assert study.undo("P4-1") is not None  # back to the unlocked pipeline version
+    assert not study.transcript("P4-1").locked
+    assert study.interview("P4-1").locked_version is not None
+    assert study.extract(extract.number).text == extract.text
+    assert study.locked_lines("P4-1") == locked.lines
+    with pytest.raises(StudyError, match="already locked"):
+        study.lock("P4-1")
+
+
+def test_versions_are_stored_whole_and_compressed(study: Study) -> None:
+    import sqlite3
+
+    doc = study.transcript("P4-1")
+    for i in range(5):
+        doc = edits.edit_word(doc, i, doc.words[i].text.upper())
+        study.save_transcript("P4-1", doc)
+    conn = sqlite3.connect(study.path / "study.sqlite")
+    sizes = [len(row[0]) for row in conn.execute("SELECT document FROM transcript_versions")]
+    conn.close()
+    from transcript.document import dumps
+
+    assert len(sizes) == 6 and max(sizes) < len(dumps(doc)) / 2
+    assert [w.text for w in study.transcript_version("P4-1", 6).words[:5]] == [
+        "SO", "WHAT", "WAS", "IT", "LIKE"]
