@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -63,12 +64,13 @@ def build_audio() -> Path:
 
 def build_transcript(models_dir: Path) -> Path:
     from transcribe.pipeline import PipelineOptions, transcribe_file
-
     from transcript import document
 
     options = PipelineOptions(engine="faster-whisper", model="tiny.en", diarize="embedding",
                               speakers=2, models_dir=models_dir)
     doc = transcribe_file(AUDIO, options)
+    # the committed file names the recording, not this developer's folder
+    doc = replace(doc, audio=replace(doc.audio, path=AUDIO.name))
     document.write(doc, TRANSCRIPT)
     return TRANSCRIPT
 
