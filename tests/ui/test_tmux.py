@@ -1,0 +1,79 @@
+"""The real program in a real terminal: start ``verbatim`` in tmux, read the screen, quit.
+
+With no study configured it must open the demo study (made on first run in
+VERBATIM_DATA), show it at 80x24, open the transcript, and quit on ctrl+q.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.ui,
+              pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+
+VERBATIM = Path(sys.executable).with_name("verbatim")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True,
+                          timeout=20).stdout
+
+
+def screen(session: str) -> str:
+    return tmux("capture-pane", "-p", "-t", session)
+
+
+def wait_for_text(session: str, text: str, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = screen(session)
+        if text in shown:
+            return shown
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared; the screen was:\n{shown}")
+
+
+def session_alive(session: str) -> bool:
+    return subprocess.run(["tmux", "has-session", "-t", session],
+                          capture_output=True).returncode == 0
+
+
+def test_real_program_opens_demo_study_and_quits(tmp_path: Path) -> None:
+    assert VERBATIM.exists(), f"{VERBATIM} missing: run 'make setup'"
+    session = f"verbatim-test-{uuid.uuid4().hex[:8]}"
+    env = {"VERBATIM_DATA": str(tmp_path / "data"), "VERBATIM_CONFIG": str(tmp_path / "c.toml"),
+           "VERBATIM_MODELS": str(tmp_path / "models"), "TERM": "xterm-256color"}
+    script = tmp_path / "run.sh"
+    exports = " ".join(f"{k}={v}" for k, v in env.items())
+    # the exit status lands in a file so the test can see the program ended cleanly
+    script.write_text(f"#!/bin/sh\nexport {exports}\n{VERBATIM}\necho $? > {tmp_path}/rc\n")
+    script.chmod(0o700)
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+                    str(script)], check=True, timeout=20, env={**os.environ, **env})
+    try:
+        home = wait_for_text(session, "Study: Demo study")
+        assert "P1" in home and "Social Worker" in home and "transcribed" in home
+        tmux("send-keys", "-t", session, "Enter")
+        time.sleep(0.3)
+        tmux("send-keys", "-t", session, "Enter")
+        editor = wait_for_text(session, "P1-1 ·")
+        assert "    1 " in editor  # the line-number gutter
+        assert "Thank you for coming in today" in editor
+        tmux("send-keys", "-t", session, "C-q")
+        deadline = time.monotonic() + 15
+        while not (tmp_path / "rc").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (tmp_path / "rc").read_text().strip() == "0"
+    finally:
+        if session_alive(session):
+            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    assert (tmp_path / "data" / "demo-study" / "study.sqlite").exists()
