@@ -9,6 +9,12 @@ Between-speaker gaps (pause marks with ``speaker=None``) are a profile choice:
 ``jefferson`` writes them on a line of their own, as Jefferson's conventions
 do; ``paper`` and ``dresing-pehl`` omit them, because the paper's extracts and
 the Dresing & Pehl rules only mark pauses inside a speaker's talk.
+
+An inaudible mark over no words is the omission sign ('[  ]', '( )', '(unv.)');
+over words the engine was unsure of, the words stay visible as a guess
+('[word?]', jefferson '(word)', dresing-pehl '(word?)'), so the author sees
+what to check. Jefferson writes manners around the words: °quiet°, >fast<,
+<slow>, LOUD; the other profiles put '(quietly)' before them.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ _MANNER_WORDS = frozenset({"quiet", "soft", "loud", "fast", "slow", "whisper", "
                            "whispered", "laughing", "crying", "sighing", "smiling"})
 _QUIET = frozenset({"quiet", "quietly", "soft", "softly", "whisper", "whispering", "whispered"})
 _LOUD = frozenset({"loud", "loudly", "shouting", "emphatic", "emphatically"})
+_FAST = frozenset({"fast", "quickly", "rapidly", "hurried"})
+_SLOW = frozenset({"slow", "slowly"})
 
 
 def is_manner(label: str) -> bool:
@@ -56,6 +64,7 @@ class Profile:
     inaudible: str = "[  ]"
     overlap_open: str = "["
     overlap_close: str = "]"
+    uncertain: tuple[str, str] = ("[", "?]")
     gaps_on_own_line: bool = False
 
     def threshold(self, key: str) -> float:
@@ -112,6 +121,10 @@ class Profile:
         word = label.strip().lower()
         if word in _QUIET:
             return ("°", "°")
+        if word in _FAST:
+            return (">", "<")
+        if word in _SLOW:
+            return ("<", ">")
         return None
 
     def manner_upper(self, label: str) -> bool:
@@ -127,9 +140,10 @@ def _round_half_up(value: float, digits: int) -> float:
 
 _BASE: dict[str, Profile] = {
     "paper": Profile("paper"),
-    "jefferson": Profile("jefferson", inaudible="( )", gaps_on_own_line=True),
+    "jefferson": Profile("jefferson", inaudible="( )", uncertain=("(", ")"),
+                         gaps_on_own_line=True),
     "dresing-pehl": Profile("dresing-pehl", cutoff_suffix="/", inaudible="(unv.)",
-                            overlap_open="//", overlap_close="//"),
+                            overlap_open="//", overlap_close="//", uncertain=("(", "?)")),
 }
 
 

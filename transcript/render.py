@@ -149,11 +149,18 @@ def _apply_mark(mark: Mark, prof: Profile, words: Sequence[Word], starts: Sequen
             return
         inserted.append((mark.start, 0, mark.speaker, Token(text, mark.start, mark.end)))
         return
-    if kind is MarkKind.INAUDIBLE:
-        inserted.append((mark.start, 0, mark.speaker, Token(prof.inaudible, mark.start,
-                                                            mark.end)))
-        return
     covered = _covered(words, starts, mark)
+    if kind is MarkKind.INAUDIBLE:
+        if not covered:  # nothing was recognised: the profile's omission sign
+            inserted.append((mark.start, 0, mark.speaker, Token(prof.inaudible, mark.start,
+                                                                mark.end)))
+            return
+        # words the engine was unsure of stay visible, written as a guess
+        for run in _runs_by_speaker(words, covered):
+            opening, closing = prof.uncertain
+            decor[run[0]].prefix = opening + decor[run[0]].prefix
+            decor[run[-1]].suffix += closing
+        return
     if kind in (MarkKind.CUTOFF, MarkKind.STUTTER):
         best = _best(words, covered, mark)
         if kind is MarkKind.CUTOFF:
@@ -167,6 +174,12 @@ def _apply_mark(mark: Mark, prof: Profile, words: Sequence[Word], starts: Sequen
         if best is None:
             if label:
                 inserted.append((mark.start, 0, mark.speaker, Token(label, mark.start, mark.end)))
+            return
+        if label and len(covered) > 1:
+            # a repeated word ("I I") recognised as separate words: one stuttered form
+            decor[covered[0]].body = label
+            for i in covered[1:]:
+                decor[i].body = ""
             return
         decor[best].body = label or stutter_form(decor[best].body)
         return

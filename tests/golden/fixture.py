@@ -2,7 +2,7 @@
 
 It holds every kind of mark (pause in a turn at each length, a between-speaker
 gap, overlap, cut-off, stutter, inaudible, a non-verbal sound and a manner of
-speaking), both mark sources, two speakers and a reflexive note. The words
+speaking, an unsure word), both mark sources, two speakers and a reflexive note. The words
 follow the paper's Extract 1 and Extract 6.
 """
 
@@ -55,6 +55,7 @@ def fixture_document() -> Transcript:
         Mark(MarkKind.TONE, 15.0, 15.5, P, "laughs", Source.HUMAN),    # [laughs]
         Mark(MarkKind.TONE, 15.6, 16.8, P, "quietly", Source.AUTO),    # (quietly)
         Mark(MarkKind.OVERLAP, 16.85, 17.4, None, "", Source.AUTO),    # [busy] / [mm]
+        Mark(MarkKind.INAUDIBLE, 18.0, 18.3, P, "care", Source.AUTO),  # an unsure word: [care?]
     )
     note = Note(3.5, 9.1, "after", "the dual edge: his voice dropped",
                 "I felt uneasy about my own role",

@@ -6,12 +6,12 @@ import itertools
 from dataclasses import replace
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.golden.fixture import fixture_document
 from transcript.lines import line_at, lines_in_range, lock, number_lines, wrap_words
-from transcript.model import Word
+from transcript.model import AudioRef, Mark, MarkKind, Transcript, Word
 
 words_strategy = st.lists(st.text(alphabet="abcdefghij…-.[]", min_size=1, max_size=30),
                           max_size=60)
@@ -44,7 +44,7 @@ def test_each_turn_starts_a_line_and_lines_know_their_times() -> None:
         ("S2", "i-i-it was a bad thing [  ] [laughs]"),
         ("S2", "(quietly) but sometimes you're so [busy]"),
         ("S1", "[mm]"),
-        ("S2", "about the care plans"),
+        ("S2", "about the [care?] plans"),
     ]
     assert (lines[1].start, lines[1].end) == (2.9, 5.8)
     assert (lines[3].start, lines[3].end) == (12.85, 15.5)
@@ -80,3 +80,32 @@ def test_lines_in_range_and_line_at() -> None:
     assert line_at(lines, -1.0) is None
     assert line_at(lines, 99.0) is None
     assert line_at((), 1.0) is None
+
+
+_word_text = st.text(alphabet="abcdefghijklmnopqrstuvwxyz'", min_size=1, max_size=25)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_word_text, st.floats(0.05, 2.0), st.booleans()), min_size=1,
+                max_size=80),
+       st.integers(10, 90))
+def test_numbered_lines_fit_the_width_and_keep_every_word(
+        spec: list[tuple[str, float, bool]], width: int) -> None:
+    words, marks, t = [], [], 0.0
+    for text, gap, switch in spec:
+        speaker = "S2" if switch else "S1"
+        words.append(Word(text, round(t, 3), round(t + 0.2, 3), speaker))
+        if gap >= 0.3:
+            marks.append(Mark(MarkKind.PAUSE, round(t + 0.2, 3), round(t + 0.2 + gap, 3),
+                              speaker))
+        t += 0.2 + gap
+    doc = Transcript(audio=AudioRef("a.wav"), words=tuple(words), marks=tuple(marks))
+    lines = number_lines(doc, width=width)
+    assert [ln.n for ln in lines] == list(range(1, len(lines) + 1))
+    for ln in lines:
+        assert len(ln.text) <= width or " " not in ln.text
+        assert ln.start <= ln.end
+    rendered = [tok for ln in lines for tok in ln.text.split(" ")]
+    assert [tok for tok in rendered if tok not in ("..", "…", "….")] == [w.text for w in words]
+    for ln, following in itertools.pairwise(lines):
+        assert ln.start <= following.start

@@ -59,15 +59,15 @@ def test_unknown_profile_is_refused() -> None:
     ("paper", ["so what was that like for you?",
                "for me, it's th- .. it's that dual edge … thing .. about what we do …. and "
                "i-i-it was a bad thing [  ] [laughs] (quietly) but sometimes you're so [busy]",
-               "[mm]", "about the care plans"]),
+               "[mm]", "about the [care?] plans"]),
     ("jefferson", ["so what was that like for you?", "(1.2)",
                    "for me, it's th- (0.6) it's that dual edge (1.5) thing (0.5) about what we "
                    "do (3.4) and i-i-it was a bad thing ( ) ((laughs)) °but sometimes you're "
-                   "so° [busy]", "[mm]", "about the care plans"]),
+                   "so° [busy]", "[mm]", "about the (care) plans"]),
     ("dresing-pehl", ["so what was that like for you?",
                       "for me, it's th/ (.) it's that dual edge (..) thing (.) about what we do "
                       "(3) and i-i-it was a bad thing (unv.) (laughs) (quietly) but sometimes "
-                      "you're so //busy//", "//mm//", "about the care plans"]),
+                      "you're so //busy//", "//mm//", "about the (care?) plans"]),
 ])
 def test_every_mark_is_rendered_in_place(profile: str, expected: list[str]) -> None:
     turns = render_turns(fixture_document(), profile)
@@ -99,6 +99,22 @@ def test_loud_talk_is_capitals_in_jefferson_and_author_brackets_are_kept() -> No
                  Mark(MarkKind.TONE, 0.6, 0.7, "S1", "(sighs)"))
     assert render_turns(doc, "jefferson")[0].text == "NO WAY (sighs)"
     assert render_turns(doc, "paper")[0].text == "(loudly) no way (sighs)"
+
+
+def test_fast_and_slow_talk_in_jefferson_and_repeated_word_stutter() -> None:
+    doc = doc_of([("I", 0.0, 0.1), ("I", 0.2, 0.3), ("went", 0.4, 0.6), ("home", 0.7, 0.9)],
+                 Mark(MarkKind.STUTTER, 0.0, 0.3, "S1", "I-I"),
+                 Mark(MarkKind.TONE, 0.4, 0.6, "S1", "quickly"),
+                 Mark(MarkKind.TONE, 0.7, 0.9, "S1", "slowly"))
+    assert render_turns(doc, "jefferson")[0].text == "I-I >went< <home>"
+    assert render_turns(doc, "paper")[0].text == "I-I (quickly) went (slowly) home"
+
+
+def test_inaudible_over_no_words_is_the_omission_sign() -> None:
+    doc = doc_of([("so", 0.0, 0.2), ("then", 2.0, 2.2)],
+                 Mark(MarkKind.INAUDIBLE, 0.5, 1.5, "S1"))
+    assert [render_turns(doc, p)[0].text for p in PROFILES] == [
+        "so [  ] then", "so ( ) then", "so (unv.) then"]
 
 
 def test_marks_without_words_still_show() -> None:
