@@ -11,7 +11,7 @@ from pathlib import Path
 # Warn before starting when less than this much recording fits.
 WARN_BELOW_SECONDS = 60 * 60
 # Refuse to start when not even this much fits.
-REFUSE_BELOW_SECONDS = 10
+REFUSE_BELOW_SECONDS = 3
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,8 @@ class ReplaySource:
             due = max(due, held_until)
             if self.on_block is not None:
                 self.on_block(i)
+                if self._stop.is_set():
+                    break
             if self.realtime:
                 wait = due - self._clock()
                 if wait > 0 and self._stop.wait(wait):

@@ -145,6 +145,7 @@ class Recorder:
         self._writer: SegmentedWavWriter | None = None
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
+        self._first_audio = threading.Event()
         self._stop_reason = "stopped"
         self._error: str | None = None
         self._device_name = ""
@@ -182,8 +183,14 @@ class Recorder:
         self._disk = disk
         return disk
 
-    def start(self) -> None:
-        """Open the device and the file and start recording; CaptureError if anything is off."""
+    def start(self, *, wait: float | None = 5.0) -> None:
+        """Open the device and the file and start recording; CaptureError if anything is off.
+
+        With ``wait`` (seconds) it returns only once the device delivers audio,
+        so "recording" on screen means samples are reaching the disk; a device
+        that stays silent that long is closed again with an error. ``wait=None``
+        returns at once (check ``status().frames``).
+        """
         if self._state != "idle":
             raise CaptureError(f"recorder already {self._state}")
         if self._disk is None:
@@ -217,7 +224,11 @@ class Recorder:
         self._thread.start()
         try:
             source.start(self._deliver)
+            if wait is not None and not self._first_audio.wait(wait):
+                raise CaptureError(f"device {source.name!r} delivered no audio in {wait:g} s")
         except BaseException:
+            with contextlib.suppress(Exception):
+                source.stop()
             self._queue.put(_SENTINEL)
             self._thread.join()
             self._abandon_files()
@@ -229,9 +240,11 @@ class Recorder:
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 self._writer.close()
-            for seg in self._writer.closed_segments:
-                if seg.frames == 0:
-                    seg.path.unlink(missing_ok=True)
+            segments = self._writer.closed_segments
+            if any(seg.frames for seg in segments):
+                return  # audio got through after all: keep it, with its sidecar
+            for seg in segments:
+                seg.path.unlink(missing_ok=True)
         self.sidecar_path.unlink(missing_ok=True)
         self._writer = None
 
@@ -309,6 +322,7 @@ class Recorder:
     def _deliver(self, block: np.ndarray, arrival: float, overflow: bool) -> None:
         """Runs on the audio thread: enqueue and return, nothing else."""
         paused = self._paused
+        self._first_audio.set()
         try:
             self._queue.put_nowait((block, arrival, overflow, self._lost_pending, paused))
         except queue.Full:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -167,15 +168,38 @@ class SegmentedWavWriter:
         assert self._handle is not None
         try:
             self._handle.write(part)
-        except Exception as err:  # libsndfile reports ENOSPC/EFBIG as a system error
+        except Exception as err:  # libsndfile reports ENOSPC/EFBIG as "System error."
             self._dirty = True
             self.total_frames = self._segment_start + self._frames_on_disk()
-            if is_disk_full(err):
+            detail = self._libsndfile_detail() or str(err)
+            if is_disk_full(err) or is_disk_full(RuntimeError(detail)) or self._out_of_room():
                 raise DiskFullError(f"disk full while writing {self.current_path.name}") from None
-            raise CaptureError(f"cannot write {self.current_path.name}: {err}") from None
+            raise CaptureError(f"cannot write {self.current_path.name}: {detail}") from None
         self._segment_frames += len(part)
         self.total_frames += len(part)
         self._dirty = True
+
+    def _libsndfile_detail(self) -> str:
+        """libsndfile's own message for the last error (it carries the system's strerror)."""
+        if self._handle is None or self._handle._file is None:
+            return ""
+        try:
+            text = soundfile._ffi.string(soundfile._snd.sf_strerror(self._handle._file))
+        except Exception:
+            return ""
+        return text.decode("utf-8", "replace").strip()
+
+    def _out_of_room(self) -> bool:
+        """After a failed write: is the disk (or the file size limit) exhausted?"""
+        from capture.disk import file_size_limit
+
+        try:
+            size = os.fstat(self._fd).st_size if self._fd is not None else 0
+            free = shutil.disk_usage(self.first_path.parent).free
+        except OSError:
+            return False
+        limit = file_size_limit()
+        return free < 1 << 20 or (limit is not None and size + self.frame_bytes * 64 > limit)
 
     def _frames_on_disk(self) -> int:
         """Whole frames actually in the current file (after a failed write)."""

@@ -275,7 +275,7 @@ def test_stop_before_any_audio_leaves_a_valid_empty_file(tmp_path: Path) -> None
     gate = threading.Event()
     source = ReplaySource(tone(1.0), rate=RATE, block=BLOCK, on_block=lambda i: gate.wait(5))
     rec = Recorder(tmp_path / "e.wav", rate=RATE, source=source)
-    rec.start()
+    rec.start(wait=None)
     source._stop.set()
     gate.set()
     summary = rec.stop()
@@ -292,3 +292,13 @@ def test_recorder_refuses_three_channels(tmp_path: Path) -> None:
 
 def test_sync_interval_meets_the_once_a_second_promise() -> None:
     assert recorder_module.SYNC_INTERVAL <= 1.0
+
+
+def test_a_device_that_delivers_nothing_is_an_error_and_leaves_no_files(tmp_path: Path) -> None:
+    gate = threading.Event()
+    source = ReplaySource(tone(1.0), rate=RATE, block=BLOCK, on_block=lambda i: gate.wait(1))
+    rec = Recorder(tmp_path / "silent.wav", rate=RATE, source=source)
+    with pytest.raises(CaptureError, match="delivered no audio"):
+        rec.start(wait=0.3)
+    gate.set()
+    assert list(tmp_path.iterdir()) == []
