@@ -170,3 +170,16 @@ def test_locked_document_exports_its_frozen_lines_under_any_profile() -> None:
     text = render(locked, "txt", profile="jefferson", width=100).decode()
     assert "th- .. it's that dual edge" in text  # paper marks, as locked
     assert "width 40; line numbers locked" in text
+
+
+def test_an_empty_transcript_exports_in_every_format() -> None:
+    from transcript.model import AudioRef, Transcript
+
+    empty = Transcript(audio=AudioRef(""))
+    for fmt in FORMATS:
+        render(empty, fmt)  # no words yet must not be a crash
+    if XSD.exists():
+        with zipfile.ZipFile(io.BytesIO(render(empty, "qdpx"))) as zf:
+            project = etree.fromstring(zf.read("project.qde"))
+        assert etree.XMLSchema(etree.parse(str(XSD))).validate(project)
+    assert render(empty, "txt").decode().splitlines()[0] == "Transcript"

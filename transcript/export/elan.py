@@ -49,7 +49,7 @@ def _layered(eaf: object, base: str, items: Iterable[tuple[int, int, str]]) -> N
 def _sequential(items: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """A speaker's lines in order, each ending no later than the next begins."""
     items = sorted(items)
-    out = []
+    out: list[tuple[int, int, str]] = []
     for i, (start, end, value) in enumerate(items):
         if i + 1 < len(items):
             end = min(end, items[i + 1][0])
