@@ -317,3 +317,24 @@ def test_backup_into_a_folder_is_a_whole_study_that_opens(study: Study, iid: str
         assert [w.text for w in copy.transcript(iid).words] == ["kept"]
         assert copy.verify_audio(iid)
     assert stat.S_IMODE((folder / "audio" / "P4-1.wav").stat().st_mode) == 0o400
+
+
+def test_wal_files_are_owner_only_too(study: Study, iid: str) -> None:
+    study.save_transcript(iid, _doc("private"), origin="pipeline")
+    wal = study.path / "study.sqlite-wal"
+    assert wal.exists()
+    assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+
+
+def test_the_store_imports_no_ui_and_no_ml() -> None:
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys; import verbatim.study, verbatim.commands.study_cmds; "
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, timeout=120)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert not loaded & {"textual", "torch", "whisper", "faster_whisper", "pyannote",
+                         "sounddevice"}
