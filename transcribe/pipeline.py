@@ -32,6 +32,7 @@ from transcribe.marks import (
     utterances,
 )
 from transcribe.models import resolve_model
+from transcribe.privacy import network_blocked
 from transcribe.vad import ENERGY_HOP_SECONDS, SpeechMap, frame_energy_db, map_speech
 from transcript.model import AudioRef, Mark, Speaker, Transcript, Word
 
@@ -115,8 +116,12 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     clock = time.perf_counter()
     if asr is None:
         report("asr", 0.0)
-        asr = engine.transcribe(audio.mono, settings=options.asr_settings, progress=report)
+        if speech.speech:
+            asr = engine.transcribe(audio.mono, settings=options.asr_settings, progress=report)
+        else:  # silence only: nothing to hear, and Whisper would invent a "you"
+            asr = AsrResult(words=(), engine=engine.name, model=str(engine.model_path))
         report("asr", 1.0)
+    asr = drop_words_in_silence(asr, speech)
     timings["asr"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -138,8 +143,18 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     report("marks", 1.0)
     timings["marks"] = time.perf_counter() - clock
     pipeline = {"engine": asr.engine, "model": Path(asr.model).name, "diarize": options.diarize,
+                "offline": network_blocked(),
                 "timings": {k: round(v, 3) for k, v in timings.items()}}
     return dataclasses.replace(doc, extra={"pipeline": pipeline})
+
+
+def drop_words_in_silence(asr: AsrResult, speech: SpeechMap, *, margin: float = 0.3,
+                          ) -> AsrResult:
+    """Drop words with no speech anywhere near them: Whisper's inventions in silence."""
+    regions = np.array(speech.speech, dtype=float).reshape(-1, 2)
+    kept = tuple(w for w in asr.words
+                 if np.any((regions[:, 0] < w.end + margin) & (regions[:, 1] > w.start - margin)))
+    return asr if len(kept) == len(asr.words) else dataclasses.replace(asr, words=kept)
 
 
 def recover_skipped_speech(asr: AsrResult, audio: Audio, speech: SpeechMap, engine: Engine,

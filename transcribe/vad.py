@@ -78,7 +78,7 @@ def speech_regions(probabilities: npt.NDArray[np.float32], *, settings: VadSetti
         t = index * frame_seconds
         if not speaking and probability >= settings.threshold:
             speaking = True
-            if regions and t - regions[-1][1] < settings.min_silence:
+            if regions and t - regions[-1][1] < settings.min_silence - 1e-9:
                 regions[-1][1] = t + frame_seconds  # the dip was too short: keep speaking
             else:
                 regions.append([t, t + frame_seconds])
