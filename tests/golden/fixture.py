@@ -98,7 +98,7 @@ def synthetic_document(n_words: int = 20_000, *, seed: int = 0) -> Transcript:
     while len(words) < n_words:
         turn_len = rng.randint(4, 20) if speaker == IV else rng.randint(30, 220)
         for _ in range(min(turn_len, n_words - len(words))):
-            duration = rng.uniform(0.15, 0.33)
+            duration = rng.uniform(0.12, 0.27)
             text = rng.choice(_VOCAB)
             words.append(Word(text, round(t, 3), round(t + duration, 3), speaker,
                               round(rng.uniform(0.4, 1.0), 3)))
