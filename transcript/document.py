@@ -78,7 +78,7 @@ def from_dict(data: Any) -> Transcript:
                              probability=float(w.get("probability", 1.0)))
                         for w in data.get("words") or []),
             marks=tuple(Mark(kind=MarkKind(m["kind"]), start=float(m["start"]),
-                             end=float(m["end"]), speaker=m.get("speaker"),
+                             end=float(m["end"]), speaker=_optional_str(m.get("speaker")),
                              label=str(m.get("label", "")),
                              source=Source(m.get("source", "auto")))
                         for m in data.get("marks") or []),
@@ -95,6 +95,15 @@ def from_dict(data: Any) -> Transcript:
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DocumentError(f"malformed transcript: {type(exc).__name__}: {exc}") from exc
+
+
+def _optional_str(value: Any) -> str | None:
+    """A mark's speaker: an id, or None for a mark between speakers."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"a mark's speaker must be a string or null, not {type(value).__name__}")
 
 
 def dumps(doc: Transcript) -> str:

@@ -63,7 +63,12 @@ def number_lines(doc: Transcript, *, profile: str | Profile = "paper",
     if width < MIN_WIDTH:
         raise ValueError(f"line width must be at least {MIN_WIDTH} characters, not {width}")
     prof = resolve_profile(profile)
-    return _numbered(doc, prof.name, tuple(sorted(prof.thresholds.items())), width)
+    key = (prof.name, tuple(sorted(prof.thresholds.items())), width)
+    try:
+        hash(doc)
+    except TypeError:  # a hand-built document holding a list somewhere: just compute
+        return _numbered.__wrapped__(doc, *key)
+    return _numbered(doc, *key)
 
 
 @functools.lru_cache(maxsize=8)

@@ -183,3 +183,12 @@ def test_an_empty_transcript_exports_in_every_format() -> None:
             project = etree.fromstring(zf.read("project.qde"))
         assert etree.XMLSchema(etree.parse(str(XSD))).validate(project)
     assert render(empty, "txt").decode().splitlines()[0] == "Transcript"
+
+
+def test_a_mark_speaker_of_the_wrong_type_is_a_clear_error() -> None:
+    from transcript.document import DocumentError
+
+    bad = ('{"format": "verbatim-transcript/1", "marks": [{"kind": "pause", "start": 0, '
+           '"end": 1, "speaker": ["S1"]}]}')
+    with pytest.raises(DocumentError, match="speaker must be a string"):
+        loads(bad)
