@@ -44,11 +44,20 @@ def test_scripted_study_flow_end_to_end(tmp_path: Path, models_dir: Path,
            "PYTHONPATH": str(REPO)}
     diarize = "embedding" if (models_dir / "ge2e-voice-encoder").is_dir() else "none"
 
-    def verbatim(*argv: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "verbatim", *argv], capture_output=True,
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "verbatim", *argv], capture_output=True,
                               text=True, env=env, cwd=tmp_path, timeout=300)
+
+    def verbatim(*argv: str) -> str:
+        done = run(*argv)
         assert done.returncode == 0, (argv, done.stderr)
         return done.stdout.strip()
+
+    def refused(*argv: str) -> str:
+        done = run(*argv)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode != 0 and len(lines) == 1, (argv, done.stderr)
+        return lines[0]
 
     verbatim("study", "init", str(study_dir), "--name", "Resistance to user involvement")
     verbatim("participant", "add", "P4", "--attr", "gender=Male",
@@ -56,11 +65,14 @@ def test_scripted_study_flow_end_to_end(tmp_path: Path, models_dir: Path,
     assert verbatim("interview", "add", "P4", str(recording), "--number", "1") == "P4-1"
     out = verbatim("transcribe", "P4-1", "--model", "tiny.en", "--diarize", diarize)
     assert "P4-1: transcript version 1" in out
+    assert not any((study_dir / ".work").iterdir()), "the worker's JSON was left behind"
+    assert "no interview 'P4-9'" in refused("transcribe", "P4-9")
+    assert "model" in refused("transcribe", "P4-1", "--model", "no-such-model")
     with Study.open(study_dir) as study:
         doc = study.transcript("P4-1")
         assert doc is not None and len(doc.words) > 30
         assert doc.audio.sha256 == study.interview("P4-1").audio_sha256
-        assert study.versions("P4-1")[0].origin == "pipeline"
+        assert [v.origin for v in study.versions("P4-1")] == ["pipeline"]
     assert "locked" in verbatim("lock", "P4-1")
     with Study.open(study_dir) as study:
         lines = study.locked_lines("P4-1")
