@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from transcribe.privacy import apply_privacy_env
+from transcribe.privacy import apply_privacy_env, is_local_address
 
 apply_privacy_env()
 
@@ -20,33 +20,18 @@ class NetworkAccessError(AssertionError):
     """A test opened a network connection: everything must work offline."""
 
 
-def _local(address: object) -> bool:
-    if isinstance(address, (str, bytes)):
-        return True
-    if isinstance(address, tuple) and address:
-        host = address[0]
-        return host in ("127.0.0.1", "::1", "localhost", "") or str(host).startswith("127.")
-    return True
-
-
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fail any test that connects anywhere but this machine."""
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
+    def guarded(real: Callable[..., object]) -> Callable[..., object]:
+        def connect(self: socket.socket, address: object) -> object:
+            if not is_local_address(address):
+                raise NetworkAccessError(f"test tried to connect to {address!r}")
+            return real(self, address)
+        return connect
 
-    def connect(self: socket.socket, address: object) -> object:
-        if not _local(address):
-            raise NetworkAccessError(f"test tried to connect to {address!r}")
-        return real_connect(self, address)  # type: ignore[arg-type]
-
-    def connect_ex(self: socket.socket, address: object) -> object:
-        if not _local(address):
-            raise NetworkAccessError(f"test tried to connect to {address!r}")
-        return real_connect_ex(self, address)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket.socket, "connect", guarded(socket.socket.connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded(socket.socket.connect_ex))
     yield
 
 

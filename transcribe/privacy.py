@@ -35,7 +35,8 @@ def apply_privacy_env() -> None:
     os.environ.update(PRIVACY_ENV)
 
 
-def _is_local(address: Any) -> bool:
+def is_local_address(address: Any) -> bool:
+    """True for Unix sockets and loopback addresses: the only places we may connect to."""
     if isinstance(address, (str, bytes)):  # AF_UNIX path
         return True
     if not isinstance(address, tuple) or not address:
@@ -65,14 +66,14 @@ def block_network() -> None:
     _original_connect_ex = socket.socket.connect_ex
 
     def guarded_connect(self: socket.socket, address: Any) -> Any:
-        if not _is_local(address):
+        if not is_local_address(address):
             raise NetworkBlockedError(
                 f"verbatim works offline: refused a network connection to {address!r}")
         assert _original_connect is not None
         return _original_connect(self, address)
 
     def guarded_connect_ex(self: socket.socket, address: Any) -> Any:
-        if not _is_local(address):
+        if not is_local_address(address):
             raise NetworkBlockedError(
                 f"verbatim works offline: refused a network connection to {address!r}")
         assert _original_connect_ex is not None
