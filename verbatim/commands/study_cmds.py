@@ -103,7 +103,9 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             _out(f"{info['name']} ({info['path']})")
             _out(f"  participants {info['participants']}, interviews {info['interviews']} "
                  f"({info['locked']} locked), transcript versions {info['versions']}")
-            _out(f"  notes {info['notes']}, extracts {info['extracts']}, "
+            to_complete = (f" ({info['notes_to_complete']} to complete)"
+                           if info["notes_to_complete"] else "")
+            _out(f"  notes {info['notes']}{to_complete}, extracts {info['extracts']}, "
                  f"replacements {info['replacements']}")
             due = study.retention_due()
             if due:

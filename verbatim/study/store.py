@@ -181,6 +181,8 @@ class Study:
                 "participants": count("participants"), "interviews": count("interviews"),
                 "locked": locked, "versions": count("transcript_versions"),
                 "notes": count("notes"), "extracts": count("extracts"),
+                "notes_to_complete": int(self._rows(
+                    "SELECT count(*) FROM notes WHERE to_complete = 1")[0][0]),
                 "replacements": count("replacements")}
 
     def audit_log(self, *, limit: int = 100) -> list[AuditEntry]:
