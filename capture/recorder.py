@@ -322,7 +322,8 @@ class Recorder:
     def _deliver(self, block: np.ndarray, arrival: float, overflow: bool) -> None:
         """Runs on the audio thread: enqueue and return, nothing else."""
         paused = self._paused
-        self._first_audio.set()
+        if not self._first_audio.is_set():
+            self._first_audio.set()
         try:
             self._queue.put_nowait((block, arrival, overflow, self._lost_pending, paused))
         except queue.Full:

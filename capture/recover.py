@@ -132,3 +132,45 @@ def _check_playable(path: Path, report: RecoveryReport) -> None:
     if info.frames != report.frames:
         raise CaptureError(f"{path.name}: repair left {info.frames} frames, "
                            f"expected {report.frames}")
+
+
+def recover_recording(path: Path) -> list[RecoveryReport]:
+    """Recover ``path`` and, when its sidecar lists more segment files, each of those too.
+
+    A sidecar left incomplete by the crash is brought up to date (frames,
+    segment lengths, ``stop_reason``="recovered after a crash"); its marks,
+    gaps and pauses are kept as they were last written.
+    """
+    from dataclasses import replace
+
+    from capture.sidecar import Segment, read_sidecar, sidecar_path, write_sidecar
+
+    path = Path(path)
+    reports = [recover(path)]
+    side_file = sidecar_path(path)
+    if not side_file.exists():
+        return reports
+    try:
+        side = read_sidecar(side_file)
+    except CaptureError:
+        return reports  # a damaged sidecar must not stop the audio being recovered
+    folder = path.parent
+    by_name = {path.name: reports[0]}
+    for seg in side.segments:
+        seg_path = folder / seg.path
+        if seg.path not in by_name and seg_path.exists():
+            by_name[seg.path] = recover(seg_path)
+            reports.append(by_name[seg.path])
+    if side.complete:
+        return reports
+    segments = tuple(Segment(path=s.path, start=s.start,
+                             frames=by_name[s.path].frames if s.path in by_name else s.frames)
+                     for s in side.segments)
+    if segments:
+        last = segments[-1]
+        frames = round(last.start * side.rate) + last.frames
+    else:
+        frames = reports[0].frames
+    write_sidecar(side_file, replace(side, segments=segments, frames=frames,
+                                     stop_reason="recovered after a crash"))
+    return reports

@@ -4,7 +4,7 @@ A source calls ``deliver(block, arrival, overflow)`` for each block, from its
 own thread (PortAudio's callback thread for a real device). ``block`` is a
 (frames, channels) float32 array the recorder may keep; ``arrival`` is the
 clock reading when it arrived; ``overflow`` is PortAudio's input overflow flag.
-The callback does nothing else: no file I/O, no locks, no waiting.
+The callback does nothing else: no file I/O, no computing, no waiting.
 """
 
 from __future__ import annotations

@@ -209,3 +209,24 @@ def test_kill_minus_9_loses_at_most_a_second(pulse: PrivatePulse, tmp_path: Path
     print(f"kill -9: audio lost before the kill (s): {[round(x, 3) for x in losses]}")
     assert max(losses) <= 1.0, f"audio lost before the kill (s): {losses}"
     assert min(losses) > -0.5, f"more audio than time passed?: {losses}"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_stop_cleanly(pulse: PrivatePulse, tmp_path: Path,
+                                         signum: int) -> None:
+    path = tmp_path / "stop.wav"
+    process = subprocess.Popen([PYTHON, "-m", "verbatim", "record", str(path), "--channels", "2"],
+                               env=pulse.env(), cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_audio(path, process)
+        time.sleep(0.5)
+    finally:
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert stdout.startswith("recorded ") and "stop.wav" in stdout
+    assert not recover(path).repaired  # the header was finalised: nothing to repair
+    side = read_sidecar(path)
+    assert side.complete and side.stop_reason == "stopped"
+    assert side.frames == sf.info(path).frames > 0

@@ -22,7 +22,7 @@ from capture.devices import list_input_devices
 from capture.errors import CaptureError
 from capture.levels import Level
 from capture.recorder import Recorder, RecorderStatus
-from capture.recover import recover
+from capture.recover import recover_recording
 from verbatim.config import Config
 from verbatim.errors import UserError
 
@@ -50,12 +50,13 @@ def run_record(args: argparse.Namespace, config: Config) -> int:
 
 def run_recover(args: argparse.Namespace, config: Config) -> int:
     try:
-        report = recover(Path(args.file))
+        reports = recover_recording(Path(args.file))
     except CaptureError as err:
         raise UserError(str(err)) from None
     except OSError as err:
         raise UserError(f"cannot repair {args.file}: {err.strerror or err}") from None
-    print(report)
+    for report in reports:
+        print(report)
     return 0
 
 
