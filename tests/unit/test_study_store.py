@@ -338,3 +338,51 @@ def test_the_store_imports_no_ui_and_no_ml() -> None:
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert not loaded & {"textual", "torch", "whisper", "faster_whisper", "pyannote",
                          "sounddevice"}
+
+
+def test_leftovers_of_a_crashed_import_are_cleaned_or_set_aside(study: Study,
+                                                               tmp_path: Path) -> None:
+    import os
+    import time
+
+    audio = study.path / "audio"
+    stale = audio / ".import-dead.partial"
+    stale.write_bytes(b"half a recording")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    live = audio / ".import-busy.partial"
+    live.write_bytes(b"another program is copying this right now")
+    orphan = audio / "P4-1.wav"  # renamed into place, then the process died before COMMIT
+    orphan.write_bytes(b"RIFF")
+    iid = study.add_interview("P4", _wav(tmp_path / "rec.wav"))
+    assert iid == "P4-1" and study.verify_audio(iid)
+    assert not stale.exists() and live.exists()
+    assert [p.name.split("-", 2)[0] for p in (audio.glob(".orphan-*"))] == [".orphan"]
+    assert len(study.info()["set_aside"]) == 1
+
+
+def test_two_programs_adding_interviews_at_once_get_distinct_ids(study: Study,
+                                                                tmp_path: Path) -> None:
+    import threading
+
+    audio = _wav(tmp_path / "rec.wav")
+    other = Study.open(study.path)
+    made: list[str] = []
+    errors: list[BaseException] = []
+
+    def add(handle: Study) -> None:
+        try:
+            for _ in range(6):
+                made.append(handle.add_interview("P4", audio))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add, args=(h,)) for h in (study, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    assert errors == []
+    assert sorted(made, key=lambda i: int(i.split("-")[1])) == [f"P4-{n}" for n in range(1, 13)]
+    assert all(study.verify_audio(i) for i in made)
+    assert not list((study.path / "audio").glob(".*"))

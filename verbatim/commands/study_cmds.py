@@ -107,6 +107,9 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
                            if info["notes_to_complete"] else "")
             _out(f"  notes {info['notes']}{to_complete}, extracts {info['extracts']}, "
                  f"replacements {info['replacements']}")
+            if info["set_aside"]:
+                _out(f"  recordings set aside after an interrupted import (in audio/): "
+                     f"{', '.join(info['set_aside'])}")
             due = study.retention_due()
             if due:
                 _out(f"  recordings past their retention date: {', '.join(i.id for i in due)}")

@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import tempfile
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -68,42 +71,96 @@ def stored_name(interview_id: str, source: Path) -> str:
     return f"{interview_id}{suffix}"
 
 
-def copy_in(source: Path, study_dir: Path, name: str) -> str:
-    """Copy ``source`` into the study's ``audio/`` as ``name``; return its sha256.
+@dataclass(frozen=True)
+class Staged:
+    """A verified copy of a recording waiting beside ``audio/`` to be published."""
 
-    The copy is written beside its final place, fsync'd, re-read and compared
-    with the source's checksum before it is renamed into place and made
-    read-only, so a half-copied or corrupted recording never enters the study.
+    tmp: Path
+    sha256: str
+
+    def discard(self) -> None:
+        if self.tmp.exists():
+            self.tmp.chmod(0o600)
+            self.tmp.unlink()
+
+
+def stage(source: Path, study_dir: Path) -> Staged:
+    """Copy ``source`` into the study's ``audio/`` under a private temporary name.
+
+    The copy is fsync'd, re-read and compared with the source's checksum, so a
+    half-copied or corrupted recording can never be published. The slow part
+    (copying) happens here, outside any database transaction.
     """
     audio_dir = study_dir / AUDIO_DIR
-    audio_dir.mkdir(mode=0o700, exist_ok=True)
-    target = audio_dir / name
-    if target.exists():
-        raise AudioFileError(f"{target} already exists; the study's recordings are never replaced")
-    tmp = audio_dir / f".{name}.partial"
+    try:
+        audio_dir.mkdir(mode=0o700, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".import-", suffix=".partial", dir=audio_dir)
+    except OSError as exc:
+        raise AudioFileError(f"cannot write into {audio_dir}: {exc.strerror or exc}") from exc
+    staged = Staged(Path(name), "")
     digest = hashlib.sha256()
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out, source.open("rb") as src:
             while chunk := src.read(_CHUNK):
                 digest.update(chunk)
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
-        expected = digest.hexdigest()
-        if sha256_file(tmp) != expected:
+        if sha256_file(staged.tmp) != digest.hexdigest():
             raise AudioFileError(f"{source}: the copy did not match the original (disk error?)")
-        os.chmod(tmp, stat.S_IRUSR)
-        os.replace(tmp, target)
-        _fsync_dir(audio_dir)
-    except OSError as exc:
-        raise AudioFileError(f"cannot copy {source} into the study: {exc.strerror or exc}") \
-            from exc
+        os.chmod(staged.tmp, stat.S_IRUSR)
+    except BaseException as exc:
+        staged.discard()
+        if isinstance(exc, OSError):
+            raise AudioFileError(f"cannot copy {source} into the study: "
+                                 f"{exc.strerror or exc}") from exc
+        raise
+    return Staged(staged.tmp, digest.hexdigest())
+
+
+# A staged copy untouched for this long belongs to an import that died (a live copy
+# writes every few milliseconds, even from a slow USB stick).
+STALE_PARTIAL_SECONDS = 600
+
+
+def clean_stale_partials(study_dir: Path, *, older_than: float = STALE_PARTIAL_SECONDS) -> int:
+    """Remove half-copied imports left by a crash; returns how many were removed."""
+    removed = 0
+    cutoff = time.time() - older_than
+    for partial in (study_dir / AUDIO_DIR).glob(".import-*.partial"):
+        try:
+            if partial.stat().st_mtime < cutoff:
+                partial.chmod(0o600)
+                partial.unlink()
+                removed += 1
+        except OSError:
+            continue  # another program finished or removed it meanwhile
+    return removed
+
+
+def set_aside_recordings(study_dir: Path) -> list[Path]:
+    """Complete recordings an interrupted import left without an interview (kept, hidden)."""
+    return sorted((study_dir / AUDIO_DIR).glob(".orphan-*"))
+
+
+def publish(staged: Staged, study_dir: Path, name: str) -> Path:
+    """Rename a staged copy to its final, read-only name; never replaces a recording."""
+    target = study_dir / AUDIO_DIR / name
+    if target.exists():
+        raise AudioFileError(f"{target} already exists; the study's recordings are never replaced")
+    os.replace(staged.tmp, target)
+    _fsync_dir(target.parent)
+    return target
+
+
+def copy_in(source: Path, study_dir: Path, name: str) -> str:
+    """Copy ``source`` into ``audio/`` as ``name`` (verified, read-only); return its sha256."""
+    staged = stage(source, study_dir)
+    try:
+        publish(staged, study_dir, name)
     finally:
-        if tmp.exists():
-            tmp.chmod(0o600)
-            tmp.unlink()
-    return expected
+        staged.discard()
+    return staged.sha256
 
 
 def set_aside_orphan(study_dir: Path, name: str) -> Path | None:

@@ -181,6 +181,7 @@ class Study:
                 "participants": count("participants"), "interviews": count("interviews"),
                 "locked": locked, "versions": count("transcript_versions"),
                 "notes": count("notes"), "extracts": count("extracts"),
+                "set_aside": [p.name for p in files.set_aside_recordings(self.path)],
                 "notes_to_complete": int(self._rows(
                     "SELECT count(*) FROM notes WHERE to_complete = 1")[0][0]),
                 "replacements": count("replacements")}
@@ -343,15 +344,11 @@ class Study:
         _check_date(date, "--date")
         _check_date(consent_date, "consent date")
         _check_date(retention_date, "retention date")
-        if number is None:
-            rows = self._rows("SELECT coalesce(max(number), 0) FROM interviews "
-                              "WHERE participant_id = ?", (pid,))
-            number = int(rows[0][0]) + 1
-        if number < 1:
+        if number is not None and number < 1:
             raise StudyError("an interview number starts at 1")
-        iid = f"{pid}-{number}"
-        if self._rows("SELECT 1 FROM interviews WHERE id = ?", (iid,)):
-            raise StudyError(f"interview {iid} already exists")
+        if number is not None and self._rows("SELECT 1 FROM interviews WHERE id = ?",
+                                             (f"{pid}-{number}",)):
+            raise StudyError(f"interview {pid}-{number} already exists")
         sidecar = _read_sidecar(source)
         segments = len(getattr(sidecar, "segments", ()) or ())
         if segments > 1:
@@ -359,29 +356,45 @@ class Study:
                              "recording; join them into one file before adding it")
         if date is None:
             date = _recording_date(source, sidecar)
-        name = files.stored_name(iid, source)
-        # a recording left by an add that crashed before its commit belongs to no interview
-        files.set_aside_orphan(self.path, name)
-        sha = files.copy_in(source, self.path, name)
+        marks = _live_marks(sidecar)
+        files.clean_stale_partials(self.path)
+        staged = files.stage(source, self.path)  # the slow copy, outside the write lock
+        published: str | None = None
         try:
             with self._tx() as conn:
+                # the id is chosen and the file renamed under the write lock, so two
+                # programs adding interviews at once can never take the same name
+                if number is None:
+                    number = int(conn.execute(
+                        "SELECT coalesce(max(number), 0) + 1 FROM interviews "
+                        "WHERE participant_id = ?", (pid,)).fetchone()[0])
+                iid = f"{pid}-{number}"
+                if conn.execute("SELECT 1 FROM interviews WHERE id = ?", (iid,)).fetchone():
+                    raise StudyError(f"interview {iid} already exists")
+                name = files.stored_name(iid, source)
+                # a file left by an import that crashed before its commit belongs to no one
+                files.set_aside_orphan(self.path, name)
+                files.publish(staged, self.path, name)
+                published = name
                 conn.execute(
                     "INSERT INTO interviews (id, participant_id, number, date, place, audio_file,"
                     " audio_sha256, audio_duration, consent_form, consent_date, consent_scope,"
                     " retention_date, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (iid, pid, number, date, place, name, sha, duration, consent_form,
-                     consent_date, consent_scope, retention_date, now()))
-                marks = _live_marks(sidecar)
+                    (iid, pid, number, date, place, name, staged.sha256, duration,
+                     consent_form, consent_date, consent_scope, retention_date, now()))
                 for at, text in marks:
                     conn.execute(
                         "INSERT INTO notes (interview_id, start, \"end\", phase, moment,"
                         " written_at, source, to_complete) VALUES (?,?,?,?,?,?,?,1)",
                         (iid, at, at, "during", text, now(), "live-mark"))
-                self._audit("interview.add", iid, sha256=sha, duration=round(duration, 3),
-                            live_marks=len(marks))
+                self._audit("interview.add", iid, sha256=staged.sha256,
+                            duration=round(duration, 3), live_marks=len(marks))
         except BaseException:
-            files.remove(self.path, name)
+            if published is not None:
+                files.remove(self.path, published)
             raise
+        finally:
+            staged.discard()
         return iid
 
     def update_interview(self, iid: str, **fields: str | None) -> Interview:
