@@ -73,8 +73,7 @@ async def test_add_participant_and_interview_through_dialogs(make_app: Any, stud
         await type_text(pilot, "P4")
         await pilot.press("tab", "tab")
         await type_text(pilot, "Social Worker")
-        await pilot.press("ctrl+s")  # not a binding here: nothing happens
-        await pilot.click("#ok")
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
         assert study.participant("P4").role == "Social Worker"
         assert app.screen.selected_participant() == "P4"
@@ -82,6 +81,23 @@ async def test_add_participant_and_interview_through_dialogs(make_app: Any, stud
         await type_text(pilot, str(DEMO_AUDIO))
         await pilot.press("enter", "enter", "enter")
         await wait_for(pilot, lambda: [i.id for i in study.interviews("P4")] == ["P4-1"])
+
+
+async def test_edit_interview_consent_and_participant(make_app: Any, study: Study) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab", "c")  # P1-1 details
+        app.screen.query_one("#f-consent_form").value = "v2.1"
+        app.screen.query_one("#f-consent_date").value = "2024-03-01"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
+        assert study.interview("P1-1").consent_form == "v2.1"
+        talks = app.screen.query_one("#interviews")
+        assert str(talks.get_row_at(0)[4]) == "v2.1 2024-03-01"
+        await pilot.press("shift+tab", "p")
+        app.screen.query_one("#f-profession").value = "Senior Social Worker"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: study.participant("P1").role == "Senior Social Worker")
 
 
 # ------------------------------------------------------------ editor

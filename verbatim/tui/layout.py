@@ -14,55 +14,15 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from transcript.lines import number_lines
 from transcript.model import Line, Transcript
+from transcript.notation import get_profile
 
 
 def numbered_lines(doc: Transcript, *, profile: str = "paper", width: int = 80,
                    overrides: dict[str, float] | None = None) -> tuple[Line, ...]:
     """The numbered rendering of ``doc`` (its frozen lines when locked)."""
-    try:
-        from transcript.lines import number_lines
-        from transcript.notation import get_profile
-    except ImportError:  # TODO(E): delete once transcript.lines (issue 3) has landed
-        return doc.lines or _fallback_lines(doc, width)
     return number_lines(doc, profile=get_profile(profile, overrides), width=width)
-
-
-def _fallback_lines(doc: Transcript, width: int) -> tuple[Line, ...]:
-    """Turns wrapped at ``width`` with word-gap pauses, until transcript.lines lands."""
-    out: list[Line] = []
-    words = doc.words
-    i = 0
-    while i < len(words):
-        speaker = words[i].speaker
-        j = i
-        while j < len(words) and words[j].speaker == speaker:
-            j += 1
-        label = ""
-        tokens: list[tuple[str, float, float]] = []
-        for k in range(i, j):
-            w = words[k]
-            if k > i:
-                gap = w.start - words[k - 1].end
-                if gap >= 1.0:
-                    tokens.append(("…", words[k - 1].end, w.start))
-                elif gap >= 0.3:
-                    tokens.append(("..", words[k - 1].end, w.start))
-            tokens.append((w.text, w.start, w.end))
-        room = width - len(label)
-        current: list[tuple[str, float, float]] = []
-        for tok in tokens:
-            if current and len(" ".join(t[0] for t in (*current, tok))) > room:
-                out.append(Line(len(out) + 1, speaker, " ".join(t[0] for t in current),
-                                current[0][1], current[-1][2]))
-                current = []
-                room = width
-            current.append(tok)
-        if current:
-            out.append(Line(len(out) + 1, speaker, " ".join(t[0] for t in current),
-                            current[0][1], current[-1][2]))
-        i = j
-    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,16 @@ PHASE_CHOICES = [("during the interview", "during"), ("straight after", "after")
 
 
 class Dialog(ModalScreen[Any]):
-    """A centred box that escape closes with None."""
+    """A centred box: escape closes it with None, ctrl+s submits it from any field."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel"),
+                                             Binding("ctrl+s", "save", "Save")]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_save(self) -> None:
+        self.submit()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "ok":
@@ -135,6 +139,34 @@ class ParticipantDialog(Dialog):
         self.dismiss((pid, pseudonym, attrs))
 
 
+class FieldsDialog(Dialog):
+    """A few labelled one-line fields; dismisses with {key: value} of what was typed."""
+
+    def __init__(self, title: str, fields: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.title_text, self.fields = title, fields
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Label(self.title_text, classes="dialog-title")
+            for key, label, value in self.fields:
+                with Horizontal(classes="field"):
+                    yield Label(label)
+                    yield Input(value, id=f"f-{key}")
+            yield self.buttons("Save")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == f"f-{self.fields[-1][0]}":
+            self.submit()
+        else:
+            self.focus_next()
+
+    def submit(self) -> None:
+        self.dismiss({key: self.query_one(f"#f-{key}", Input).value.strip()
+                      for key, _label, _value in self.fields})
+
+
 class InterviewDialog(Dialog):
     """Add a recording as an interview of a participant."""
 
@@ -178,9 +210,6 @@ class NoteForm:
 class NoteDialog(Dialog):
     """A reflexive note in Berger's three parts, anchored to the selected lines."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
-
     def __init__(self, anchor: str) -> None:
         super().__init__()
         self.anchor = anchor
@@ -199,9 +228,6 @@ class NoteDialog(Dialog):
 
     def on_mount(self) -> None:
         self.query_one("#moment", TextArea).focus()
-
-    def action_save(self) -> None:
-        self.submit()
 
     def submit(self) -> None:
         moment = self.query_one("#moment", TextArea).text.strip()

@@ -8,47 +8,42 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Markdown
+from textual.widgets import Footer, Static
 
 HELP = """\
-# Verbatim
+Verbatim · everything stays on this machine
 
-Everything stays on this machine. Edits are saved as you make them; `ctrl+z`
-undoes, `ctrl+y` redoes. `ctrl+p` opens the command palette, `ctrl+q` quits.
+Edits are saved as you make them (ctrl+z undo, ctrl+y redo).
+ctrl+p command palette · ctrl+o jobs · ctrl+q quit · ? this help
 
-## Study home
-| key | |
-|---|---|
-| `enter` | open the selected interview's transcript |
-| `a` / `i` | add a participant / an interview (a recording) |
-| `r` | record a new interview |
-| `t` | transcribe the selected interview in the background |
-| `ctrl+o` | jobs: progress, estimates, cancel |
-| `n` / `x` | notes / extracts of the study |
-| `e` | export the selected interview |
+STUDY HOME
+  enter / o   open the selected interview's transcript
+  a  i        add a participant / an interview (a recording)
+  p  c        edit the participant / the interview (details, consent)
+  r           record a new interview
+  t           transcribe the selected interview in the background
+  n  x  e     notes / extracts (k: member-check pack) / export
 
-## Record
-`space` start/pause · `s` stop and save · `m` mark this moment · `M` mark with a
-note. The schedule on the right is a checklist: `enter` ticks a question.
-The recorder runs in its own threads: leaving this screen keeps recording.
+RECORD
+  space       start, pause, resume      s  stop and save
+  m  M        mark this moment / mark it with a few words
+  enter       tick a schedule question (schedule.txt in the study folder)
+  The recorder runs in its own threads: leaving here keeps recording.
 
-## Transcript editor
-| key | |
-|---|---|
-| `↑ ↓ pgup pgdn g G` | move; `shift+↑↓` or `J K` select lines |
-| `p` | play / pause the current line (playback follows the text) |
-| `[` `]` | slower / faster (50–200 %); resuming jumps back 2 s |
-| `e` | edit the words of the line |
-| `s` / `S` | rename / merge the line's speaker (S1 → Interviewer) |
-| `m` | marks on the line: `c` confirm, `d` remove, `a` add |
-| `/` `n` `r` | find, next, replace all |
-| `a` | write a reflexive note on the selected lines |
-| `x` | make an extract of the selected lines (locks numbering first) |
-| `L` | lock (freeze) line numbers |
-| `E` | export |
+TRANSCRIPT EDITOR
+  ↑ ↓ pgup pgdn g G   move            shift+↑↓ or J K   select lines
+  p           play / pause from the current line; playback follows the text
+  [  ]        slower / faster (50-200 %); resuming jumps back 2 s
+  e           edit the words of the line
+  s  S        rename the line's speaker (S1 -> Interviewer) / merge it
+  m           marks on the line: c confirm, d remove, a add ("tone laughs")
+  /  n  r     find, next, replace all (whole words)
+  a           reflexive note on the selected lines (phase + three parts)
+  o           this interview's notes (enter jumps to the anchor)
+  x           extract of the selected lines, with its citation
+  L  E        lock (freeze) line numbers / export
 
-In the gutter `✎` marks a line with a note and `?` a line with automatic
-marks still to confirm.
+Gutter: ✎ a note is anchored here · ? automatic marks still to confirm.
 """
 
 
@@ -59,7 +54,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
-            yield Markdown(HELP)
+            yield Static(HELP, markup=False)
         yield Footer()
 
     def action_close(self) -> None:

@@ -12,7 +12,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from verbatim.tui.messages import JobFinished, StudyChanged
-from verbatim.tui.screens.dialogs import ExportDialog, InterviewDialog, ParticipantDialog
+from verbatim.tui.screens.dialogs import (
+    ExportDialog,
+    FieldsDialog,
+    InterviewDialog,
+    ParticipantDialog,
+)
 
 
 def interview_status(interview: Any, running: set[str]) -> str:
@@ -47,6 +52,8 @@ class HomeScreen(Screen[None]):
         Binding("n", "notes", "Notes"),
         Binding("x", "extracts", "Extracts"),
         Binding("e", "export", "Export", show=False),
+        Binding("p", "edit_participant", "Edit participant", show=False),
+        Binding("c", "edit_interview", "Consent/details", show=False),
         Binding("ctrl+o", "app.jobs", "Jobs"),
     ]
 
@@ -225,6 +232,65 @@ class HomeScreen(Screen[None]):
             self.show_interviews()
 
         self.app.push_screen(InterviewDialog(pid, audio), added)
+
+    def action_edit_participant(self) -> None:
+        pid = self.selected_participant()
+        if not self._need(pid, "add a participant first (a)"):
+            return
+        assert pid is not None
+        person = self.study.participant(pid)
+        attrs = person.attributes
+        extra = "; ".join(f"{k}={v}" for k, v in attrs.items() if k != "profession")
+        fields = [("pseudonym", "pseudonym", person.pseudonym or ""),
+                  ("profession", "profession", attrs.get("profession", "")),
+                  ("attrs", "other (k=v; ...)", extra)]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            new = {"profession": values["profession"]}
+            for part in values["attrs"].split(";"):
+                if "=" in part:
+                    key, value = part.split("=", 1)
+                    new[key.strip()] = value.strip()
+            for key in attrs:  # an attribute left out of the form is removed
+                new.setdefault(key, "")
+            try:
+                self.study.update_participant(pid, pseudonym=values["pseudonym"] or None,
+                                              attributes=new)
+            except Exception as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.reload()
+
+        self.app.push_screen(FieldsDialog(f"Participant {pid}", fields), done)
+
+    def action_edit_interview(self) -> None:
+        iid = self.selected_interview()
+        if not self._need(iid, "select an interview first"):
+            return
+        assert iid is not None
+        interview = self.study.interview(iid)
+        keys = [("date", "date"), ("place", "place"), ("consent_form", "consent form"),
+                ("consent_date", "consent date"), ("consent_scope", "consent scope"),
+                ("retention_date", "keep audio until")]
+        fields = [(key, label, getattr(interview, key) or "") for key, label in keys]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            changed = {k: v or None for k, v in values.items()
+                       if (getattr(interview, k) or "") != v}
+            if not changed:
+                return
+            try:
+                self.study.update_interview(iid, **changed)
+            except Exception as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.show_interviews()
+
+        self.app.push_screen(FieldsDialog(f"Interview {iid}: details and consent", fields), done)
 
     def action_notes(self) -> None:
         from verbatim.tui.screens.lists import NotesScreen
