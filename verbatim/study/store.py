@@ -22,7 +22,9 @@ from types import TracebackType
 from typing import Any
 
 from transcript import document
-from transcript.model import Line, Note, Transcript
+from transcript.model import Extract, Line, Note, Transcript
+from transcript.notation import Profile
+from transcript.pseudonymise import Replacements
 from verbatim.study import db, files, schema, transcript_api
 from verbatim.study.errors import StudyError
 from verbatim.study.values import (
@@ -37,7 +39,7 @@ from verbatim.study.values import (
 DB_NAME = "study.sqlite"
 STUDY_FORMAT = "verbatim-study/1"
 PHASES = ("during", "after", "analysis")
-ORIGINS = ("pipeline", "edit", "lock", "import", "undo")
+ORIGINS = ("pipeline", "edit", "lock", "import")
 
 PARTICIPANT_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 INTERVIEW_ID = re.compile(r"^([A-Za-z][A-Za-z0-9_]{0,31})-(\d+)$")
@@ -534,7 +536,7 @@ class Study:
             self._audit(action, iid, version=target, previous=before)
         return self.transcript_version(iid, target)
 
-    def lock(self, iid: str, *, profile: Any = "paper", width: int = 80) -> Transcript:
+    def lock(self, iid: str, *, profile: str | Profile = "paper", width: int = 80) -> Transcript:
         """Freeze the current transcript's line numbers so extracts can cite them.
 
         The locked document is saved as a new version and remembered; later
@@ -659,7 +661,7 @@ class Study:
 
     # ---- extracts -------------------------------------------------------------
 
-    def add_extract(self, iid: str, first: int, last: int, *, analysis: str = "") -> Any:
+    def add_extract(self, iid: str, first: int, last: int, *, analysis: str = "") -> Extract:
         """Number a line range of the locked transcript as the study's next extract."""
         interview = self.interview(iid)
         self.lines(iid, first, last)  # refuses an unlocked transcript or a range outside it
@@ -672,13 +674,14 @@ class Study:
             self._audit("extract.add", iid, extract=number, first=first, last=last)
         return self.extract(number)
 
-    def extract(self, number: int) -> Any:
+    def extract(self, number: int) -> Extract:
         rows = self._rows("SELECT * FROM extracts WHERE number = ?", (number,))
         if not rows:
             raise StudyError(f"no extract {number} in this study")
         return self._extract(rows[0])
 
-    def extracts(self, pid: str | None = None, *, interview: str | None = None) -> list[Any]:
+    def extracts(self, pid: str | None = None, *,
+                 interview: str | None = None) -> list[Extract]:
         """The study's extracts in number order (of one participant or interview if given)."""
         if interview is not None:
             self.interview(interview)
@@ -693,7 +696,7 @@ class Study:
             rows = self._rows("SELECT * FROM extracts ORDER BY number")
         return [self._extract(r) for r in rows]
 
-    def _extract(self, row: sqlite3.Row) -> Any:
+    def _extract(self, row: sqlite3.Row) -> Extract:
         interview = self.interview(row["interview_id"])
         participant = self.participant(interview.participant_id)
         doc = self.transcript_version(interview.id, row["version"])
@@ -703,7 +706,7 @@ class Study:
             role=participant.role, first=row["first_line"], last=row["last_line"],
             text=transcript_api.render_lines(picked, doc), analysis=row["analysis"])
 
-    def set_extract_analysis(self, number: int, analysis: str) -> Any:
+    def set_extract_analysis(self, number: int, analysis: str) -> Extract:
         extract = self.extract(number)
         with self._tx() as conn:
             conn.execute("UPDATE extracts SET analysis = ? WHERE number = ?", (analysis, number))
@@ -716,10 +719,8 @@ class Study:
         rows = self._rows("SELECT original, replacement FROM replacements ORDER BY original")
         return [(r[0], r[1]) for r in rows]
 
-    def replacements(self) -> Any:
+    def replacements(self) -> Replacements:
         """The study's replacement list as ``transcript.pseudonymise.Replacements``."""
-        from transcript.pseudonymise import Replacements
-
         return Replacements.from_pairs(self.replacement_pairs())
 
     def add_replacement(self, original: str, replacement: str) -> None:

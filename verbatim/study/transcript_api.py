@@ -1,38 +1,31 @@
 """The few transcript-room functions the store needs, in one place.
 
 The store codes against the cross-room API (``transcript.lines``,
-``transcript.citation``, ``transcript.model.Extract``). Those are imported
-here, lazily, so that the one place to adapt if a name moves is this file.
+``transcript.model.Extract``); if a name there moves, this file is the one
+place to adapt.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from transcript.lines import lines_in_range as _lines_in_range
+from transcript.lines import lock as _lock
+from transcript.model import Extract, Line, Transcript
+from transcript.notation import Profile
 
-from transcript.model import Line, Transcript
 
-
-def lock(doc: Transcript, *, profile: Any = "paper", width: int = 80) -> Transcript:
+def lock(doc: Transcript, *, profile: str | Profile = "paper", width: int = 80) -> Transcript:
     """Freeze the line numbering of ``doc`` (a locked document is returned as it is)."""
-    if doc.locked:
-        return doc
-    from transcript.lines import lock as lock_lines
-
-    return lock_lines(doc, profile=profile, width=width)
+    return _lock(doc, profile=profile, width=width)
 
 
 def lines_in_range(lines: tuple[Line, ...], first: int, last: int) -> tuple[Line, ...]:
     """The numbered lines ``first``..``last``; ValueError when the range is not all there."""
-    from transcript.lines import lines_in_range as pick
-
-    return tuple(pick(lines, first, last))
+    return tuple(_lines_in_range(lines, first, last))
 
 
 def make_extract(*, number: int, interview: str, participant: str, role: str, first: int,
-                 last: int, text: str, analysis: str) -> Any:
+                 last: int, text: str, analysis: str) -> Extract:
     """A ``transcript.model.Extract`` (its ``citation`` is the paper's citation string)."""
-    from transcript.model import Extract
-
     return Extract(number=number, interview=interview, participant=participant, role=role,
                    first=first, last=last, text=text, analysis=analysis)
 
