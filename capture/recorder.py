@@ -62,6 +62,7 @@ class RecorderStatus:
     dropped_seconds: float
     disk_seconds_left: float | None
     error: str | None = None
+    silent_for: float = 0.0    # seconds since the device last delivered a block (unplugged?)
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class Recorder:
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._first_audio = threading.Event()
+        self._last_delivery: float | None = None
         self._stop_reason = "stopped"
         self._error: str | None = None
         self._device_name = ""
@@ -308,10 +310,13 @@ class Recorder:
         left = None
         if disk is not None:
             left = disk.seconds_left
+        silent = 0.0
+        if self._state in ("recording", "paused") and self._last_delivery is not None:
+            silent = max(0.0, self._clock() - self._last_delivery)
         return RecorderStatus(state=self._state, elapsed=frames / self.rate, frames=frames,
                               dropouts=len(self._gaps),
                               dropped_seconds=sum(g.duration for g in self._gaps),
-                              disk_seconds_left=left, error=self._error)
+                              disk_seconds_left=left, error=self._error, silent_for=silent)
 
     @property
     def device_name(self) -> str:
@@ -371,6 +376,7 @@ class Recorder:
 
     def _take(self, item: tuple[np.ndarray, float, bool, int, bool]) -> None:
         block, arrival, overflow, lost, paused = item
+        self._last_delivery = self._clock()
         level = self._meter.add(block)
         if level is not None:
             self._publish(level)

@@ -95,4 +95,6 @@ def test_the_live_line_shows_state_time_levels_dropouts_and_disk() -> None:
     assert "L ###########." in line and "R ############" in line and "CLIP" in line
     assert "dropouts 2" in line and "disk 2.0 h" in line and "\n" not in line
     assert status_line(dataclasses.replace(status, state="paused"), None).startswith("PAUSED")
+    assert "NO AUDIO 3 s" in status_line(dataclasses.replace(status, silent_for=3.2), None)
+    assert "NO AUDIO" not in line
     assert meter(-60.0) == "." * 12 and meter(0.0) == "#" * 12 and meter(-30.0) == "#" * 6 + "." * 6

@@ -302,3 +302,19 @@ def test_a_device_that_delivers_nothing_is_an_error_and_leaves_no_files(tmp_path
         rec.start(wait=0.3)
     gate.set()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_status_says_when_the_device_went_quiet(tmp_path: Path) -> None:
+    gate = threading.Event()
+    source = ReplaySource(tone(1.0), rate=RATE, block=BLOCK, realtime=True,
+                          on_block=lambda i: gate.wait(10) if i == 10 else None)
+    rec = Recorder(tmp_path / "q.wav", rate=RATE, source=source)
+    rec.start()
+    try:
+        deadline = time.monotonic() + 10
+        while rec.status().silent_for < 0.5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rec.status().silent_for >= 0.5  # the "device" stopped after block 9
+    finally:
+        gate.set()
+        rec.stop()

@@ -159,6 +159,8 @@ def status_line(status: RecorderStatus, level: Level | None) -> str:
             parts.append(f"{name} {meter(peak)} {peak:6.1f} dB")
         if level.clipping:
             parts.append("CLIP")
+    if status.silent_for >= 1.0:
+        parts.append(f"NO AUDIO {status.silent_for:.0f} s")
     parts.append(f"dropouts {status.dropouts}")
     if status.disk_seconds_left is not None:
         parts.append(f"disk {status.disk_seconds_left / 3600:.1f} h")
