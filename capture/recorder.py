@@ -174,6 +174,9 @@ class Recorder:
         if self.path.exists():
             raise CaptureError(f"{self.path} already exists; choose another name "
                                "(an existing recording is never overwritten)")
+        if self.sidecar_path.exists():
+            raise CaptureError(f"{self.sidecar_path} already exists (the sidecar of an earlier "
+                               "recording?); choose another name")
         if self.channels not in (1, 2):
             raise CaptureError(f"unsupported channel count {self.channels}: "
                                "record 1 or 2 channels")

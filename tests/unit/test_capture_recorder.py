@@ -318,3 +318,12 @@ def test_status_says_when_the_device_went_quiet(tmp_path: Path) -> None:
     finally:
         gate.set()
         rec.stop()
+
+
+def test_an_existing_sidecar_is_never_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "old.capture.json").write_text("{}")
+    rec = Recorder(tmp_path / "old.wav", source=ReplaySource(tone(0.5)))
+    with pytest.raises(CaptureError, match=r"old\.capture\.json already exists"):
+        rec.start()
+    assert (tmp_path / "old.capture.json").read_text() == "{}"
+    assert not (tmp_path / "old.wav").exists()
