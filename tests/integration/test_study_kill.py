@@ -75,12 +75,14 @@ def test_killed_writer_leaves_an_intact_study_with_every_commit(tmp_path: Path) 
                                  stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
+        # kill it mid-stream, not during start-up: wait for its first commit first
+        output = [child.stdout.readline().strip()]
         time.sleep(rng.uniform(0.0, 0.25))
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
-        output = child.stdout.read().splitlines()
+        output += child.stdout.read().splitlines()
         child.stdout.close()
-        killed_mid_work += bool(output)
+        killed_mid_work += len(output) > 1
         for line in output:
             kind, ident, *rest = line.split()
             if kind == "version":
@@ -92,7 +94,7 @@ def test_killed_writer_leaves_an_intact_study_with_every_commit(tmp_path: Path) 
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         conn.close()
 
-    assert killed_mid_work >= TRIALS // 2, "the writer was rarely killed while writing"
+    assert killed_mid_work >= TRIALS // 2, "the writer was rarely killed after a few commits"
     assert len(committed_versions) > TRIALS
     with Study.open(folder) as study:
         for version, n in committed_versions.items():
@@ -138,7 +140,8 @@ def test_killed_import_never_registers_a_missing_or_partial_recording(tmp_path: 
                                  stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 1.2))
+        reported.add(child.stdout.readline().strip())  # one import done: now mid-stream
+        time.sleep(rng.uniform(0.0, 0.3))
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
         reported |= set(child.stdout.read().split())
@@ -155,4 +158,4 @@ def test_killed_import_never_registers_a_missing_or_partial_recording(tmp_path: 
                 assert interview.audio_duration == pytest.approx(30.0)
         # whatever a crash left behind, the next import still works
         study.add_interview("P4", big)
-    assert len(reported) >= 3, "the importer was killed before it ever finished one"
+    assert len(reported) >= 10
