@@ -76,7 +76,7 @@ _SILERO: list[Any] = []
 
 def _silero(loader: Any) -> Any:
     if not _SILERO:
-        _SILERO.append(loader())
+        _SILERO.append(loader(onnx=True))  # onnxruntime: no deprecated torch.jit
     return _SILERO[0]
 
 
