@@ -163,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "--delete IID --yes, delete one of them (recorded in the audit).")
     q.add_argument("--delete", metavar="INTERVIEW", help="delete this interview's recording")
     q.add_argument("--yes", action="store_true", help="confirm the deletion")
+    q = sv.add_parser("audit", help="show the audit trail (actions and metadata, never text)")
+    q.add_argument("--limit", type=_positive_int, default=50, help="newest N entries (50)")
     q = sv.add_parser("replace", help="add a pseudonymisation replacement")
     q.add_argument("original")
     q.add_argument("replacement")

@@ -228,6 +228,8 @@ def test_info_and_backup(cli, study_dir: Path, tmp_path: Path) -> None:
     cli("participant", "add", "P4")
     info = cli("study", "info").out
     assert "Resistance" in info and "participants 1" in info
+    audit = cli("study", "audit").out.splitlines()
+    assert [line.split("\t")[1] for line in audit] == ["study.init", "participant.add"]
     (tmp_path / "usb").mkdir()
     run = cli("study", "backup", str(tmp_path / "usb"))
     assert run.code == 0

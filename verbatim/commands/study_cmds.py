@@ -124,6 +124,11 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             return 0
         if args.action == "retention":
             return _retention(study, args)
+        if args.action == "audit":
+            for entry in reversed(study.audit_log(limit=args.limit)):
+                detail = " ".join(f"{k}={v}" for k, v in entry.detail.items())
+                _out(f"{entry.at}\t{entry.action}\t{entry.target or '-'}\t{detail}")
+            return 0
         if args.action == "replace":
             study.add_replacement(args.original, args.replacement)
             _out(f"replacement saved ({len(study.replacement_pairs())} in the list)")
