@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -512,8 +513,13 @@ def run_pipeline(pipeline: Any, audio: Audio, *, num_speakers: int | None = None
 
     waveform = torch.from_numpy(np.ascontiguousarray(audio.mono))[None]
     stage_clock = _StageClock(progress)
-    output = pipeline({"waveform": waveform, "sample_rate": audio.sample_rate, "uri": "audio"},
-                      num_speakers=num_speakers, hook=stage_clock)
+    with warnings.catch_warnings():
+        # pyannote warns about its own internals (empty clusters on near-silent input,
+        # std of one frame); the result is still valid, and the caller cannot act on them
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        output = pipeline({"waveform": waveform, "sample_rate": audio.sample_rate,
+                           "uri": "audio"}, num_speakers=num_speakers, hook=stage_clock)
     total = time.perf_counter() - stage_clock.start
     timings = dict(extra_timings or {})
     timings.update(stage_clock.timings())
