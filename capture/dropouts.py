@@ -12,7 +12,9 @@ tens of seconds. When lateness exceeds the baseline by more than
 catch up (a late burst: nothing was lost) they are passed on unchanged;
 if lateness stays up, audio really went missing, and a gap of the smallest
 excess seen is filled with silence before them. A block flagged by
-PortAudio as following an overflow is trusted at once.
+PortAudio as following an overflow is suspected from two blocks' lateness,
+but confirmed the same way: the late burst after a starved callback carries
+the flag too, and its buffered audio is not lost.
 
 Pure logic: no threads, no I/O; the recorder's writer thread drives it.
 """
@@ -58,6 +60,8 @@ class DropoutTracker:
         self._baseline = 0.0
         self._pending: list[Emission] = []
         self._suspect_since: float | None = None
+        self._suspect_limit = self.settings.threshold
+        self._suspect_reason = "stall"
         self._min_excess = 0.0
 
     @property
@@ -90,12 +94,13 @@ class DropoutTracker:
             return self._emit(out, block)
 
         if self._suspect_since is None:
-            if overflow and excess > frames / self.rate:
-                self._fill(out, excess, "overflow")
-                return self._emit(out, Emission("audio", frames, payload,
-                                                at=self.timeline_frames))
-            if excess > self.settings.threshold:
+            # PortAudio's overflow flag says audio was lost: suspect even two blocks' worth
+            limit = (min(self.settings.threshold, max(0.04, 2 * frames / self.rate))
+                     if overflow else self.settings.threshold)
+            if excess > limit:
                 self._suspect_since = arrival
+                self._suspect_limit = limit
+                self._suspect_reason = "overflow" if overflow else "stall"
                 self._min_excess = excess
                 self._pending.append(block)
                 self.timeline_frames += frames
@@ -107,14 +112,14 @@ class DropoutTracker:
         self._pending.append(block)
         self.timeline_frames += frames
         self._min_excess = min(self._min_excess, excess)
-        if excess <= self.settings.threshold:
+        if excess <= self._suspect_limit:
             out.extend(self.release())
         elif arrival - self._suspect_since >= self.settings.confirm:
             held = self._pending
             self._pending = []
             self._suspect_since = None
             self.timeline_frames -= sum(e.frames for e in held)
-            self._fill(out, self._min_excess, "stall")
+            self._fill(out, self._min_excess, self._suspect_reason)
             for e in held:
                 self._emit(out, replace(e, at=self.timeline_frames))
         return out

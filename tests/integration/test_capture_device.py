@@ -234,3 +234,67 @@ def test_ctrl_c_and_sigterm_stop_cleanly(pulse: PrivatePulse, tmp_path: Path,
     side = read_sidecar(path)
     assert side.complete and side.stop_reason == "stopped"
     assert side.frames == sf.info(path).frames > 0
+
+
+def _record_around(pulse: PrivatePulse, path: Path, disturb: object) -> tuple[dict, float]:
+    """Record with the CLI, call ``disturb(process)`` mid-way, stop with Ctrl-C.
+
+    Returns the sidecar and the wall-clock seconds from its first frame to the stop.
+    """
+    process = subprocess.Popen([PYTHON, "-m", "verbatim", "record", str(path)],
+                               env=pulse.env(), cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_audio(path, process)
+        time.sleep(0.8)
+        disturb(process)  # type: ignore[operator]
+        time.sleep(1.0)
+    finally:
+        process.send_signal(signal.SIGINT)
+        stopped = datetime.now().astimezone()
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    side = json.loads(path.with_name(path.stem + ".capture.json").read_text())
+    wall = (stopped - datetime.fromisoformat(side["started_at"])).total_seconds()
+    return side, wall
+
+
+def test_a_device_that_stops_delivering_becomes_a_gap_and_the_timeline_stays_true(
+        pulse: PrivatePulse, tmp_path: Path) -> None:
+    """Suspending the null sink starves its monitor: 1.5 s that the device never delivers."""
+    player = pulse.play(sine(30.0, 1000.0, amplitude=0.5, channels=2))
+    suspended: list[float] = []
+
+    def suspend(_process: object) -> None:
+        t0 = time.monotonic()
+        assert pulse._pactl("suspend-sink", "verbatim_null", "1").returncode == 0
+        time.sleep(1.5)
+        assert pulse._pactl("suspend-sink", "verbatim_null", "0").returncode == 0
+        suspended.append(time.monotonic() - t0)
+
+    try:
+        side, wall = _record_around(pulse, tmp_path / "stall.wav", suspend)
+    finally:
+        player.kill()
+        player.wait()
+    [gap] = side["gaps"]
+    assert gap["reason"] == "stall"
+    assert gap["duration"] == pytest.approx(suspended[0], abs=0.25)
+    assert side["duration"] == pytest.approx(wall, abs=0.5)  # silence filled the hole
+    data, rate = sf.read(tmp_path / "stall.wav")
+    start = round(gap["start"] * rate)
+    hole = data[start + rate // 20:start + round(gap["duration"] * rate) - rate // 20]
+    assert len(hole) > rate // 2 and np.all(hole == 0)
+
+
+def test_a_frozen_recorder_process_loses_nothing_and_invents_no_gap(pulse: PrivatePulse,
+                                                                      tmp_path: Path) -> None:
+    """SIGSTOP for 2 s: the server buffers, the blocks arrive late in a burst, none is lost."""
+    def freeze(process: subprocess.Popen[str]) -> None:
+        process.send_signal(signal.SIGSTOP)
+        time.sleep(2.0)
+        process.send_signal(signal.SIGCONT)
+
+    side, wall = _record_around(pulse, tmp_path / "frozen.wav", freeze)
+    assert side["gaps"] == []
+    assert side["duration"] == pytest.approx(wall, abs=0.5)

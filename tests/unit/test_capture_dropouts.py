@@ -87,7 +87,7 @@ def test_a_stall_shorter_than_the_threshold_is_not_reported() -> None:
     assert gaps(out) == []
 
 
-def test_an_overflow_flag_with_missing_time_is_trusted_at_once() -> None:
+def test_an_overflow_flag_lowers_the_threshold_to_two_blocks() -> None:
     blocks, produced = stream(10, stalls={300: 0.06}, overflow_at=frozenset({300}))
     out, tracker = run(blocks)
     [gap] = gaps(out)
@@ -102,6 +102,15 @@ def test_an_overflow_flag_without_missing_time_is_only_noted() -> None:
     out, tracker = run(blocks)
     assert gaps(out) == []
     assert tracker.overflow_flags == [250 * BLOCK]
+    assert tracker.timeline_frames == produced
+
+
+def test_a_flagged_late_burst_is_not_a_gap() -> None:
+    """A starved callback: its first block comes late with the flag, the rest catch up."""
+    blocks, produced = stream(10, jitter=0.003, delays={300: 1.0},
+                              overflow_at=frozenset({300}), seed=6)
+    out, tracker = run(blocks)
+    assert gaps(out) == []
     assert tracker.timeline_frames == produced
 
 
