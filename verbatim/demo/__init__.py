@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 DEMO_AUDIO = HERE / "demo.ogg"
 DEMO_TRANSCRIPT = HERE / "demo.json"
 DEMO_DIR_NAME = "demo-study"
-DEMO_NOTE = "demo study (synthetic voices): try it, then create your own with 'verbatim study init'"
+DEMO_NOTE = "a demo (synthetic voices); your own: verbatim study init DIR"
 
 
 def demo_study_path(data_dir: Path) -> Path:

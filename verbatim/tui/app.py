@@ -73,6 +73,8 @@ class VerbatimApp(App[None]):
         self.study_note = study_note
         """One line shown on the home screen ("demo study: ..."), or ""."""
         self.job_runner = job_runner
+        if job_runner is None:
+            _start_resource_tracker()
         self.recorder_factory = recorder_factory
         self.device_lister = device_lister
         self.player_factory = player_factory
@@ -223,6 +225,18 @@ class VerbatimApp(App[None]):
         for job in self.jobs.values():
             job.cancel.set()
         self.exit()
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker while sys.stderr is still the real one.
+
+    The pipeline's worker process is spawned from a thread while the app runs,
+    and Textual's stand-in stderr has no file descriptor (fileno() is -1): a
+    tracker started then fails with "bad value(s) in fds_to_keep".
+    """
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
 
 
 def _default_job_runner() -> JobRunner:

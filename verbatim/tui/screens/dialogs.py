@@ -54,7 +54,7 @@ class ConfirmDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question)
+            yield Static(self.question, classes="question", markup=False)
             yield self.buttons("Yes")
 
     def on_mount(self) -> None:

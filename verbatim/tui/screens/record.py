@@ -78,7 +78,10 @@ class RecordScreen(Screen[None]):
         yield Label(f"Record · {who}", classes="section")
         with Horizontal(id="record-body"):
             with Vertical(id="record-left"):
-                yield Select(self._device_options(), prompt="input device", id="device")
+                options = self._device_options()
+                yield Select(options, prompt="default input device", id="device",
+                             value=self._default_device if self._default_device is not None
+                             else Select.NULL)
                 yield Select([("mono", 1), ("stereo (2 mics)", 2)], value=1,
                              allow_blank=False, id="channels")
                 yield Vertical(id="meters")
@@ -102,8 +105,10 @@ class RecordScreen(Screen[None]):
             devices = lister()
         except Exception as exc:
             self._device_error = str(exc)
+            self._default_device = None
             return []
         self._device_error = "" if devices else "no input devices found"
+        self._default_device = next((d.index for d in devices if d.is_default), None)
         return [(f"{d.index}: {d.name}"[:40], d.index) for d in devices]
 
     def on_mount(self) -> None:
@@ -179,8 +184,8 @@ class RecordScreen(Screen[None]):
 
             factory = Recorder
         try:
-            recorder = factory(self._new_path(), device=None if device is Select.BLANK
-                               else device, channels=channels)
+            chosen = device if isinstance(device, int) else None  # None: the default input
+            recorder = factory(self._new_path(), device=chosen, channels=channels)
             recorder.start()
         except Exception as exc:
             self.notify(f"cannot record: {exc}", severity="error", timeout=10)
@@ -219,6 +224,8 @@ class RecordScreen(Screen[None]):
         summary = self.app_.stop_recorder_quietly()
         if summary is None:
             return
+        for meter in self.query(LevelMeter):
+            meter.set_level(-60.0, -60.0)
         self.query_one("#record-state", Static).update(f"saved {summary.path.name} · "
                                                        f"{format_time(summary.duration)}")
         study = self.app_.study

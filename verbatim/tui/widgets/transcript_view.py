@@ -206,7 +206,11 @@ class TranscriptView(ScrollView, can_focus=True):
         if index >= len(self._rows):
             return Strip.blank(width, base)
         strip = self._render_row(index, base)
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        line = self._rows[index].line
+        fill = base
+        if line == self.cursor:  # the cursor bar spans the whole width, easy to find
+            fill = base + self._style("cursor")
+        return strip.crop_extend(scroll_x, scroll_x + width, fill)
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"transcript-view--{name}")
