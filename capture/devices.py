@@ -64,6 +64,24 @@ def sounddevice_module() -> ModuleType:
     return sounddevice
 
 
+def preload() -> None:
+    """Initialise PortAudio now (quietly), e.g. before a full-screen UI takes the terminal.
+
+    PortAudio's first initialisation lets ALSA print warnings on stderr; they
+    are hidden by pointing fd 2 at /dev/null for that moment, which a running
+    UI drawing to stderr would notice. Call this before the UI starts.
+    """
+    sounddevice_module()
+
+
+def refresh() -> None:
+    """Re-scan devices (a microphone plugged in after start). Never while recording."""
+    sd = sounddevice_module()
+    with _quiet_stderr():
+        sd._terminate()
+        sd._initialize()
+
+
 def _hostapi_name(sd: Any, index: int) -> str:
     try:
         return str(sd.query_hostapis(index)["name"])
@@ -79,8 +97,14 @@ def _default_input_index(sd: Any) -> int:
     return int(value) if value is not None else -1
 
 
-def list_input_devices() -> list[DeviceInfo]:
-    """Every device with at least one input channel, in PortAudio's order."""
+def list_input_devices(*, rescan: bool = False) -> list[DeviceInfo]:
+    """Every device with at least one input channel, in PortAudio's order.
+
+    PortAudio lists devices as they were when it started; ``rescan=True``
+    looks again (not while a recording is running).
+    """
+    if rescan:
+        refresh()
     sd = sounddevice_module()
     try:
         devices = sd.query_devices()

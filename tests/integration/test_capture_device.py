@@ -60,6 +60,15 @@ def test_list_devices_shows_the_pulse_input(pulse: PrivatePulse) -> None:
     out = verbatim(pulse, "record", "--list-devices")
     assert out.returncode == 0, out.stderr
     assert "default" in out.stdout and "(* = default input" in out.stdout
+    script = ("from capture.devices import list_input_devices, resolve_device\n"
+              "before = list_input_devices()\n"
+              "after = list_input_devices(rescan=True)\n"
+              "print(len(before), len(after), resolve_device(None).name)")
+    rescan = subprocess.run([PYTHON, "-c", script], env=pulse.env(), cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert rescan.returncode == 0, rescan.stderr
+    n_before, n_after, default = rescan.stdout.split()
+    assert n_before == n_after != "0" and default == "default"
 
 
 def test_records_a_tone_played_into_the_null_sink(pulse: PrivatePulse, tmp_path: Path) -> None:
