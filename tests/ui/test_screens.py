@@ -224,6 +224,24 @@ async def test_note_anchored_to_selected_lines(make_app: Any, study: Study) -> N
         assert editor.view.cursor == 1
 
 
+async def test_note_draft_survives_escape_and_is_removed_once_saved(make_app: Any,
+                                                                    study: Study) -> None:
+    app = make_app()
+    draft = Path(study.path) / "drafts" / "note-P1-1.json"
+    async with app.run_test(size=SIZE) as pilot:
+        await open_editor(pilot)
+        await pilot.press("a")
+        await type_text(pilot, "Half a thought")
+        await wait_for(pilot, draft.exists)  # written while typing, before any save
+        await pilot.press("escape")
+        assert isinstance(app.screen, EditorScreen) and study.notes("P1-1") == []
+        await pilot.press("a")
+        assert app.screen.query_one("#moment").text == "Half a thought"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(study.notes("P1-1")) == 1)
+        assert not draft.exists()
+
+
 async def test_extract_locks_then_cites(make_app: Any, study: Study) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -241,6 +259,8 @@ async def test_extract_locks_then_cites(make_app: Any, study: Study) -> None:
         await pilot.press("escape", "x")
         assert isinstance(app.screen, ExtractsScreen)
         assert app.screen.query_one("#extracts").row_count == 1
+        await pilot.press("k")  # the member-check pack of P1
+        await wait_for(pilot, lambda: any((Path(study.path) / "packs" / "P1").glob("*.docx")))
 
 
 async def test_export_dialog_writes_word(make_app: Any, study: Study, tmp_path: Path) -> None:

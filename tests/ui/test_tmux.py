@@ -77,3 +77,47 @@ def test_real_program_opens_demo_study_and_quits(tmp_path: Path) -> None:
         if session_alive(session):
             subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     assert (tmp_path / "data" / "demo-study" / "study.sqlite").exists()
+
+
+def test_an_edit_survives_kill_9(tmp_path: Path) -> None:
+    """Edit a line in the real program, SIGKILL it, reopen the study: the edit is there."""
+    import signal
+
+    from tests.ui.conftest import make_doc
+    from verbatim.demo import DEMO_AUDIO
+    from verbatim.study import Study
+
+    with Study.init(tmp_path / "study") as study:
+        study.add_participant("P1", attributes={"profession": "Social Worker"})
+        iid = study.add_interview("P1", DEMO_AUDIO)
+        study.save_transcript(iid, make_doc(2), origin="pipeline")
+    session = f"verbatim-kill-{uuid.uuid4().hex[:8]}"
+    env = {"VERBATIM_DATA": str(tmp_path / "data"), "VERBATIM_CONFIG": str(tmp_path / "c.toml"),
+           "VERBATIM_STUDY": str(tmp_path / "study"), "TERM": "xterm-256color"}
+    script = tmp_path / "run.sh"
+    exports = " ".join(f"{k}={v}" for k, v in env.items())
+    pid_file = tmp_path / "pid"
+    script.write_text(f"#!/bin/sh\nexport {exports}\necho $$ > {pid_file}\nexec {VERBATIM}\n")
+    script.chmod(0o700)
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+                    str(script)], check=True, timeout=20)
+    try:
+        wait_for_text(session, "Interviews")
+        tmux("send-keys", "-t", session, "Enter")
+        time.sleep(0.3)
+        tmux("send-keys", "-t", session, "Enter")
+        wait_for_text(session, "P1-1 ·")
+        tmux("send-keys", "-t", session, "e")
+        wait_for_text(session, "Words of line 1")
+        tmux("send-keys", "-t", session, "C-a", "C-k")
+        tmux("send-keys", "-t", session, "-l", "Welcome and thank you")
+        tmux("send-keys", "-t", session, "Enter")
+        wait_for_text(session, "Welcome and thank")  # a pause mark may sit among the words
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    finally:
+        if session_alive(session):
+            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    with Study.open(tmp_path / "study") as study:
+        doc = study.transcript("P1-1")
+        assert doc is not None
+        assert [w.text for w in doc.words[:4]] == ["Welcome", "and", "thank", "you"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -207,38 +209,84 @@ class NoteForm:
     understanding: str
 
 
-class NoteDialog(Dialog):
-    """A reflexive note in Berger's three parts, anchored to the selected lines."""
+NOTE_PARTS = ("moment", "response", "understanding")
 
-    def __init__(self, anchor: str) -> None:
+
+class NoteDialog(Dialog):
+    """A reflexive note in Berger's three parts, anchored to the selected lines.
+
+    What is typed is kept as a draft file (owner-only, beside the study) half a
+    second after each change, so a crash or a stray escape loses nothing: the
+    next note opened on this interview starts from the draft. Saving the note
+    deletes the draft.
+    """
+
+    def __init__(self, anchor: str, *, draft: Path | None = None) -> None:
         super().__init__()
-        self.anchor = anchor
+        self.anchor, self.draft = anchor, draft
+        self._restored: dict[str, str] = {}
+        self._timer: Any = None
+        if draft is not None:
+            with contextlib.suppress(OSError, ValueError):
+                data = json.loads(draft.read_text(encoding="utf-8"))
+                self._restored = {k: str(data.get(k, "")) for k in (*NOTE_PARTS, "phase")}
 
     def compose(self) -> ComposeResult:
+        restored = self._restored
         with VerticalScroll(classes="dialog wide"):
-            yield Label(f"Reflexive note · {self.anchor}", classes="dialog-title")
-            yield Select(PHASE_CHOICES, value="analysis", allow_blank=False, id="phase")
+            title = f"Reflexive note · {self.anchor}" + (" · draft restored" if restored else "")
+            yield Label(title, classes="dialog-title")
+            yield Select(PHASE_CHOICES, value=restored.get("phase") or "analysis",
+                         allow_blank=False, id="phase")
             yield Label("The moment and its emotional impact")
-            yield TextArea(id="moment", classes="note-part")
+            yield TextArea(restored.get("moment", ""), id="moment", classes="note-part")
             yield Label("The response it evoked in you")
-            yield TextArea(id="response", classes="note-part")
+            yield TextArea(restored.get("response", ""), id="response", classes="note-part")
             yield Label("Your understanding of that response")
-            yield TextArea(id="understanding", classes="note-part")
+            yield TextArea(restored.get("understanding", ""), id="understanding",
+                           classes="note-part")
             yield self.buttons("Save (ctrl+s)")
 
     def on_mount(self) -> None:
         self.query_one("#moment", TextArea).focus()
 
+    def _values(self) -> dict[str, str]:
+        values = {k: self.query_one(f"#{k}", TextArea).text for k in NOTE_PARTS}
+        values["phase"] = str(self.query_one("#phase", Select).value)
+        return values
+
+    def on_text_area_changed(self) -> None:
+        if self.draft is not None:  # debounce: one write half a second after typing pauses
+            if self._timer is not None:
+                self._timer.stop()
+            self._timer = self.set_timer(0.5, self.save_draft, name="note-draft")
+
+    def save_draft(self) -> None:
+        """Write what is typed so far (atomic, owner-only); nothing if the form is empty."""
+        if self.draft is None or not self.is_mounted:
+            return
+        values = self._values()
+        if not any(values[k].strip() for k in NOTE_PARTS):
+            return
+        from transcript.document import write_atomic
+
+        self.draft.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(self.draft, json.dumps(values, ensure_ascii=False))
+
+    def action_cancel(self) -> None:
+        self.save_draft()
+        self.dismiss(None)
+
     def submit(self) -> None:
-        moment = self.query_one("#moment", TextArea).text.strip()
+        values = self._values()
+        moment = values["moment"].strip()
         if not moment:
             self.notify("write the moment first", severity="error")
             return
-        phase = self.query_one("#phase", Select).value
-        response = self.query_one("#response", TextArea).text.strip()
-        understanding = self.query_one("#understanding", TextArea).text.strip()
-        self.dismiss(NoteForm(phase=str(phase), moment=moment, response=response,
-                              understanding=understanding))
+        self.draft = None  # the caller deletes the draft once the note is safely stored
+        self.dismiss(NoteForm(phase=values["phase"], moment=moment,
+                              response=values["response"].strip(),
+                              understanding=values["understanding"].strip()))
 
 
 class MarksDialog(Dialog):

@@ -366,6 +366,7 @@ class EditorScreen(Screen[None]):
         where = f"lines {a.n}-{b.n}" if first != last else f"line {a.n}"
         anchor = f"{where}, {format_time(a.start)}–{format_time(b.end)}"
         locked = self.doc is not None and self.doc.locked
+        draft = Path(self.study.path) / "drafts" / f"note-{self.interview}.json"
 
         def done(form: NoteForm | None) -> None:
             if form is None:
@@ -377,13 +378,14 @@ class EditorScreen(Screen[None]):
                                     first_line=a.n if locked else None,
                                     last_line=b.n if locked else None)
             except Exception as exc:
-                self.notify(str(exc), severity="error")
+                self.notify(f"note kept as a draft: {exc}", severity="error")
                 return
+            draft.unlink(missing_ok=True)
             self.notify(f"note saved on {where}")
             assert self.doc is not None
             self.show(self.doc)
 
-        self.app.push_screen(NoteDialog(anchor), done)
+        self.app.push_screen(NoteDialog(anchor, draft=draft), done)
 
     def action_lock(self, then: Callable[[], None] | None = None) -> None:
         if self.doc is not None and self.doc.locked:
