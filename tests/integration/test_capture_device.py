@@ -200,7 +200,8 @@ def _wait_for_audio(path: Path, process: subprocess.Popen[str], timeout: float =
 
 def test_kill_minus_9_loses_at_most_a_second(pulse: PrivatePulse, tmp_path: Path) -> None:
     rng = random.Random(int(os.environ.get("VERBATIM_KILL_SEED", "5")))
-    losses = []
+    losses: list[float] = []
+    behind: list[float] = []  # audio the header did not cover yet at the kill (before recovery)
     for trial in range(5):
         path = tmp_path / f"kill{trial}.wav"
         process = subprocess.Popen([PYTHON, "-m", "verbatim", "record", str(path)],
@@ -217,9 +218,12 @@ def test_kill_minus_9_loses_at_most_a_second(pulse: PrivatePulse, tmp_path: Path
         started = datetime.fromisoformat(read_sidecar(path).started_at)
         lost = (killed_at - started).total_seconds() - report.duration
         losses.append(lost)
+        behind.append(report.duration - report.header_frames / report.rate)
         assert sf.info(path).frames == report.frames
         assert report.duration > 0.1
-    print(f"kill -9: audio lost before the kill (s): {[round(x, 3) for x in losses]}")
+    print(f"kill -9: audio lost before the kill (s): {[round(x, 3) for x in losses]}; "
+          f"header behind the data (s): {[round(x, 3) for x in behind]}")
+    assert max(behind) <= 1.0, f"header older than a second: {behind}"
     assert max(losses) <= 1.0, f"audio lost before the kill (s): {losses}"
     assert min(losses) > -1.0, f"more audio than time passed?: {losses}"
 
