@@ -175,6 +175,7 @@ def test_disk_full_stops_cleanly_with_a_valid_file(pulse: PrivatePulse, tmp_path
     assert out.returncode == 1, out.stderr
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith("verbatim: disk full") and "kept in full.wav" in last
+    assert "warning: only 0 minutes of recording fit" in out.stderr  # said before starting
     info = sf.info(tmp_path / "full.wav")
     size = (tmp_path / "full.wav").stat().st_size
     assert size <= limit
