@@ -63,7 +63,7 @@ class EditorScreen(Screen[None]):
     """One interview's transcript, with its audio."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", show=False),
         Binding("p", "play", "Play"),
         Binding("left_square_bracket", "speed(-1)", "Slower", show=False),
         Binding("right_square_bracket", "speed(1)", "Faster", show=False),
@@ -97,7 +97,7 @@ class EditorScreen(Screen[None]):
         yield Static(id="editor-status", markup=False)
         yield TranscriptView(id="transcript")
         yield Static(id="editor-detail", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def app_(self) -> Any:

@@ -64,7 +64,7 @@ class HomeScreen(Screen[None]):
         yield DataTable(id="participants", cursor_type="row", zebra_stripes=True)
         yield Label("Interviews  (i: add · enter: open · t: transcribe)", classes="section")
         yield DataTable(id="interviews", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def _title(self) -> str:
         study = self.app.study  # type: ignore[attr-defined]

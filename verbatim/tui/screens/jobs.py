@@ -60,7 +60,7 @@ class JobsScreen(Screen[None]):
         yield VerticalScroll(id="jobs")
         yield Static("No jobs yet: on the study home, select an interview and press t.",
                      id="no-jobs")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._sync()

@@ -33,7 +33,7 @@ class NotesScreen(Screen[float | None]):
         yield Label(f"Reflexive notes · {where}", classes="section")
         yield DataTable(id="notes", cursor_type="row", zebra_stripes=True)
         yield Static(id="note-detail", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#notes", DataTable)
@@ -103,7 +103,7 @@ class ExtractsScreen(Screen[None]):
         yield Label(f"Extracts · {self.participant or 'the study'}", classes="section")
         yield DataTable(id="extracts", cursor_type="row", zebra_stripes=True)
         yield Static(id="extract-detail", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#extracts", DataTable)

@@ -93,7 +93,7 @@ class RecordScreen(Screen[None]):
                 schedule = read_schedule(self.app_.study)
                 yield SelectionList[int](*[(q, i) for i, q in enumerate(schedule)],
                                          id="schedule")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _device_options(self) -> list[tuple[str, Any]]:
         lister = self.app_.device_lister
