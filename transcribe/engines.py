@@ -14,7 +14,7 @@ turned into ``AsrWord`` here and nowhere else.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -65,12 +65,44 @@ class AsrResult:
     model: str
 
 
+Chunks = Sequence[tuple[float, float]]  # (start, end) seconds, each at most CHUNK_SECONDS
+
+# Whisper hears 30 s at a time; chunks stop a little short so padding never spills over.
+CHUNK_SECONDS = 28.0
+
+
 class Engine(Protocol):
+    """``chunks`` (from the VAD) make the engine decode only speech, each chunk with the
+    verbatim prompt; without them it decodes the whole array in its own 30 s windows."""
+
     name: str
     model_path: Path
 
     def transcribe(self, samples: npt.NDArray[np.float32], *, settings: AsrSettings,
-                   progress: Progress | None = None) -> AsrResult: ...
+                   progress: Progress | None = None, chunks: Chunks | None = None,
+                   ) -> AsrResult: ...
+
+
+def plan_chunks(speech: Sequence[tuple[float, float]], duration: float, *,
+                max_seconds: float = CHUNK_SECONDS, pad: float = 0.2,
+                ) -> list[tuple[float, float]]:
+    """Group speech regions into chunks of at most ``max_seconds``, cut only in silence.
+
+    Pauses inside a chunk are kept (Whisper hears the talk as it was); long
+    silences between chunks are never decoded. A single region longer than a
+    chunk is split at fixed steps (rare: 28 s without a 0.1 s breath).
+    """
+    chunks: list[list[float]] = []
+    for start, end in speech:
+        a, b = max(0.0, start - pad), min(duration, end + pad)
+        while b - a > max_seconds:
+            chunks.append([a, a + max_seconds])
+            a += max_seconds
+        if chunks and b - chunks[-1][0] <= max_seconds:
+            chunks[-1][1] = max(chunks[-1][1], b)
+        else:
+            chunks.append([a, b])
+    return [(round(a, 3), round(b, 3)) for a, b in chunks]
 
 
 def load_engine(engine: str, model_path: Path, *, threads: int = 0) -> Engine:
@@ -82,6 +114,9 @@ def load_engine(engine: str, model_path: Path, *, threads: int = 0) -> Engine:
     raise ValueError(f"unknown engine {engine!r}")
 
 
+BATCH_SIZE = 8  # chunks decoded together by faster-whisper (its own default)
+
+
 class FasterWhisperEngine:
     name = "faster-whisper"
 
@@ -91,14 +126,27 @@ class FasterWhisperEngine:
         self.model_path = Path(model_path)
         self._model = WhisperModel(str(model_path), device="cpu", compute_type="int8",
                                    cpu_threads=threads, local_files_only=True)
+        self._batched: Any = None
 
     def transcribe(self, samples: npt.NDArray[np.float32], *, settings: AsrSettings,
-                   progress: Progress | None = None) -> AsrResult:
+                   progress: Progress | None = None, chunks: Chunks | None = None,
+                   ) -> AsrResult:
         duration = len(samples) / 16_000
-        segments, _info = self._model.transcribe(
-            samples, language=settings.language, beam_size=settings.beam_for(self.name) or 1,
-            word_timestamps=True, condition_on_previous_text=False, vad_filter=False,
-            initial_prompt=VERBATIM_PROMPT if settings.verbatim else None)
+        common = {"language": settings.language, "beam_size": settings.beam_for(self.name) or 1,
+                  "word_timestamps": True, "condition_on_previous_text": False,
+                  "initial_prompt": VERBATIM_PROMPT if settings.verbatim else None}
+        if chunks is not None:
+            if not chunks:
+                return AsrResult(words=(), engine=self.name, model=str(self.model_path))
+            from faster_whisper import BatchedInferencePipeline
+
+            # The batched pipeline decodes our VAD chunks, the prompt given to each one.
+            self._batched = self._batched or BatchedInferencePipeline(self._model)
+            segments, _info = self._batched.transcribe(
+                samples, clip_timestamps=[{"start": a, "end": b} for a, b in chunks],
+                batch_size=BATCH_SIZE, without_timestamps=True, **common)
+        else:
+            segments, _info = self._model.transcribe(samples, vad_filter=False, **common)
         words: list[AsrWord] = []
         for segment in segments:  # a lazy generator: each segment is a progress tick
             for w in segment.words or ():
@@ -128,7 +176,30 @@ class OpenAIWhisperEngine:
             self._model.set_alignment_heads(heads)
 
     def transcribe(self, samples: npt.NDArray[np.float32], *, settings: AsrSettings,
-                   progress: Progress | None = None) -> AsrResult:
+                   progress: Progress | None = None, chunks: Chunks | None = None,
+                   ) -> AsrResult:
+        spans = [(0.0, len(samples) / 16_000)] if chunks is None else list(chunks)
+        total = sum(b - a for a, b in spans) or 1.0
+        words: list[AsrWord] = []
+        done = 0.0
+        for start, end in spans:
+            piece = samples[int(start * 16_000):int(end * 16_000)]
+
+            def chunk_progress(stage: str, fraction: float, _a: float = start,
+                               _b: float = end, _done: float = done) -> None:
+                if progress is not None:
+                    progress(stage, min(1.0, (_done + fraction * (_b - _a)) / total))
+
+            words.extend(AsrWord(w.text, round(w.start + start, 3), round(w.end + start, 3),
+                                 w.probability)
+                         for w in self._decode(piece, settings, chunk_progress))
+            done += end - start
+            if progress is not None:
+                progress("asr", min(1.0, done / total))
+        return AsrResult(words=tuple(words), engine=self.name, model=str(self.model_path))
+
+    def _decode(self, samples: npt.NDArray[np.float32], settings: AsrSettings,
+                progress: Progress) -> list[AsrWord]:
         import whisper
 
         beam = settings.beam_for(self.name)
@@ -142,8 +213,7 @@ class OpenAIWhisperEngine:
         words = [AsrWord(str(w["word"]).strip(), round(float(w["start"]), 3),
                          round(float(w["end"]), 3), round(float(w["probability"]), 4))
                  for segment in result["segments"] for w in segment.get("words", ())]
-        return AsrResult(words=tuple(w for w in words if w.text), engine=self.name,
-                         model=str(self.model_path))
+        return [w for w in words if w.text]
 
 
 def _whisper_name(path: Path, model: Any) -> str:

@@ -20,7 +20,15 @@ from transcribe.align import assign_speakers, smooth_speakers
 from transcribe.audio import Audio, AudioInfo, file_sha256, load_audio, probe_audio
 from transcribe.diarize import Diarisation, Progress
 from transcribe.diarize.registry import check_mode, diarise
-from transcribe.engines import ENGINES, AsrResult, AsrSettings, AsrWord, Engine, load_engine
+from transcribe.engines import (
+    ENGINES,
+    AsrResult,
+    AsrSettings,
+    AsrWord,
+    Engine,
+    load_engine,
+    plan_chunks,
+)
 from transcribe.errors import TranscribeError
 from transcribe.marks import (
     MarkSettings,
@@ -107,6 +115,8 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     report = progress or (lambda stage, fraction: None)
     timings: dict[str, float] = {}
 
+    # The VAD goes first: its chunks let the engine decode only speech, each chunk with
+    # the verbatim prompt (a prompt otherwise reaches only the first 30 s window).
     clock = time.perf_counter()
     report("vad", 0.0)
     speech = map_speech(audio.mono, audio.sample_rate)
@@ -116,10 +126,9 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     clock = time.perf_counter()
     if asr is None:
         report("asr", 0.0)
-        if speech.speech:
-            asr = engine.transcribe(audio.mono, settings=options.asr_settings, progress=report)
-        else:  # silence only: nothing to hear, and Whisper would invent a "you"
-            asr = AsrResult(words=(), engine=engine.name, model=str(engine.model_path))
+        chunks = plan_chunks(speech.speech, audio.duration)
+        asr = engine.transcribe(audio.mono, settings=options.asr_settings, progress=report,
+                                chunks=chunks)  # silence only: no chunks, no invented "you"
         report("asr", 1.0)
     asr = drop_words_in_silence(asr, speech)
     timings["asr"] = time.perf_counter() - clock
@@ -162,10 +171,11 @@ def recover_skipped_speech(asr: AsrResult, audio: Audio, speech: SpeechMap, engi
                            pad: float = 0.2) -> AsrResult:
     """Decode again, unprompted, any long stretch of speech the engine gave no words for.
 
-    Whisper sometimes ends a 30 s window early and skips to the next one; the
-    verbatim prompt makes tiny.en do this more often (measured here: a whole
-    24 s stretch of the synthetic interview lost). The VAD knows where speech
-    is, so such holes are found and filled; on a clean run this costs nothing.
+    Whisper sometimes ends a 30 s window early and skips to the next one, and
+    the verbatim prompt makes tiny.en do it more often (measured here: 24 s of
+    the synthetic interview lost when the whole file was decoded in one call).
+    The VAD knows where speech is, so such holes are found and filled; when
+    nothing was skipped this costs nothing.
     """
     holes = _uncovered(speech.speech, asr.words, min_length=min_length)
     if not holes:

@@ -134,3 +134,17 @@ def test_tone_is_relative_to_the_speakers_own_baseline() -> None:
 def test_no_tone_without_enough_utterances_for_a_baseline(few: int) -> None:
     pieces = [Utterance("S1", i, i + 1, 5, -20.0 - 10 * i, 4.0) for i in range(few)]
     assert tone_marks(pieces, settings=MarkSettings()) == []
+
+
+# --- chunks for the engine ----------------------------------------------------------
+
+def test_chunks_group_speech_up_to_the_limit_and_cut_only_in_silence() -> None:
+    from transcribe.engines import plan_chunks
+
+    speech = [(1.0, 5.0), (6.0, 20.0), (21.0, 27.0), (40.0, 41.0), (50.0, 120.0)]
+    chunks = plan_chunks(speech, 121.0, max_seconds=28.0, pad=0.2)
+    assert chunks[0] == (0.8, 27.2)  # three regions, their pauses kept inside
+    assert chunks[1] == (39.8, 41.2)
+    assert all(b - a <= 28.0 + 1e-9 for a, b in chunks)
+    assert chunks[-1][1] == 120.2 and sum(b - a for a, b in chunks[2:]) == pytest.approx(70.4)
+    assert plan_chunks([], 10.0) == []
