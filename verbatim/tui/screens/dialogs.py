@@ -223,7 +223,7 @@ class NoteDialog(Dialog):
 
     def __init__(self, anchor: str, *, draft: Path | None = None) -> None:
         super().__init__()
-        self.anchor, self.draft = anchor, draft
+        self.anchor_text, self.draft = anchor, draft
         self._restored: dict[str, str] = {}
         self._timer: Any = None
         if draft is not None:
@@ -234,7 +234,8 @@ class NoteDialog(Dialog):
     def compose(self) -> ComposeResult:
         restored = self._restored
         with VerticalScroll(classes="dialog wide"):
-            title = f"Reflexive note · {self.anchor}" + (" · draft restored" if restored else "")
+            title = f"Reflexive note · {self.anchor_text}"
+            title += " · draft restored" if restored else ""
             yield Label(title, classes="dialog-title")
             yield Select(PHASE_CHOICES, value=restored.get("phase") or "analysis",
                          allow_blank=False, id="phase")

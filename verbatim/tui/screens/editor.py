@@ -131,7 +131,7 @@ class EditorScreen(Screen[None]):
         notes = self.study.notes(self.interview)
         view = self.view
         cursor = view.cursor if keep_cursor else 0
-        anchor = view.anchor if keep_cursor else None
+        anchor = view.select_from if keep_cursor else None
         view.set_lines(self.lines, turn_labels(self.lines, doc), line_flags(self.lines, doc, notes))
         view.go_to(cursor, select=anchor is not None and anchor < len(self.lines))
         self._update_status()
@@ -424,7 +424,7 @@ class EditorScreen(Screen[None]):
         except Exception as exc:
             self.notify(str(exc), severity="error")
             return
-        self.view.anchor = None
+        self.view.select_from = None
         self.app.push_screen(ExtractDialog(extract.citation, extract.text))
 
     def action_notes(self) -> None:

@@ -129,8 +129,9 @@ class RecordScreen(Screen[None]):
         self._meters = channels
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id == "channels" and self.app_.recorder is None:
-            self._show_meters(int(event.value))  # type: ignore[arg-type]
+        if (event.select.id == "channels" and self.app_.recorder is None
+                and isinstance(event.value, int)):
+            self._show_meters(event.value)
 
     # ------------------------------------------------------------ polling
 
@@ -177,7 +178,8 @@ class RecordScreen(Screen[None]):
 
     def _start(self) -> None:
         device = self.query_one("#device", Select).value
-        channels = int(self.query_one("#channels", Select).value)  # type: ignore[arg-type]
+        value = self.query_one("#channels", Select).value
+        channels = value if isinstance(value, int) else 1
         factory = self.app_.recorder_factory
         if factory is None:
             from capture.recorder import Recorder

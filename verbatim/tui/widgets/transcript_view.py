@@ -74,7 +74,7 @@ class TranscriptView(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
     """Index (not number) of the line the cursor is on."""
-    anchor: reactive[int | None] = reactive(None, repaint=False)
+    select_from: reactive[int | None] = reactive(None, repaint=False)
     """Where a shift-selection started; None when only the cursor line is selected."""
     playing: reactive[int | None] = reactive(None, repaint=False)
     """Index of the line under the playback position, if playing."""
@@ -117,9 +117,9 @@ class TranscriptView(ScrollView, can_focus=True):
     @property
     def selection(self) -> tuple[int, int]:
         """(first, last) line indices of the selection, inclusive."""
-        if self.anchor is None:
+        if self.select_from is None:
             return (self.cursor, self.cursor)
-        return (min(self.anchor, self.cursor), max(self.anchor, self.cursor))
+        return (min(self.select_from, self.cursor), max(self.select_from, self.cursor))
 
     def _text_width(self) -> int:
         return max(self.scrollable_content_region.width - GUTTER - self._label_width, 20)
@@ -145,7 +145,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.CursorMoved(new))
 
-    def watch_anchor(self) -> None:
+    def watch_select_from(self) -> None:
         self.refresh()
 
     def watch_playing(self) -> None:
@@ -170,15 +170,15 @@ class TranscriptView(ScrollView, can_focus=True):
         if not self._lines:
             return
         if not select:
-            self.anchor = None
+            self.select_from = None
         self.cursor = max(0, min(line, len(self._lines) - 1))
 
     def action_move(self, delta: int) -> None:
         self.go_to(self.cursor + delta)
 
     def action_extend(self, delta: int) -> None:
-        if self.anchor is None:
-            self.anchor = self.cursor
+        if self.select_from is None:
+            self.select_from = self.cursor
         self.go_to(self.cursor + delta, select=True)
 
     def action_page(self, direction: int) -> None:
@@ -190,11 +190,11 @@ class TranscriptView(ScrollView, can_focus=True):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # escape clears a selection when there is one, else falls through to the screen (back)
         if action == "clear_selection":
-            return self.anchor is not None
+            return self.select_from is not None
         return True
 
     def action_clear_selection(self) -> None:
-        self.anchor = None
+        self.select_from = None
 
     # ------------------------------------------------------------ drawing
 
