@@ -290,6 +290,12 @@ async def test_playback_follows_the_text_and_pauses(make_app: Any) -> None:
         assert not editor.player.playing
         paused = editor.player.position()
         assert paused > editor.lines[0].start
+        await pilot.press("A")  # a note on the moment just heard
+        await type_text(pilot, "here")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(app.study.notes("P1-1")) == 1)
+        note = app.study.notes("P1-1")[0]
+        assert note.start == note.end == pytest.approx(paused)
 
 
 # ------------------------------------------------------------ record
@@ -382,6 +388,27 @@ async def test_help_and_command_palette(make_app: Any) -> None:
         await type_text(pilot, "Jobs")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
+
+
+async def test_a_ui_crash_finishes_the_recording_file(make_app: Any) -> None:
+    import soundfile as sf
+
+    app = make_app()
+
+    def crash() -> None:
+        raise RuntimeError("a bug in the UI")
+
+    with pytest.raises(RuntimeError, match="a bug in the UI"):
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("r", "space")
+            await wait_for(pilot, lambda: app.recorder is not None
+                           and app.recorder.status().elapsed > 0.3)
+            recorder = app.recorder
+            app.call_later(crash)
+            await pilot.pause(0.5)
+    assert recorder.status().state == "stopped"
+    info = sf.info(str(recorder.path))
+    assert info.frames > 0.3 * info.samplerate  # a finished, readable WAV
 
 
 async def test_quit_while_recording_asks_and_finishes_the_file(make_app: Any) -> None:

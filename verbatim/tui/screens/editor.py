@@ -75,6 +75,7 @@ class EditorScreen(Screen[None]):
         Binding("n", "find_next", "Next", show=False),
         Binding("r", "replace", "Replace", show=False),
         Binding("a", "note", "Note"),
+        Binding("A", "note_at_playback", "Note at playback time", show=False),
         Binding("x", "extract", "Extract"),
         Binding("o", "notes", "Notes", show=False),
         Binding("L", "lock", "Lock", show=False),
@@ -358,20 +359,35 @@ class EditorScreen(Screen[None]):
 
     # ------------------------------------------------------------ notes, extracts, lock
 
-    def action_note(self) -> None:
+    def action_note_at_playback(self) -> None:
+        """A note on the moment just heard: the playback position, not whole lines."""
+        player = self.player
+        if player is None or (not player.playing and self._paused_at is None):
+            self.notify("play the recording first (p), then A notes that moment",
+                        severity="warning")
+            return
+        at = player.position()
+        self.action_note(at=at)
+
+    def action_note(self, at: float | None = None) -> None:
         if not self.lines:
             return
         first, last = self.view.selection
         a, b = self.lines[first], self.lines[last]
         where = f"lines {a.n}-{b.n}" if first != last else f"line {a.n}"
         anchor = f"{where}, {format_time(a.start)}–{format_time(b.end)}"
+        start, end = a.start, b.end
         locked = self.doc is not None and self.doc.locked
+        if at is not None:  # a moment of the recording rather than lines
+            start = end = at
+            anchor = f"at {format_time(at)}"
+            locked = False
         draft = Path(self.study.path) / "drafts" / f"note-{self.interview}.json"
 
         def done(form: NoteForm | None) -> None:
             if form is None:
                 return
-            note = Note(start=a.start, end=b.end, phase=form.phase, moment=form.moment,
+            note = Note(start=start, end=end, phase=form.phase, moment=form.moment,
                         response=form.response, understanding=form.understanding)
             try:
                 self.study.add_note(self.interview, note,
@@ -381,7 +397,7 @@ class EditorScreen(Screen[None]):
                 self.notify(f"note kept as a draft: {exc}", severity="error")
                 return
             draft.unlink(missing_ok=True)
-            self.notify(f"note saved on {where}")
+            self.notify(f"note saved ({anchor})")
             assert self.doc is not None
             self.show(self.doc)
 

@@ -38,7 +38,7 @@ TRANSCRIPT EDITOR
   s  S        rename the line's speaker (S1 -> Interviewer) / merge it
   m           marks on the line: c confirm, d remove, a add ("tone laughs")
   /  n  r     find, next, replace all (whole words)
-  a           reflexive note on the selected lines (phase + three parts)
+  a  A        reflexive note on the selected lines / at the playback moment
   o           this interview's notes (enter jumps to the anchor)
   x           extract of the selected lines, with its citation
   L  E        lock (freeze) line numbers / export
