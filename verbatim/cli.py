@@ -155,6 +155,31 @@ def build_parser() -> argparse.ArgumentParser:
     q = sv.add_parser("init", help="create a study folder")
     q.add_argument("dir", metavar="DIR", type=Path)
     q.add_argument("--name", help="study title")
+    q.add_argument("--encrypt", action="store_true",
+                   help="encrypt recordings and database with a passphrase (asked, not shown); "
+                   "prints a recovery key")
+    q.add_argument("--key-file", metavar="FILE", type=Path,
+                   help="with --encrypt: a team key file instead of a passphrase (created if "
+                   "it does not exist)")
+    q = sv.add_parser("encrypt", help="encrypt an existing study in place",
+                      description="Encrypt an existing study's recordings and database. "
+                      "Close the app first. Prints a recovery key.")
+    q.add_argument("dir", metavar="DIR", type=Path)
+    q.add_argument("--key-file", metavar="FILE", type=Path,
+                   help="a team key file instead of a passphrase (created if missing)")
+    q = sv.add_parser("unlock", help="unlock an encrypted study for this session",
+                      description="Ask for the passphrase (not shown) and keep the key in "
+                      "memory (a key agent) until 'study lock' or an idle timeout.")
+    how = q.add_mutually_exclusive_group()
+    how.add_argument("--key-file", metavar="FILE", type=Path, help="unlock with a team key file")
+    how.add_argument("--recovery", action="store_true", help="unlock with the recovery key")
+    q.add_argument("--timeout", metavar="MIN", type=_positive_float, default=30.0,
+                   help="forget the key after MIN idle minutes (default 30)")
+    sv.add_parser("lock", help="forget the key of an unlocked study")
+    q = sv.add_parser("rekey", help="rotate an encrypted study's keys (new passphrase and "
+                      "recovery key)")
+    q.add_argument("--key-file", metavar="FILE", type=Path,
+                   help="a (new) team key file to open the rotated study")
     sv.add_parser("info", help="summarise the study")
     q = sv.add_parser("backup", help="copy the study database safely (SQLite backup API)")
     q.add_argument("dest", metavar="DEST", type=Path)

@@ -30,7 +30,10 @@ NO_STUDY = ("no study: give --study DIR, set VERBATIM_STUDY, or create one with 
 def _study(config: Config) -> Iterator[Study]:
     if config.study is None:
         raise UserError(NO_STUDY)
+    from verbatim.vault.commands import warn_if_exposed
+
     with Study.open(config.study) as study:
+        warn_if_exposed(study.path)
         yield study
 
 
@@ -92,6 +95,13 @@ def _profile(config: Config, notation: str | None) -> Any:
 
 
 def run_study(args: argparse.Namespace, config: Config) -> int:
+    from verbatim.vault.commands import VAULT_ACTIONS, run_init_encrypted, run_vault_action
+
+    if args.action == "init" and (getattr(args, "encrypt", False)
+                                  or getattr(args, "key_file", None) is not None):
+        return run_init_encrypted(args)
+    if args.action in VAULT_ACTIONS:
+        return run_vault_action(args, config)
     if args.action == "init":
         with Study.init(args.dir, name=args.name) as study:
             _out(f"created study {study.name!r} in {study.path}")
@@ -320,6 +330,9 @@ def run_extract(args: argparse.Namespace, config: Config) -> int:
 def run_pack(args: argparse.Namespace, config: Config) -> int:
     with _study(config) as study:
         paths = study.write_pack(args.participant, args.out)
+        from verbatim.vault.commands import export_notice
+
+        export_notice(study.path, Path(args.out))
     for path in paths:
         _out(str(path))
     return 0
@@ -340,7 +353,7 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
         options = _pipeline_options(args, config)
         progress = _Progress(iid)
         try:
-            doc = _run_pipeline(audio, options, study.path / ".work" / f"{iid}.json", progress)
+            doc = _run_pipeline(audio, options, _work_file(study.path, iid), progress)
         finally:
             progress.finish()
         doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
@@ -352,6 +365,17 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
         _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
              f"{len(doc.speakers)} speakers)")
     return 0
+
+
+def _work_file(study_dir: Path, iid: str) -> Path:
+    """Where the worker leaves its JSON: the study's ``.work/``, or memory if encrypted."""
+    from verbatim.vault import is_encrypted
+
+    if not is_encrypted(study_dir):
+        return study_dir / ".work" / f"{iid}.json"
+    from verbatim.vault.memdir import private_memory_dir
+
+    return private_memory_dir() / f"{iid}.json"
 
 
 def _pipeline_options(args: argparse.Namespace, config: Config) -> Any:
@@ -445,6 +469,9 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
         except ValueError as exc:
             raise UserError(f"export of {iid} failed: {exc}") from None
         _out(f"wrote {out}")
+        from verbatim.vault.commands import export_notice
+
+        export_notice(study.path, out)
     return 0
 
 

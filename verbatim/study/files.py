@@ -1,8 +1,12 @@
 """The study's recordings on disk: copied in once, checked by sha256, never modified.
 
 Every read of a recording goes through ``audio_path``/``open_audio`` and every
-write through ``copy_in``: that is the seam where the encryption issue adds
-age encryption at rest without the store or the UI noticing.
+write through ``stage``/``publish``/``copy_in``. In an encrypted study (see
+``verbatim.vault``) a recording is stored as ``audio/<id>.<ext>.age``, written
+encrypted from the first byte (only the study's public recipient is needed),
+and ``audio_path`` hands out a decrypted copy that lives in memory only (a
+``memfd`` path that child processes can open too), so the store, the
+transcription worker and the player read it like any file.
 """
 
 from __future__ import annotations
@@ -84,6 +88,25 @@ class Staged:
             self.tmp.unlink()
 
 
+def _recipient(study_dir: Path) -> str | None:
+    """The study's age recipient when it is encrypted, else None (a plain study)."""
+    from verbatim.vault import session
+
+    if not session.will_be_encrypted(study_dir):
+        return None
+    return session.recipient_for(study_dir)
+
+
+def _held_identities(study_dir: Path) -> list[object]:
+    """Identities to verify an encrypted copy with, if this session has unlocked the study."""
+    from verbatim.vault import LockedError, session
+
+    try:
+        return session.keys_for(study_dir).age_identities()
+    except LockedError:
+        return []
+
+
 def stage(source: Path, study_dir: Path) -> Staged:
     """Copy ``source`` into the study's ``audio/`` under a private temporary name.
 
@@ -98,6 +121,9 @@ def stage(source: Path, study_dir: Path) -> Staged:
     except OSError as exc:
         raise AudioFileError(f"cannot write into {audio_dir}: {exc.strerror or exc}") from exc
     staged = Staged(Path(name), "")
+    recipient = _recipient(study_dir)
+    if recipient is not None:
+        return _stage_encrypted(fd, staged, source, study_dir, recipient)
     digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as out, source.open("rb") as src:
@@ -116,6 +142,27 @@ def stage(source: Path, study_dir: Path) -> Staged:
                                  f"{exc.strerror or exc}") from exc
         raise
     return Staged(staged.tmp, digest.hexdigest())
+
+
+def _stage_encrypted(fd: int, staged: Staged, source: Path, study_dir: Path,
+                     recipient: str) -> Staged:
+    """Encrypt ``source`` into the staged file, then read it back to verify it."""
+    from verbatim.vault import VaultError, agefiles
+
+    try:
+        with os.fdopen(fd, "w+b") as out:
+            sha = agefiles.encrypt_file(source, out, recipient,
+                                        identities=_held_identities(study_dir))
+        os.chmod(staged.tmp, stat.S_IRUSR)
+    except BaseException as exc:
+        staged.discard()
+        if isinstance(exc, OSError):
+            raise AudioFileError(f"cannot copy {source} into the study: "
+                                 f"{exc.strerror or exc}") from exc
+        if isinstance(exc, VaultError):
+            raise AudioFileError(f"{source}: {exc}") from exc
+        raise
+    return Staged(staged.tmp, sha)
 
 
 # A staged copy untouched for this long belongs to an import that died (a live copy
@@ -145,7 +192,7 @@ def set_aside_recordings(study_dir: Path) -> list[Path]:
 
 def publish(staged: Staged, study_dir: Path, name: str) -> Path:
     """Rename a staged copy to its final, read-only name; never replaces a recording."""
-    target = study_dir / AUDIO_DIR / name
+    target = stored_path(study_dir, name)
     if target.exists():
         raise AudioFileError(f"{target} already exists; the study's recordings are never replaced")
     os.replace(staged.tmp, target)
@@ -168,32 +215,102 @@ def set_aside_orphan(study_dir: Path, name: str) -> Path | None:
 
     The caller has already checked that no interview uses ``name``.
     """
-    target = study_dir / AUDIO_DIR / name
+    target = stored_path(study_dir, name)
     if not target.exists():
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    aside = target.with_name(f".orphan-{stamp}-{name}")
+    aside = target.with_name(f".orphan-{stamp}-{target.name}")
     os.replace(target, aside)
     return aside
 
 
 def remove(study_dir: Path, name: str) -> None:
     """Delete a stored recording (retention); the caller records the audit entry."""
-    target = study_dir / AUDIO_DIR / name
+    target = stored_path(study_dir, name)
+    _forget_plaintext(target)
     if target.exists():
         target.chmod(0o600)
         target.unlink()
         _fsync_dir(target.parent)
 
 
+def stored_path(study_dir: Path, name: str) -> Path:
+    """The file on disk: ``audio/<name>``, or ``audio/<name>.age`` in an encrypted study."""
+    from verbatim.vault import session
+    from verbatim.vault.agefiles import AGE_SUFFIX
+
+    plain = study_dir / AUDIO_DIR / name
+    if session.will_be_encrypted(study_dir):
+        return plain.with_name(plain.name + AGE_SUFFIX)
+    return plain
+
+
 def audio_path(study_dir: Path, name: str) -> Path:
-    """Where a stored recording is; the one place the store resolves audio files."""
-    return study_dir / AUDIO_DIR / name
+    """A readable path of a stored recording; the one place the store resolves audio files.
+
+    In an encrypted study this is the decrypted recording in memory
+    (``/proc/<pid>/fd/<n>``), valid while this process runs; the study must be
+    unlocked. A damaged encrypted file gives one line naming it.
+    """
+    from verbatim.vault import session
+
+    if not session.will_be_encrypted(study_dir):
+        return study_dir / AUDIO_DIR / name
+    target = stored_path(study_dir, name)
+    if not target.is_file():
+        return target  # the store reports it missing
+    from verbatim.vault import agefiles
+
+    return agefiles.memory_path(_plaintext(study_dir, target, name))
 
 
 def open_audio(study_dir: Path, name: str) -> BinaryIO:
-    """Open a stored recording for reading (the decryption seam of issue 9)."""
-    return audio_path(study_dir, name).open("rb")
+    """Open a stored recording for reading; decrypted in memory in an encrypted study."""
+    from verbatim.vault import session
+
+    if not session.will_be_encrypted(study_dir):
+        return audio_path(study_dir, name).open("rb")
+    from verbatim.vault import agefiles
+
+    keys = session.keys_for(study_dir)
+    try:
+        return agefiles.decrypt_to_memory(stored_path(study_dir, name), keys.age_identities(),
+                                          name=name)
+    except FileNotFoundError:
+        raise AudioFileError(f"the recording {name} is missing from the study") from None
+
+
+# Decrypted recordings kept in memory for this process, newest last; a few at most,
+# since a one-hour recording is several hundred megabytes.
+_PLAIN_CACHE_SIZE = 3
+_plain_cache: dict[tuple[str, int, int], BinaryIO] = {}
+
+
+def _plaintext(study_dir: Path, target: Path, name: str) -> BinaryIO:
+    from verbatim.vault import agefiles, session
+
+    info = target.stat()
+    cache_key = (str(target), info.st_mtime_ns, info.st_size)
+    cached = _plain_cache.pop(cache_key, None)
+    if cached is None or cached.closed:
+        keys = session.keys_for(study_dir)
+        cached = agefiles.decrypt_to_memory(target, keys.age_identities(), name=name)
+    _plain_cache[cache_key] = cached
+    while len(_plain_cache) > _PLAIN_CACHE_SIZE:
+        oldest = next(iter(_plain_cache))
+        _plain_cache.pop(oldest).close()
+    return cached
+
+
+def _forget_plaintext(target: Path) -> None:
+    for cache_key in [k for k in _plain_cache if k[0] == str(target)]:
+        _plain_cache.pop(cache_key).close()
+
+
+def release_plaintext() -> None:
+    """Drop every decrypted recording this process holds in memory."""
+    while _plain_cache:
+        _plain_cache.popitem()[1].close()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,0 +1,288 @@
+"""The study's secrets and ``vault.json``, the one file that holds them (wrapped).
+
+``StudyKeys`` is what an unlocked session holds: the age identities that
+decrypt the recordings and the SQLCipher raw keys of the database. Both are
+random (age's key generation, ``secrets.token_bytes``); the passphrase never
+touches the data directly, it only unwraps ``StudyKeys`` through age's scrypt
+recipient. Each way in (passphrase, recovery key, team key file) is one slot
+in ``vault.json``: the same payload encrypted by age for that way in. Changing
+the passphrase rewrites one slot; ``rekey`` replaces the secrets themselves.
+
+During a key rotation the payload lists the new and the old secrets (new
+first) so a crash half-way leaves every file readable; the rotation ends by
+writing a payload with the new secrets only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from verbatim.vault.errors import VaultError, WrongKeyError
+
+VAULT_NAME = "vault.json"
+VAULT_FORMAT = "verbatim-vault/1"
+PAYLOAD_FORMAT = "verbatim-study-keys/1"
+SLOT_KINDS = ("passphrase", "recovery", "keyfile")
+
+
+def is_encrypted(study_dir: Path) -> bool:
+    """Whether the folder is an encrypted study (it holds ``vault.json``)."""
+    return (Path(study_dir) / VAULT_NAME).is_file()
+
+
+@dataclass(frozen=True)
+class StudyKeys:
+    """Unwrapped secrets: age identities (newest first) and SQLCipher raw keys (hex)."""
+
+    identities: tuple[str, ...]
+    db_keys: tuple[str, ...]
+
+    @classmethod
+    def generate(cls) -> StudyKeys:
+        from pyrage import x25519
+
+        return cls(identities=(str(x25519.Identity.generate()),),
+                   db_keys=(secrets.token_hex(32),))
+
+    @property
+    def recipient(self) -> str:
+        """The public key new recordings are encrypted to (the newest identity's)."""
+        from pyrage import x25519
+
+        return str(x25519.Identity.from_str(self.identities[0]).to_public())
+
+    def age_identities(self) -> list[object]:
+        from pyrage import x25519
+
+        return [x25519.Identity.from_str(text) for text in self.identities]
+
+    def merged_with(self, older: StudyKeys) -> StudyKeys:
+        """New secrets first, older ones kept for files not yet re-encrypted."""
+        ids = self.identities + tuple(i for i in older.identities if i not in self.identities)
+        dbs = self.db_keys + tuple(k for k in older.db_keys if k not in self.db_keys)
+        return StudyKeys(identities=ids, db_keys=dbs)
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"format": PAYLOAD_FORMAT, "identities": list(self.identities),
+                           "db_keys": list(self.db_keys)}).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> StudyKeys:
+        try:
+            obj = json.loads(data.decode("utf-8"))
+            if obj.get("format") != PAYLOAD_FORMAT:
+                raise ValueError(obj.get("format"))
+            keys = cls(identities=tuple(str(i) for i in obj["identities"]),
+                       db_keys=tuple(str(k) for k in obj["db_keys"]))
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+            raise VaultError("the study's key payload is damaged") from None
+        if not keys.identities or not keys.db_keys:
+            raise VaultError("the study's key payload is damaged")
+        return keys
+
+    def __repr__(self) -> str:  # never print secrets, even in a traceback
+        return f"StudyKeys(<{len(self.identities)} identities, {len(self.db_keys)} db keys>)"
+
+
+@dataclass(frozen=True)
+class Slot:
+    kind: str
+    data: bytes
+    recipient: str = ""  # for recovery and keyfile slots: which public key opens it
+
+
+@dataclass(frozen=True)
+class Vault:
+    """The contents of ``vault.json``: public facts plus wrapped copies of the secrets."""
+
+    study_id: str
+    recipient: str
+    slots: tuple[Slot, ...] = field(default_factory=tuple)
+
+    # ---- reading and writing -----------------------------------------------------
+
+    @classmethod
+    def read(cls, study_dir: Path) -> Vault:
+        path = Path(study_dir) / VAULT_NAME
+        try:
+            obj = json.loads(path.read_text(encoding="utf-8"))
+            if obj.get("format") != VAULT_FORMAT:
+                raise ValueError("format")
+            slots = tuple(Slot(kind=s["kind"], data=base64.b64decode(s["data"]),
+                               recipient=s.get("recipient", "")) for s in obj["slots"])
+            return cls(study_id=str(obj["study_id"]), recipient=str(obj["recipient"]),
+                       slots=slots)
+        except FileNotFoundError:
+            raise VaultError(f"{study_dir} is not an encrypted study (no {VAULT_NAME})") from None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise VaultError(f"{path} is damaged ({type(exc).__name__}); restore it from a "
+                             "backup of the study") from None
+
+    def to_bytes(self) -> bytes:
+        obj = {"format": VAULT_FORMAT, "study_id": self.study_id, "recipient": self.recipient,
+               "slots": [{"kind": s.kind, "recipient": s.recipient,
+                          "data": base64.b64encode(s.data).decode("ascii")} for s in self.slots]}
+        return (json.dumps(obj, indent=1) + "\n").encode("utf-8")
+
+    def write(self, study_dir: Path) -> None:
+        """Atomically replace ``vault.json`` (owner-only, fsync'd)."""
+        write_private(Path(study_dir) / VAULT_NAME, self.to_bytes())
+
+    # ---- building ----------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, keys: StudyKeys, *, passphrase: str | None, recovery_recipient: str,
+               keyfile_recipients: Sequence[str] = (), study_id: str | None = None) -> Vault:
+        """A vault whose secrets open with the passphrase, the recovery key or a key file."""
+        from pyrage import passphrase as age_passphrase
+
+        payload = keys.to_bytes()
+        slots = []
+        if passphrase is not None:
+            slots.append(Slot("passphrase", age_passphrase.encrypt(payload, passphrase)))
+        for kind, recipient in ([("recovery", recovery_recipient)]
+                                + [("keyfile", r) for r in keyfile_recipients]):
+            slots.append(Slot(kind, _encrypt_to(payload, recipient), recipient))
+        return cls(study_id=study_id or secrets.token_hex(8), recipient=keys.recipient,
+                   slots=tuple(slots))
+
+    def with_payload(self, keys: StudyKeys, *, passphrase: str | None) -> Vault:
+        """The same ways in, re-wrapping a new payload (a rotation step)."""
+        from pyrage import passphrase as age_passphrase
+
+        payload = keys.to_bytes()
+        slots = []
+        for slot in self.slots:
+            if slot.kind == "passphrase":
+                if passphrase is None:
+                    continue
+                slots.append(Slot("passphrase", age_passphrase.encrypt(payload, passphrase)))
+            else:
+                slots.append(Slot(slot.kind, _encrypt_to(payload, slot.recipient),
+                                  slot.recipient))
+        return Vault(study_id=self.study_id, recipient=keys.recipient, slots=tuple(slots))
+
+    # ---- opening --------------------------------------------------------------------
+
+    def open_with_passphrase(self, passphrase: str) -> StudyKeys:
+        from pyrage import DecryptError
+        from pyrage import passphrase as age_passphrase
+
+        wrapped = [s for s in self.slots if s.kind == "passphrase"]
+        if not wrapped:
+            raise WrongKeyError("this study has no passphrase; unlock it with its key file "
+                                "or recovery key")
+        for slot in wrapped:
+            try:
+                return StudyKeys.from_bytes(age_passphrase.decrypt(slot.data, passphrase))
+            except DecryptError:
+                continue
+        raise WrongKeyError("wrong passphrase; nothing was changed")
+
+    def open_with_identity(self, identity_text: str) -> StudyKeys:
+        """Open with a recovery key or a team key file's identity (AGE-SECRET-KEY-1…)."""
+        from pyrage import DecryptError
+
+        identity = parse_identity(identity_text)
+        for slot in self.slots:
+            if slot.kind == "passphrase":
+                continue
+            try:
+                import pyrage
+
+                return StudyKeys.from_bytes(pyrage.decrypt(slot.data, [identity]))
+            except DecryptError:
+                continue
+        raise WrongKeyError("that key does not open this study; nothing was changed")
+
+
+def _encrypt_to(payload: bytes, recipient: str) -> bytes:
+    import pyrage
+    from pyrage import x25519
+
+    return pyrage.encrypt(payload, [x25519.Recipient.from_str(recipient)])
+
+
+def parse_identity(text: str) -> object:
+    """An age X25519 identity from a recovery key or key file (comments and blanks skipped)."""
+    from pyrage import IdentityError, x25519
+
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and not line.strip().startswith("#")]
+    if len(lines) != 1 or not lines[0].upper().startswith("AGE-SECRET-KEY-1"):
+        raise WrongKeyError("not a verbatim recovery key or key file (expected one line "
+                            "starting AGE-SECRET-KEY-1)")
+    try:
+        return x25519.Identity.from_str(lines[0].upper())
+    except (IdentityError, ValueError):
+        raise WrongKeyError("the key is mistyped or damaged (its checksum does not match)") \
+            from None
+
+
+def new_identity() -> tuple[str, str]:
+    """A fresh age identity and its recipient: a recovery key or a team key file."""
+    from pyrage import x25519
+
+    identity = x25519.Identity.generate()
+    return str(identity), str(identity.to_public())
+
+
+def recipient_of(identity_text: str) -> str:
+    identity = parse_identity(identity_text)
+    return str(identity.to_public())  # type: ignore[attr-defined]
+
+
+def read_key_file(path: Path) -> str:
+    """The identity text of a team key file; refuses a file others can read."""
+    path = Path(path).expanduser()
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise VaultError(f"key file {path}: {exc.strerror or exc}") from None
+    if mode & 0o077:
+        raise VaultError(f"key file {path} is readable by others; chmod 600 it first")
+    parse_identity(text)
+    return text
+
+
+def write_key_file(path: Path, identity_text: str) -> None:
+    """Create a team key file (owner-only); never overwrites one."""
+    path = Path(path).expanduser()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise VaultError(f"{path} already exists; a key file is never overwritten") from None
+    except OSError as exc:
+        raise VaultError(f"cannot write key file {path}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("# verbatim study key file: anyone holding it can open the study\n")
+        out.write(identity_text + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically and owner-only, fsync'd (file and folder)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
