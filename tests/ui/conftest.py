@@ -60,7 +60,8 @@ def study(tmp_path: Path) -> Iterator[Study]:
     """A study with P1 (two interviews: one transcribed, one only recorded)."""
     s = Study.init(tmp_path / "study", name="Resistance study")
     s.add_participant("P1", pseudonym="Sam", attributes={"profession": "Social Worker"})
-    s.add_participant("P2", attributes={"profession": "Psychologist"})
+    # brackets as transcripts and pseudonyms use them: must show literally, never as markup
+    s.add_participant("P2", pseudonym="[withheld]", attributes={"profession": "Psychologist"})
     iid = s.add_interview("P1", DEMO_AUDIO, date="2024-03-14", place="Clinic")
     s.save_transcript(iid, make_doc(), origin="pipeline")
     s.add_interview("P1", DEMO_AUDIO, date="2024-06-02")

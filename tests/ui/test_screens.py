@@ -57,6 +57,7 @@ async def test_home_lists_participants_and_interview_status(make_app: Any) -> No
         people = app.screen.query_one("#participants")
         talks = app.screen.query_one("#interviews")
         assert people.row_count == 2
+        assert "[withheld]" in app.screen.query_one("#participants").get_row_at(1)[1].plain
         assert [str(talks.get_row_at(i)[3]) for i in range(talks.row_count)] == [
             "transcribed", "recorded"]
         await pilot.press("down")  # P2 has no interviews

@@ -62,16 +62,15 @@ def test_real_program_opens_demo_study_and_quits(tmp_path: Path) -> None:
     try:
         home = wait_for_text(session, "Study: Demo study")
         assert "P1" in home and "Social Worker" in home and "transcribed" in home
-        tmux("send-keys", "-t", session, "Enter")
-        time.sleep(0.3)
-        tmux("send-keys", "-t", session, "Enter")
+        tmux("send-keys", "-t", session, "o")  # open the selected interview (P1-1)
         editor = wait_for_text(session, "P1-1 ·")
         assert "    1 " in editor  # the line-number gutter
         assert "Thank you for coming in today" in editor
         tmux("send-keys", "-t", session, "C-q")
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30
         while not (tmp_path / "rc").exists() and time.monotonic() < deadline:
             time.sleep(0.2)
+        assert (tmp_path / "rc").exists(), f"still running after ctrl+q:\n{screen(session)}"
         assert (tmp_path / "rc").read_text().strip() == "0"
     finally:
         if session_alive(session):
@@ -103,9 +102,7 @@ def test_an_edit_survives_kill_9(tmp_path: Path) -> None:
                     str(script)], check=True, timeout=20)
     try:
         wait_for_text(session, "Interviews")
-        tmux("send-keys", "-t", session, "Enter")
-        time.sleep(0.3)
-        tmux("send-keys", "-t", session, "Enter")
+        tmux("send-keys", "-t", session, "o")
         wait_for_text(session, "P1-1 ·")
         tmux("send-keys", "-t", session, "e")
         wait_for_text(session, "Words of line 1")

@@ -83,6 +83,11 @@ class VerbatimApp(App[None]):
         self.recorder: Any = None
         """The live recorder, owned by the app so leaving the record screen never stops it."""
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every message here may quote transcript text ("[laughs]", "[team??]"): never markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     # ------------------------------------------------------------ screens
 
     def on_mount(self) -> None:

@@ -72,7 +72,7 @@ class PromptDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.title_text, classes="dialog-title", markup=False)
             yield Input(self.value, placeholder=self.placeholder, id="value")
             yield self.buttons()
 
@@ -150,10 +150,10 @@ class FieldsDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.title_text, classes="dialog-title", markup=False)
             for key, label, value in self.fields:
                 with Horizontal(classes="field"):
-                    yield Label(label)
+                    yield Label(label, markup=False)
                     yield Input(value, id=f"f-{key}")
             yield self.buttons("Save")
 
@@ -178,7 +178,7 @@ class InterviewDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"New interview with {self.pid}", classes="dialog-title")
+            yield Label(f"New interview with {self.pid}", classes="dialog-title", markup=False)
             yield Input(self.audio, placeholder="recording: path to a WAV/FLAC file", id="audio")
             yield Input(placeholder="date YYYY-MM-DD (optional)", id="date")
             yield Input(placeholder="place (optional)", id="place")
@@ -236,7 +236,7 @@ class NoteDialog(Dialog):
         with VerticalScroll(classes="dialog wide"):
             title = f"Reflexive note · {self.anchor_text}"
             title += " · draft restored" if restored else ""
-            yield Label(title, classes="dialog-title")
+            yield Label(title, classes="dialog-title", markup=False)
             yield Select(PHASE_CHOICES, value=restored.get("phase") or "analysis",
                          allow_blank=False, id="phase")
             yield Label("The moment and its emotional impact")
@@ -303,7 +303,7 @@ class MarksDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(f"Marks · {self.where}", classes="dialog-title")
+            yield Label(f"Marks · {self.where}", classes="dialog-title", markup=False)
             options = [Option(text, id=str(i)) for i, text in self.marks]
             yield OptionList(*options, id="marks")
             yield Static("c confirm   d remove   a add a mark   escape close", classes="hint")
@@ -362,7 +362,7 @@ class ExportDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(f"Export {self.interview}", classes="dialog-title")
+            yield Label(f"Export {self.interview}", classes="dialog-title", markup=False)
             with Horizontal(classes="row"):
                 yield Select([(f, f) for f in FORMATS], value="docx", allow_blank=False,
                              id="format")

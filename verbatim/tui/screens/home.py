@@ -6,6 +6,7 @@ import contextlib
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -97,8 +98,8 @@ class HomeScreen(Screen[None]):
         for interview in self.study.interviews():
             counts[interview.participant_id] = counts.get(interview.participant_id, 0) + 1
         for p in self.study.participants():
-            people.add_row(p.id, p.pseudonym or "", p.role or "", str(counts.get(p.id, 0)),
-                           key=p.id)
+            people.add_row(Text(p.id), Text(p.pseudonym or ""), Text(p.role or ""),
+                           str(counts.get(p.id, 0)), key=p.id)
         if keep is not None:
             with contextlib.suppress(Exception):  # the row may be gone
                 people.move_cursor(row=people.get_row_index(keep))
@@ -129,9 +130,9 @@ class HomeScreen(Screen[None]):
                    if j.state == "running"}
         for interview in self.study.interviews(pid):
             length = interview.audio_duration
-            talks.add_row(interview.id, interview.date or "",
+            talks.add_row(Text(interview.id), Text(interview.date or ""),
                           f"{int(length // 60)}:{int(length % 60):02d}" if length else "",
-                          interview_status(interview, running), consent_of(interview),
+                          interview_status(interview, running), Text(consent_of(interview)),
                           key=interview.id)
         if keep is not None:
             with contextlib.suppress(Exception):  # the row may be gone

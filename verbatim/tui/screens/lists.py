@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -30,7 +31,7 @@ class NotesScreen(Screen[float | None]):
 
     def compose(self) -> ComposeResult:
         where = self.interview or "the study"
-        yield Label(f"Reflexive notes · {where}", classes="section")
+        yield Label(f"Reflexive notes · {where}", classes="section", markup=False)
         yield DataTable(id="notes", cursor_type="row", zebra_stripes=True)
         yield Static(id="note-detail", markup=False)
         yield Footer(compact=True)
@@ -43,8 +44,8 @@ class NotesScreen(Screen[float | None]):
             anchor = (f"l.{note.first_line}-{note.last_line}" if note.first_line is not None
                       else f"{format_time(note.start)}")
             flag = " (to complete)" if getattr(note, "to_complete", False) else ""
-            table.add_row(note.interview, anchor, note.phase, _one_line(note.moment) + flag,
-                          key=str(note.id))
+            table.add_row(Text(note.interview), anchor, note.phase,
+                          Text(_one_line(note.moment) + flag), key=str(note.id))
         table.focus()
         self._detail(0)
 
@@ -100,7 +101,8 @@ class ExtractsScreen(Screen[None]):
         self.participant = participant
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Extracts · {self.participant or 'the study'}", classes="section")
+        yield Label(f"Extracts · {self.participant or 'the study'}", classes="section",
+                    markup=False)
         yield DataTable(id="extracts", cursor_type="row", zebra_stripes=True)
         yield Static(id="extract-detail", markup=False)
         yield Footer(compact=True)
@@ -110,7 +112,7 @@ class ExtractsScreen(Screen[None]):
         table.add_columns("No.", "Citation")
         self.extracts = list(self.app.study.extracts(self.participant))  # type: ignore[attr-defined]
         for extract in self.extracts:
-            table.add_row(str(extract.number), extract.citation, key=str(extract.number))
+            table.add_row(str(extract.number), Text(extract.citation), key=str(extract.number))
         table.focus()
         self._detail(0)
 

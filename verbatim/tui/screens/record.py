@@ -75,7 +75,7 @@ class RecordScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         who = f"interview with {self.participant}" if self.participant else "new recording"
-        yield Label(f"Record · {who}", classes="section")
+        yield Label(f"Record · {who}", classes="section", markup=False)
         with Horizontal(id="record-body"):
             with Vertical(id="record-left"):
                 options = self._device_options()
