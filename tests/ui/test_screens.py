@@ -311,6 +311,10 @@ async def test_record_start_mark_stop_adds_an_interview(make_app: Any, study: St
         await wait_for(pilot, lambda: app.recorder is not None
                        and app.recorder.status().elapsed > 0.3)
         await pilot.press("m")
+        await pilot.press("M")  # a mark with words; typing "s" or space must not stop it
+        await type_text(pilot, "this moved me so")
+        await pilot.press("enter")
+        assert app.recorder.status().state == "recording"
         await pilot.press("escape")  # leaving the screen keeps recording
         assert app.recorder is not None and app.recorder.status().state == "recording"
         await pilot.press("r", "s")
@@ -318,7 +322,8 @@ async def test_record_start_mark_stop_adds_an_interview(make_app: Any, study: St
         assert app.recorder is None
         new = study.interviews("P1")[-1]
         assert new.audio_duration and new.audio_duration > 0.3
-        assert any(n.to_complete for n in study.notes(new.id))  # the live mark
+        live = [n for n in study.notes(new.id) if n.to_complete]  # the live marks
+        assert len(live) == 2 and any("this moved me so" in n.moment for n in live)
 
 
 # ------------------------------------------------------------ jobs
