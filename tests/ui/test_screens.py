@@ -260,6 +260,11 @@ async def test_extract_locks_then_cites(make_app: Any, study: Study) -> None:
         await pilot.press("escape", "x")
         assert isinstance(app.screen, ExtractsScreen)
         assert app.screen.query_one("#extracts").row_count == 1
+        await pilot.press("a")  # analysis note, Willig's stages as the template
+        assert "1." in app.screen.query_one("#text").text
+        app.screen.query_one("#text").text = "Caring and power in tension."
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: study.extract(1).analysis == "Caring and power in tension.")
         await pilot.press("k")  # the member-check pack of P1
         await wait_for(pilot, lambda: any((Path(study.path) / "packs" / "P1").glob("*.docx")))
 

@@ -398,6 +398,26 @@ class ExportDialog(Dialog):
                                   out=Path(self.query_one("#out", Input).value).expanduser()))
 
 
+class TextDialog(Dialog):
+    """A longer text (an extract's analysis note); ctrl+s saves, escape discards."""
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text, self.text = title, text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(self.title_text, classes="dialog-title", markup=False)
+            yield TextArea(self.text, id="text", classes="long-text")
+            yield self.buttons("Save (ctrl+s)")
+
+    def on_mount(self) -> None:
+        self.query_one("#text", TextArea).focus()
+
+    def submit(self) -> None:
+        self.dismiss(self.query_one("#text", TextArea).text)
+
+
 class ExtractDialog(Dialog):
     """An extract just made: its quotation and citation, ready to copy."""
 

@@ -22,7 +22,7 @@ STUDY HOME
   p  c        edit the participant / the interview (details, consent)
   r           record a new interview
   t           transcribe the selected interview in the background
-  n  x  e     notes / extracts (k: member-check pack) / export
+  n  x  e     notes / extracts (a analysis, c copy, k member pack) / export
 
 RECORD
   space       start, pause, resume      s  stop and save

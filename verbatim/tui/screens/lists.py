@@ -94,6 +94,7 @@ class ExtractsScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"), Binding("c", "copy", "Copy citation"),
+        Binding("a", "analysis", "Analysis"),
                 Binding("k", "pack", "Member-check pack")]
 
     def __init__(self, participant: str | None = None) -> None:
@@ -122,7 +123,8 @@ class ExtractsScreen(Screen[None]):
             detail.update("No extracts yet: in the editor, select lines and press x.")
             return
         extract = self.extracts[row]
-        detail.update(f"{extract.text}\n{extract.citation}")
+        analysis = f"\nAnalysis: {_one_line(extract.analysis, 200)}" if extract.analysis else ""
+        detail.update(f"{extract.text}\n{extract.citation}{analysis}")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._detail(event.cursor_row)
@@ -132,6 +134,31 @@ class ExtractsScreen(Screen[None]):
             extract = self.extracts[self.query_one("#extracts", DataTable).cursor_row]
             self.app.copy_to_clipboard(extract.citation)
             self.notify(f"copied {extract.citation}")
+
+    def action_analysis(self) -> None:
+        """The extract's analysis note, laid out under Willig's six stages when empty."""
+        if not self.extracts:
+            return
+        from verbatim.study import willig_template
+        from verbatim.tui.screens.dialogs import TextDialog
+
+        row = self.query_one("#extracts", DataTable).cursor_row
+        extract = self.extracts[row]
+
+        def done(text: str | None) -> None:
+            if text is None:
+                return
+            study: Any = self.app.study  # type: ignore[attr-defined]
+            try:
+                self.extracts[row] = study.set_extract_analysis(extract.number, text.strip())
+            except Exception as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self._detail(row)
+            self.notify(f"analysis of extract {extract.number} saved")
+
+        self.app.push_screen(TextDialog(f"Analysis · {extract.citation}",
+                                        extract.analysis or willig_template()), done)
 
     def action_pack(self) -> None:
         if self.participant is None:
