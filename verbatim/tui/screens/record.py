@@ -37,7 +37,9 @@ POLL_SECONDS = 1 / 15
 
 def read_schedule(study: Any) -> list[str]:
     """The study's interview schedule (schedule.txt in the study folder, one per line)."""
-    path = Path(getattr(study, "path", "") or ".") / "schedule.txt"
+    if getattr(study, "path", None) is None:
+        return list(DEFAULT_SCHEDULE)
+    path = Path(study.path) / "schedule.txt"
     try:
         lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
     except OSError:

@@ -1,0 +1,68 @@
+"""The editor's screen rows, computed without a terminal (pure functions)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from transcript.model import AudioRef, Line, Mark, MarkKind, Note, Source, Speaker, Transcript
+from verbatim.tui.layout import (
+    first_rows,
+    fold,
+    format_time,
+    layout_rows,
+    line_at_time,
+    turn_labels,
+)
+from verbatim.tui.screens.editor import line_flags
+
+
+def test_fold_breaks_on_spaces_and_splits_only_words_that_cannot_fit() -> None:
+    text = "it's that dual edge thing"
+    assert [text[a:b] for a, b in fold(text, 10)] == ["it's that", "dual edge", "thing"]
+    long = "abcdefghij xy"
+    assert [long[a:b] for a, b in fold(long, 4)] == ["abcd", "efgh", "ij", "xy"]
+    assert fold("", 10) == [(0, 0)]
+
+
+@given(st.lists(st.text(alphabet="abc .…", min_size=1, max_size=12), min_size=1, max_size=12)
+       .map(" ".join), st.integers(min_value=1, max_value=30))
+def test_fold_keeps_every_character_but_the_breaking_spaces(text: str, width: int) -> None:
+    spans = fold(text, width)
+    assert all(b - a <= width for a, b in spans)
+    rebuilt = "".join(text[a:b] for a, b in spans)
+    assert rebuilt.replace(" ", "") == text.replace(" ", "")
+    assert spans[0][0] == 0 and spans[-1][1] == len(text)
+
+
+def lines() -> tuple[Line, ...]:
+    return (Line(1, "S1", "short", 0.0, 1.0), Line(2, "S2", "a b c d e f g h", 1.5, 4.0),
+            Line(3, "S2", "tail", 4.2, 5.0))
+
+
+def test_labels_only_where_a_turn_starts_and_rows_fold_long_lines() -> None:
+    doc = Transcript(audio=AudioRef("a"), speakers=(Speaker("S1", "Interviewer"),
+                                                    Speaker("S2", "P4")))
+    labels = turn_labels(lines(), doc)
+    assert labels == ["Interviewer", "P4", ""]
+    rows = layout_rows(lines(), labels, 8)
+    assert [(r.line, r.label) for r in rows] == [(0, "Interviewer"), (1, "P4"), (1, ""),
+                                                 (2, "")]
+    assert first_rows(rows) == [0, 1, 3]
+
+
+def test_line_at_time_and_clock() -> None:
+    assert line_at_time(lines(), 0.5) == 0
+    assert line_at_time(lines(), 1.2) == 0  # the silence after a line belongs to it
+    assert line_at_time(lines(), 4.5) == 2
+    assert line_at_time((), 1.0) is None
+    assert format_time(65.25) == "1:05.2" or format_time(65.25) == "1:05.3"
+    assert format_time(3725.0) == "1:02:05.0"
+
+
+def test_line_flags_mark_notes_and_unconfirmed_auto_marks() -> None:
+    doc = Transcript(audio=AudioRef("a"), marks=(
+        Mark(MarkKind.PAUSE, 2.0, 2.5, "S2", "", Source.AUTO),
+        Mark(MarkKind.TONE, 4.3, 4.3, "S2", "laughs", Source.HUMAN)))
+    notes = [Note(start=0.2, end=1.6, phase="after", moment="m")]
+    assert line_flags(lines(), doc, notes) == [(True, False), (True, True), (False, False)]
