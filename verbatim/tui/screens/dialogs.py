@@ -347,6 +347,7 @@ class ExportChoice:
     out: Path
 
 
+# Word first: it is what the team exports most (the rest as in transcript.export.FORMATS)
 FORMATS = ("docx", "txt", "md", "json", "srt", "vtt", "eaf", "qdpx", "nvivo", "maxqda")
 NOTATIONS = ("paper", "jefferson", "dresing-pehl")
 
@@ -381,8 +382,9 @@ class ExportDialog(Dialog):
         if event.select.id == "format":
             out = self.query_one("#out", Input)
             path = Path(out.value)
-            suffix = {"nvivo": ".qdpx", "maxqda": ".qdpx"}.get(str(event.value),
-                                                               f".{event.value}")
+            from transcript.export import SUFFIXES
+
+            suffix = SUFFIXES.get(str(event.value), f".{event.value}")
             out.value = str(path.with_suffix(suffix))
 
     def submit(self) -> None:
