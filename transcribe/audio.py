@@ -8,6 +8,7 @@ recording can be diarised by channel.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import shutil
 import subprocess
@@ -50,11 +51,12 @@ class Audio:
     def duration(self) -> float:
         return self.samples.shape[1] / self.sample_rate
 
-    @property
+    @functools.cached_property
     def mono(self) -> npt.NDArray[np.float32]:
+        """The channels' mean, computed once (every stage reads it)."""
         if self.channels == 1:
             return self.samples[0]
-        return self.samples.mean(axis=0).astype(np.float32)
+        return self.samples.mean(axis=0, dtype=np.float32)
 
 
 @dataclass(frozen=True)

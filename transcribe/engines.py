@@ -190,16 +190,19 @@ class OpenAIWhisperEngine:
                 if progress is not None:
                     progress(stage, min(1.0, (_done + fraction * (_b - _a)) / total))
 
+            # A chunk fits one window: decode its text whole (no timestamp tokens), so the
+            # model cannot end the window early and skip speech, prompted or not.
             words.extend(AsrWord(w.text, round(w.start + start, 3), round(w.end + start, 3),
                                  w.probability)
-                         for w in self._decode(piece, settings, chunk_progress))
+                         for w in self._decode(piece, settings, chunk_progress,
+                                               whole=chunks is not None))
             done += end - start
             if progress is not None:
                 progress("asr", min(1.0, done / total))
         return AsrResult(words=tuple(words), engine=self.name, model=str(self.model_path))
 
     def _decode(self, samples: npt.NDArray[np.float32], settings: AsrSettings,
-                progress: Progress) -> list[AsrWord]:
+                progress: Progress, *, whole: bool = False) -> list[AsrWord]:
         import whisper
 
         beam = settings.beam_for(self.name)
@@ -209,7 +212,7 @@ class OpenAIWhisperEngine:
                 language=settings.language, word_timestamps=True,
                 condition_on_previous_text=False, fp16=False, verbose=None,
                 initial_prompt=VERBATIM_PROMPT if settings.verbatim else None,
-                **({"beam_size": beam} if beam else {}))
+                without_timestamps=whole, **({"beam_size": beam} if beam else {}))
         words = [AsrWord(str(w["word"]).strip(), round(float(w["start"]), 3),
                          round(float(w["end"]), 3), round(float(w["probability"]), 4))
                  for segment in result["segments"] for w in segment.get("words", ())]
