@@ -179,7 +179,7 @@ class VerbatimApp(App[None]):
         if job and job.state == "running":
             job.stage = message.stage
             job.fraction = max(job.fraction, min(message.fraction, 1.0))  # never backwards
-        self._tell_screens(message)
+        self.broadcast(message)
 
     def on_job_finished(self, message: JobFinished) -> None:
         job = self.jobs.get(message.job)
@@ -196,8 +196,8 @@ class VerbatimApp(App[None]):
             self.notify(f"{message.interview}: {message.error}", severity="error", timeout=10)
         else:
             self.notify(f"{message.interview} is transcribed: open it from the study home")
-        self._tell_screens(message)
-        self._tell_screens(StudyChanged(message.interview))
+        self.broadcast(message)
+        self.broadcast(StudyChanged(message.interview))
 
     def cancel_job(self, job_id: int) -> None:
         job = self.jobs.get(job_id)
@@ -205,7 +205,8 @@ class VerbatimApp(App[None]):
             job.cancel.set()
             job.stage = "cancelling"
 
-    def _tell_screens(self, message: Any) -> None:
+    def broadcast(self, message: Any) -> None:
+        """Hand an app event to every screen on the stack (those underneath refresh too)."""
         for screen in self.screen_stack:
             handler = getattr(screen, "on_app_event", None)
             if handler is not None:

@@ -243,7 +243,7 @@ class RecordScreen(Screen[None]):
                         severity="error", timeout=15)
             return
         self.notify(f"saved as interview {iid}: press t on the study home to transcribe")
-        self.app_._tell_screens(StudyChanged(iid))
+        self.app_.broadcast(StudyChanged(iid))
 
     def action_back(self) -> None:
         if self.app_.recorder is not None:
