@@ -163,7 +163,8 @@ def list_models(models_dir: Path) -> list[StoreEntry]:
     if not models_dir.is_dir():
         return []
     return [StoreEntry(p.name, p, model_kind(p), sum(f.stat().st_size for f in _files(p)))
-            for p in sorted(models_dir.iterdir()) if not p.name.startswith(".")]
+            for p in sorted(models_dir.iterdir())
+            if not p.name.startswith(".") and p.suffix.lower() not in (".md", ".txt")]
 
 
 def import_model(source: Path, models_dir: Path, *, name: str | None = None) -> StoreEntry:
@@ -223,13 +224,11 @@ def verify_models(models_dir: Path) -> list[VerifyResult]:
                                         f"changed since it was stored: {', '.join(changed)}"))
         elif published is not None and actual.get(entry.path.name) == published:
             results.append(VerifyResult(entry.name, True, "matches OpenAI's published sha256"))
-        elif recorded is not None:
-            note = " (not OpenAI's published file: a conversion?)" if published else ""
-            results.append(VerifyResult(entry.name, True,
-                                        f"unchanged since it was stored{note}"))
         else:
-            results.append(VerifyResult(entry.name, True,
-                                        "no checksum recorded (copied in by hand)"))
+            state = ("unchanged since it was stored" if recorded is not None
+                     else "no checksum recorded (copied in by hand)")
+            note = "; not OpenAI's published file (a conversion?)" if published else ""
+            results.append(VerifyResult(entry.name, True, state + note))
     return results
 
 

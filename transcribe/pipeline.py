@@ -1,7 +1,7 @@
 """Audio file -> speaker-attributed, pause-marked ``verbatim-transcript/1`` document.
 
-Stages, each reported through ``progress(stage, fraction)``: load, vad, asr,
-diarise, marks. ``transcribe_file`` runs them in this process;
+Stages, each reported through ``progress(stage, fraction)``: load, vad,
+diarise, asr, marks. ``transcribe_file`` runs them in this process;
 ``transcribe.jobs`` runs the same in a worker process for the CLI and the TUI.
 """
 
@@ -111,7 +111,7 @@ def transcribe_file(path: str | Path, options: PipelineOptions, *,
 def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
                      progress: Progress | None = None, sha256: str = "",
                      asr: AsrResult | None = None) -> Transcript:
-    """The stages after loading: VAD, ASR (or a given result), diarisation, marks."""
+    """The stages after loading: VAD, diarisation, ASR (or a given result), marks."""
     report = progress or (lambda stage, fraction: None)
     timings: dict[str, float] = {}
 
@@ -122,6 +122,16 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     speech = map_speech(audio.mono, audio.sample_rate)
     report("vad", 1.0)
     timings["vad"] = time.perf_counter() - clock
+
+    # Diarisation before ASR: a diariser that cannot run (a missing model) fails in
+    # seconds, not after the long ASR stage.
+    clock = time.perf_counter()
+    report("diarise", 0.0)
+    diarisation = diarise(audio, mode=options.diarize, num_speakers=options.speakers,
+                          settings=options.diarization, models_dir=options.models_dir,
+                          progress=report) if speech.speech else Diarisation(turns=())
+    report("diarise", 1.0)
+    timings["diarise"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     if asr is None:
@@ -137,14 +147,6 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     if options.recover_skipped:
         asr = recover_skipped_speech(asr, audio, speech, engine, options.asr_settings)
     timings["recover"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    report("diarise", 0.0)
-    diarisation = diarise(audio, mode=options.diarize, num_speakers=options.speakers,
-                          settings=options.diarization, models_dir=options.models_dir,
-                          progress=report) if asr.words else Diarisation(turns=())
-    report("diarise", 1.0)
-    timings["diarise"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     report("marks", 0.0)

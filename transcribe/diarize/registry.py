@@ -7,6 +7,7 @@ are imported only when asked for, because they pull in torch.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import time
 from collections.abc import Mapping
 from pathlib import Path
