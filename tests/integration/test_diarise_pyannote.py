@@ -81,6 +81,24 @@ def test_tuned_embeddings_are_pyannotes_own_numbers(community: Path) -> None:
     assert np.array_equal(~active, silent)
 
 
+def test_onnx_exports_give_torchs_numbers(community: Path) -> None:
+    import torch
+
+    pipeline = backend.load_pipeline(community, tuned=True)
+    chunks = torch.from_numpy(_load(SAMPLE, 20).mono[: 2 * 160_000].reshape(2, 1, -1).copy())
+    model = pipeline._segmentation.model
+    embedder = pipeline._embedding.model_
+    with torch.inference_mode():
+        segmentation = model(chunks).numpy()
+        frames = embedder.forward_frames(chunks).numpy()
+    assert backend.use_onnx_segmentation(pipeline)
+    assert backend.export_embedding_trunk(pipeline)
+    with torch.inference_mode():
+        assert np.allclose(model(chunks).numpy(), segmentation, atol=1e-4)
+        assert np.allclose(backend._trunk(pipeline, embedder, chunks).numpy(), frames,
+                           atol=1e-4)
+
+
 @pytest.fixture(scope="module")
 def interview():
     return make_interview(channels=1, seed=0)

@@ -105,7 +105,7 @@ def test_embedding_masks_follow_pyannotes_clean_frame_rule() -> None:
 
 
 def test_settings_are_checked() -> None:
-    assert resolve_settings({})["segmentation_step"] == 0.5
+    assert resolve_settings({})["segmentation_step"] == 0.25
     with pytest.raises(ValueError, match="embedding"):
         resolve_settings({"embedding": "xvector"})
     with pytest.raises(ValueError, match="tuned"):
