@@ -49,6 +49,13 @@ def run_record(args: argparse.Namespace, config: Config) -> int:
 
 
 def run_recover(args: argparse.Namespace, config: Config) -> int:
+    from verbatim.vault import recording as sealed
+
+    if sealed.study_of(Path(args.file)) is not None:
+        # a recording inside an encrypted study: repair the plain segment, then encrypt it
+        for line in sealed.recover(Path(args.file)):
+            print(line)
+        return 0
     try:
         reports = recover_recording(Path(args.file))
     except CaptureError as err:
@@ -79,8 +86,13 @@ def _record(args: argparse.Namespace) -> int:
     device: Any = args.device
     if device is not None and str(device).strip().lstrip("-").isdigit():
         device = int(device)
+    from verbatim.vault import recording as sealed
+
+    encrypted = sealed.prepare(out)  # inside an encrypted study: short encrypted segments
     recorder = Recorder(out, device=device, channels=channels, rate=rate,
-                        max_seconds=args.seconds)
+                        max_seconds=args.seconds,
+                        **(encrypted.recorder_options(rate=rate, channels=channels)
+                           if encrypted else {}))
     disk = recorder.preflight()
     if disk.low:
         sys.stderr.write(f"verbatim: warning: {disk.warning()}\n")
@@ -107,6 +119,10 @@ def _record(args: argparse.Namespace) -> int:
             summary = recorder.stop()
             if interactive:
                 sys.stderr.write("\r\033[K")
+    if encrypted is not None:
+        encrypted.finish()
+        sys.stderr.write(f"encrypted for the study in {encrypted.study_dir} "
+                         f"({sealed.SEGMENT_SECONDS:g}-second segments, no plaintext kept)\n")
     for warning in summary.warnings:
         sys.stderr.write(f"verbatim: warning: {warning}\n")
     if summary.error:

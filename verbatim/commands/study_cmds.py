@@ -225,8 +225,12 @@ def _consent_fields(args: argparse.Namespace) -> dict[str, str | None]:
 def run_interview(args: argparse.Namespace, config: Config) -> int:
     with _study(config) as study:
         if args.action == "add":
-            iid = study.add_interview(args.participant, args.audio, number=args.number,
-                                      date=args.date, place=args.place, **_consent_fields(args))
+            from verbatim.vault.recording import importable
+
+            with importable(Path(args.audio)) as audio:  # an encrypted recording: joined in RAM
+                iid = study.add_interview(args.participant, audio, number=args.number,
+                                          date=args.date, place=args.place,
+                                          **_consent_fields(args))
             to_complete = [n for n in study.notes(iid) if n.to_complete]
             _out(iid)
             if to_complete:

@@ -1,0 +1,248 @@
+"""Recording into an encrypted study: short segments, each encrypted as soon as it closes.
+
+A recording whose file lies inside an encrypted study folder (for example
+``STUDY/recordings/P4-1.wav``) is written by capture's recorder in segments of
+``SEGMENT_SECONDS``; the recorder's ``on_segment_closed`` hook encrypts each
+closed segment to ``<segment>.age`` (the study's public recipient: no unlock
+needed), reads it back, and only then deletes the plaintext. So plaintext audio
+on disk never exceeds one segment, in an owner-only file. When recording stops
+the sidecar (live marks) is encrypted too.
+
+After a crash, ``recover`` repairs the plaintext segment the crash left
+(capture's recovery), encrypts it and deletes it; ``joined`` decrypts all
+segments into one WAV in memory for ``interview add``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from verbatim.vault import agefiles, session
+from verbatim.vault.errors import LockedError, VaultError
+from verbatim.vault.keys import is_encrypted
+
+SEGMENT_SECONDS = 10.0
+
+
+def study_of(path: Path) -> Path | None:
+    """The encrypted study folder that contains ``path``, if any."""
+    folder = Path(path).expanduser().absolute().parent
+    for candidate in (folder, *folder.parents):
+        if is_encrypted(candidate):
+            return candidate
+    return None
+
+
+def segment_bytes(*, rate: int, channels: int, subtype: str = "PCM_24",
+                  seconds: float = SEGMENT_SECONDS) -> int:
+    from capture.wavfile import HEADER_ALLOWANCE, SUBTYPE_BYTES
+
+    return HEADER_ALLOWANCE + round(seconds * rate) * channels * SUBTYPE_BYTES[subtype]
+
+
+def _identities(study_dir: Path) -> list[object]:
+    try:
+        return session.keys_for(study_dir).age_identities()
+    except LockedError:
+        return []
+
+
+def encrypt_segment(path: Path, recipient: str, identities: list[object]) -> Path:
+    """Encrypt one closed segment beside itself, verify, delete the plaintext."""
+    target = path.with_name(path.name + agefiles.AGE_SUFFIX)
+    if target.exists():
+        raise VaultError(f"{target.name} already exists; {path.name} was left as it is")
+    agefiles.encrypt_path(path, target, recipient, identities=identities)
+    target.chmod(0o400)
+    path.chmod(0o600)
+    path.unlink()
+    return target
+
+
+@dataclass
+class EncryptedRecording:
+    """What ``verbatim record`` needs to record into an encrypted study."""
+
+    first: Path
+    study_dir: Path
+    recipient: str
+    identities: list[object]
+
+    def recorder_options(self, *, rate: int, channels: int, subtype: str = "PCM_24",
+                         seconds: float = SEGMENT_SECONDS) -> dict[str, Any]:
+        return {"max_segment_bytes": segment_bytes(rate=rate, channels=channels,
+                                                   subtype=subtype, seconds=seconds),
+                "on_segment_closed": self.on_segment_closed}
+
+    def on_segment_closed(self, path: Path) -> None:
+        encrypt_segment(Path(path), self.recipient, self.identities)
+
+    def finish(self) -> list[str]:
+        """After the recorder stopped: encrypt anything still plain (sidecar included)."""
+        return _encrypt_leftovers(self.first, self.recipient, self.identities, repair=False)
+
+
+def prepare(first: Path) -> EncryptedRecording | None:
+    """Recording options when ``first`` lies in an encrypted study, else None."""
+    study_dir = study_of(first)
+    if study_dir is None:
+        return None
+    first = Path(first).expanduser().absolute()
+    taken = [p for p in (first.with_name(first.name + agefiles.AGE_SUFFIX),
+                         _sidecar(first).with_name(_sidecar(first).name + agefiles.AGE_SUFFIX))
+             if p.exists()]
+    if taken or encrypted_segments(first):
+        raise VaultError(f"{first.name} already exists here (encrypted); choose another name "
+                         "(a recording is never overwritten)")
+    return EncryptedRecording(first=first, study_dir=study_dir,
+                              recipient=session.recipient_for(study_dir),
+                              identities=_identities(study_dir))
+
+
+def _sidecar(first: Path) -> Path:
+    from capture.sidecar import sidecar_path
+
+    return sidecar_path(first)
+
+
+def _segment_number(first: Path, candidate: Path) -> int | None:
+    name = candidate.name.removesuffix(agefiles.AGE_SUFFIX)
+    if name == first.name:
+        return 1
+    match = re.fullmatch(re.escape(first.stem) + r"-(\d{3,})" + re.escape(first.suffix), name)
+    return int(match.group(1)) if match else None
+
+
+def _segments(first: Path, *, encrypted: bool) -> list[Path]:
+    found = []
+    for candidate in first.parent.iterdir():
+        if candidate.name.endswith(agefiles.AGE_SUFFIX) != encrypted:
+            continue
+        number = _segment_number(first, candidate)
+        if number is not None:
+            found.append((number, candidate))
+    return [path for _, path in sorted(found)]
+
+
+def encrypted_segments(first: Path) -> list[Path]:
+    return _segments(Path(first).absolute(), encrypted=True)
+
+
+def plain_segments(first: Path) -> list[Path]:
+    return _segments(Path(first).absolute(), encrypted=False)
+
+
+def is_encrypted_recording(first: Path) -> bool:
+    first = Path(first).expanduser().absolute()
+    return first.parent.is_dir() and study_of(first) is not None and bool(
+        encrypted_segments(first) or plain_segments(first))
+
+
+def _encrypt_leftovers(first: Path, recipient: str, identities: list[object], *,
+                       repair: bool) -> list[str]:
+    lines = []
+    for segment in plain_segments(first):
+        text = segment.name
+        if repair:
+            from capture.recover import recover
+
+            text = str(recover(segment))
+        encrypt_segment(segment, recipient, identities)
+        lines.append(f"{text}; encrypted")
+    side = _sidecar(first)
+    if side.exists():
+        encrypt_segment(side, recipient, identities)
+    return lines
+
+
+def recover(first: Path) -> list[str]:
+    """Repair and encrypt the plaintext a crash left; one line per segment handled."""
+    first = Path(first).expanduser().absolute()
+    study_dir = study_of(first)
+    if study_dir is None:
+        raise VaultError(f"{first} is not inside an encrypted study")
+    lines = _encrypt_leftovers(first, session.recipient_for(study_dir), _identities(study_dir),
+                               repair=True)
+    count = len(encrypted_segments(first))
+    lines.append(f"{first.name}: {count} encrypted segment(s); no plaintext left"
+                 if count else f"{first.name}: nothing recorded")
+    return lines
+
+
+@contextlib.contextmanager
+def joined(first: Path) -> Iterator[Path]:
+    """The whole encrypted recording as one WAV (and its sidecar) in a private RAM folder."""
+    import soundfile
+
+    from verbatim.vault.memdir import private_memory_dir
+
+    first = Path(first).expanduser().absolute()
+    study_dir = study_of(first)
+    if study_dir is None:
+        raise VaultError(f"{first} is not inside an encrypted study")
+    if plain_segments(first):
+        raise VaultError(f"{first.name} has unencrypted segments left by a crash: run "
+                         f"'verbatim recover {first}' first")
+    segments = encrypted_segments(first)
+    if not segments:
+        raise VaultError(f"{first}: no such recording")
+    identities = session.keys_for(study_dir).age_identities()
+    folder = private_memory_dir() / f"join-{abs(hash(first)) % 10**8}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    out_path = folder / first.name
+    try:
+        out: Any = None
+        for segment in segments:
+            with agefiles.decrypt_to_memory(segment, identities) as plain, \
+                    soundfile.SoundFile(plain) as part:
+                if out is None:
+                    out = soundfile.SoundFile(str(out_path), "w", samplerate=part.samplerate,
+                                              channels=part.channels, subtype=part.subtype,
+                                              format="WAV")
+                while True:
+                    block = part.read(1 << 16, dtype="float64"
+                                      if part.subtype == "PCM_32" else "float32")
+                    if not len(block):
+                        break
+                    out.write(block)
+        if out is not None:
+            out.close()
+        _decrypted_sidecar(first, folder, identities)
+        yield out_path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _decrypted_sidecar(first: Path, folder: Path, identities: list[object]) -> None:
+    """The sidecar (live marks) beside the joined WAV, as one segment."""
+    import json
+
+    from capture.errors import CaptureError
+    from capture.sidecar import from_dict, write_sidecar
+
+    side = _sidecar(first)
+    sealed = side.with_name(side.name + agefiles.AGE_SUFFIX)
+    if not sealed.exists():
+        return
+    try:
+        data = json.loads(agefiles.decrypt_bytes(sealed, identities).decode("utf-8"))
+        sidecar = from_dict(data)
+    except (ValueError, CaptureError):
+        return  # a damaged sidecar must not block the audio
+    write_sidecar(folder / side.name, replace(sidecar, segments=()))
+
+
+@contextlib.contextmanager
+def importable(audio: Path) -> Iterator[Path]:
+    """``audio`` itself, or the joined plaintext of an encrypted recording (in RAM)."""
+    if is_encrypted_recording(audio):
+        with joined(audio) as path:
+            yield path
+    else:
+        yield audio
