@@ -81,8 +81,8 @@ def test_no_config_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_overlaps_are_the_stretches_with_two_speakers() -> None:
     turns = [SpeakerTurn(0.0, 5.0, "S1"), SpeakerTurn(4.0, 8.0, "S2"),
-             SpeakerTurn(9.0, 10.0, "S1")]
-    assert overlap_turns(turns) == (SpeakerTurn(4.0, 5.0, "S1"), SpeakerTurn(4.0, 5.0, "S2"))
+             SpeakerTurn(4.5, 6.0, "S3"), SpeakerTurn(9.0, 10.0, "S1")]
+    assert overlap_turns(turns) == (SpeakerTurn(4.0, 6.0, "*"),)
 
 
 def test_output_speakers_are_named_by_first_speech() -> None:

@@ -513,21 +513,19 @@ def apply_tuning(pipeline: Any, options: Mapping[str, Any]) -> None:
 
 
 def overlap_turns(turns: Sequence[SpeakerTurn]) -> tuple[SpeakerTurn, ...]:
-    """Stretches where two or more speakers talk: one turn per speaker per stretch."""
+    """Stretches where two or more speakers talk at once, as speaker "*" (several:
+    the convention the channels diariser and the overlap marks share)."""
     bounds = sorted({t.start for t in turns} | {t.end for t in turns})
-    pieces: list[SpeakerTurn] = []
+    stretches: list[SpeakerTurn] = []
     for start, end in itertools.pairwise(bounds):
-        speaking = sorted({t.speaker for t in turns if t.start < end and t.end > start})
-        if len(speaking) >= 2:
-            pieces.extend(SpeakerTurn(start, end, s) for s in speaking)
-    merged: dict[str, list[SpeakerTurn]] = {}
-    for piece in pieces:
-        runs = merged.setdefault(piece.speaker, [])
-        if runs and abs(runs[-1].end - piece.start) < 1e-9:
-            runs[-1] = SpeakerTurn(runs[-1].start, piece.end, piece.speaker)
+        speaking = {t.speaker for t in turns if t.start < end and t.end > start}
+        if len(speaking) < 2:
+            continue
+        if stretches and abs(stretches[-1].end - start) < 1e-9:
+            stretches[-1] = SpeakerTurn(stretches[-1].start, end, "*")
         else:
-            runs.append(piece)
-    return tuple(sorted(t for runs in merged.values() for t in runs))
+            stretches.append(SpeakerTurn(start, end, "*"))
+    return tuple(stretches)
 
 
 def _annotation_turns(annotation: Any) -> list[tuple[float, float, str]]:
