@@ -12,7 +12,7 @@ end, same two voices throughout):
   GE2E as the speaker embedding because WeSpeaker's weights are gated), on
   pyannote's sample.wav and on the long synthetic interview.
 
-Usage: .venv/bin/python bench/diarise.py [--minutes 5.5] [--models DIR] [--quick]
+Usage: .venv/bin/python bench/diarise.py [--minutes 5] [--models DIR] [--quick]
 (--quick: 2 minutes of audio and no 2022-model guard, for a smoke run)
 """
 
@@ -68,7 +68,7 @@ def timed(function, *args, **kwargs):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=5.5)
+    parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--models", type=Path, default=REPO.parent / "shared" / "models")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -102,12 +102,14 @@ def main() -> int:
           "embedding <= 0.1)")
     speed("pyannote default (community-1, random init)", backend.diarise, mono,
           settings={"pyannote_pipeline": str(community), "tuned": False}, models_dir=models)
-    speed("pyannote tuned (torch segmentation)", backend.diarise, mono,
+    speed("pyannote tuned, shipped settings", backend.diarise, mono,
           settings={"pyannote_pipeline": str(community)}, models_dir=models)
-    if onnx.is_file():
-        speed("pyannote tuned (ONNX segmentation)", backend.diarise, mono,
-              settings={"pyannote_pipeline": str(community), "segmentation_onnx": str(onnx)},
-              models_dir=models)
+    speed("  lever off: torch instead of onnxruntime", backend.diarise, mono,
+          settings={"pyannote_pipeline": str(community), "segmentation_onnx": "off",
+                    "embedding_onnx": False}, models_dir=models)
+    speed("  lever: segmentation_step 0.5", backend.diarise, mono,
+          settings={"pyannote_pipeline": str(community), "segmentation_step": 0.5},
+          models_dir=models)
     emb = speed("embedding (GE2E)", embedding.diarise, mono, models_dir=models)
     try:
         from transcribe.diarize.channels import diarise_channels
