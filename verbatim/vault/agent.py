@@ -114,11 +114,12 @@ def start(study_id: str, payload: bytes, *, idle_seconds: float = DEFAULT_IDLE_S
     child.stdin.close()
     ready = child.stdout.readline().strip()
     child.stdout.close()
-    if ready != b"ready":
+    if not ready.startswith(b"ready "):
         child.kill()
         child.wait()
         raise VaultError("the key agent did not start")
-    return child.pid
+    child.wait()  # the launcher exits once the agent (its child) is listening
+    return int(ready.split()[1])
 
 
 # ---- the agent itself -------------------------------------------------------------------
@@ -158,8 +159,12 @@ def serve(path: Path, payload: bytes, idle_seconds: float) -> None:
         os.umask(old_umask)
     path.chmod(0o600)
     server.listen(8)
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
+    pid = os.fork()  # the agent lives on as the child; the launcher reports and exits
+    if pid:
+        sys.stdout.write(f"ready {pid}\n")
+        sys.stdout.flush()
+        os._exit(0)
+    os.setsid()
     sys.stdout.close()
     started = last = time.monotonic()
     try:
