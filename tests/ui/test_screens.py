@@ -12,7 +12,19 @@ import pytest
 
 from transcript.model import Source
 from verbatim.study import Study
-from verbatim.tui.screens.dialogs import ExportDialog, ExtractDialog, NoteDialog
+from verbatim.tui.screens.dialogs import (
+    ConfirmDialog,
+    ExportDialog,
+    ExtractDialog,
+    FieldsDialog,
+    InterviewDialog,
+    MarksDialog,
+    NoteDialog,
+    ParticipantDialog,
+    PromptDialog,
+    ReplaceDialog,
+    TextDialog,
+)
 from verbatim.tui.screens.editor import EditorScreen
 from verbatim.tui.screens.help import HelpScreen
 from verbatim.tui.screens.home import HomeScreen
@@ -43,8 +55,24 @@ async def open_editor(pilot: Any) -> EditorScreen:
     return pilot.app.screen
 
 
+async def press_for(pilot: Any, key: str, screen: type) -> None:
+    """Press a key that opens a screen, and wait until it is there (keys typed next go to it)."""
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, screen))
+
+
 async def type_text(pilot: Any, text: str) -> None:
     await pilot.press(*["space" if c == " " else c for c in text])
+
+
+def current(study: Study, iid: str = "P1-1") -> Any:
+    doc = study.transcript(iid)
+    assert doc is not None
+    return doc
+
+
+def first_word(study: Study) -> str:
+    return str(current(study).words[0].text)
 
 
 # ------------------------------------------------------------ home
@@ -61,7 +89,7 @@ async def test_home_lists_participants_and_interview_status(make_app: Any) -> No
         assert [str(talks.get_row_at(i)[3]) for i in range(talks.row_count)] == [
             "transcribed", "recorded"]
         await pilot.press("down")  # P2 has no interviews
-        assert talks.row_count == 0
+        await wait_for(pilot, lambda: talks.row_count == 0)
 
 
 async def test_add_participant_and_interview_through_dialogs(make_app: Any, study: Study,
@@ -70,15 +98,15 @@ async def test_add_participant_and_interview_through_dialogs(make_app: Any, stud
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("a")
+        await press_for(pilot, "a", ParticipantDialog)
         await type_text(pilot, "P4")
         await pilot.press("tab", "tab")
         await type_text(pilot, "Social Worker")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
-        assert study.participant("P4").role == "Social Worker"
-        assert app.screen.selected_participant() == "P4"
-        await pilot.press("i")
+        await wait_for(pilot, lambda: study.participant("P4").role == "Social Worker")
+        await wait_for(pilot, lambda: app.screen.selected_participant() == "P4")
+        await press_for(pilot, "i", InterviewDialog)
         await type_text(pilot, str(DEMO_AUDIO))
         await pilot.press("enter", "enter", "enter")
         await wait_for(pilot, lambda: [i.id for i in study.interviews("P4")] == ["P4-1"])
@@ -87,15 +115,17 @@ async def test_add_participant_and_interview_through_dialogs(make_app: Any, stud
 async def test_edit_interview_consent_and_participant(make_app: Any, study: Study) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("tab", "c")  # P1-1 details
+        await pilot.press("tab")
+        await press_for(pilot, "c", FieldsDialog)  # P1-1 details
         app.screen.query_one("#f-consent_form").value = "v2.1"
         app.screen.query_one("#f-consent_date").value = "2024-03-01"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
-        assert study.interview("P1-1").consent_form == "v2.1"
+        await wait_for(pilot, lambda: study.interview("P1-1").consent_form == "v2.1")
         talks = app.screen.query_one("#interviews")
         assert str(talks.get_row_at(0)[4]) == "v2.1 2024-03-01"
-        await pilot.press("shift+tab", "p")
+        await pilot.press("shift+tab")
+        await press_for(pilot, "p", FieldsDialog)
         app.screen.query_one("#f-profession").value = "Senior Social Worker"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: study.participant("P1").role == "Senior Social Worker")
@@ -113,11 +143,12 @@ async def test_editor_shows_numbered_lines_with_labels(make_app: Any) -> None:
         assert view.lines[0].speaker == "S1"
         assert "line 1 ·" in str(editor.query_one("#editor-detail").render())
         await pilot.press("down", "J")
-        assert view.selection == (1, 2)
+        await wait_for(pilot, lambda: view.selection == (1, 2))
         await pilot.press("escape")  # clears the selection, stays
-        assert view.selection == (2, 2) and isinstance(app.screen, EditorScreen)
+        await wait_for(pilot, lambda: view.selection == (2, 2))
+        assert isinstance(app.screen, EditorScreen)
         await pilot.press("escape")
-        assert isinstance(app.screen, HomeScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
 
 
 async def test_edit_words_is_saved_at_once_and_undo_redo(make_app: Any, study: Study) -> None:
@@ -125,7 +156,7 @@ async def test_edit_words_is_saved_at_once_and_undo_redo(make_app: Any, study: S
     async with app.run_test(size=SIZE) as pilot:
         await open_editor(pilot)
         versions = len(study.versions("P1-1"))
-        await pilot.press("e")
+        await press_for(pilot, "e", PromptDialog)
         await pilot.press("ctrl+a")  # select all
         await pilot.press("ctrl+k")  # delete to end of line
         await type_text(pilot, "Thanks for coming")
@@ -135,49 +166,51 @@ async def test_edit_words_is_saved_at_once_and_undo_redo(make_app: Any, study: S
             doc = other.transcript("P1-1")
             assert doc is not None
             assert [w.text for w in doc.words[:3]] == ["Thanks", "for", "coming"]
-        assert len(study.versions("P1-1")) == versions + 1
+        await wait_for(pilot, lambda: len(study.versions("P1-1")) == versions + 1)
         await pilot.press("ctrl+z")
-        assert study.transcript("P1-1").words[0].text == "Thank"  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: first_word(study) == "Thank")
         await pilot.press("ctrl+y")
-        assert study.transcript("P1-1").words[0].text == "Thanks"  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: first_word(study) == "Thanks")
 
 
 async def test_rename_and_merge_speakers(make_app: Any, study: Study) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot)
-        await pilot.press("s", "ctrl+a", "ctrl+k")
+        await press_for(pilot, "s", PromptDialog)
+        await pilot.press("ctrl+a", "ctrl+k")
         await type_text(pilot, "Interviewer")
         await pilot.press("enter")
-        assert study.transcript("P1-1").speaker_label("S1") == "Interviewer"  # type: ignore
-        assert "S1=Interviewer" in str(editor.query_one("#editor-status").render())
-        await pilot.press("S")
+        await wait_for(pilot, lambda: current(study).speaker_label("S1") == "Interviewer")
+        status = editor.query_one("#editor-status")
+        await wait_for(pilot, lambda: "S1=Interviewer" in str(status.render()))
+        await press_for(pilot, "S", PromptDialog)
         await type_text(pilot, "S2")
         await pilot.press("enter")
-        doc = study.transcript("P1-1")
-        assert doc is not None and {w.speaker for w in doc.words} == {"S2"}
+        await wait_for(pilot, lambda: {w.speaker for w in current(study).words} == {"S2"})
 
 
 async def test_find_and_replace(make_app: Any, study: Study) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot)
-        await pilot.press("slash")
+        await press_for(pilot, "slash", PromptDialog)
         await type_text(pilot, "dual edge")
         await pilot.press("enter")
-        line = editor.lines[editor.view.cursor]
-        assert "dual edge" in line.text
+        await wait_for(pilot, lambda: "dual edge" in editor.lines[editor.view.cursor].text)
         first = editor.view.cursor
         await pilot.press("n")
-        assert editor.view.cursor > first
-        await pilot.press("r")
+        await wait_for(pilot, lambda: editor.view.cursor > first)
+        await press_for(pilot, "r", ReplaceDialog)
         await pilot.press("tab")
         await type_text(pilot, "double edge")
         await pilot.press("enter")
-        doc = study.transcript("P1-1")
-        assert doc is not None
-        text = " ".join(w.text for w in doc.words)
-        assert "dual" not in text and text.count("double edge") == 3
+
+        def replaced() -> bool:
+            text = " ".join(w.text for w in current(study).words)
+            return "dual" not in text and text.count("double edge") == 3
+
+        await wait_for(pilot, replaced)
 
 
 async def test_marks_confirm_and_add(make_app: Any, study: Study) -> None:
@@ -185,17 +218,17 @@ async def test_marks_confirm_and_add(make_app: Any, study: Study) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_editor(pilot)
         assert study.transcript("P1-1").marks[0].source is Source.AUTO  # type: ignore
-        await pilot.press("m")
+        await press_for(pilot, "m", MarksDialog)
         await pilot.press("c")
-        doc = study.transcript("P1-1")
-        assert doc is not None and doc.marks[0].source is Source.HUMAN
-        before = len(doc.marks)
-        await pilot.press("m", "a")
+        await wait_for(pilot, lambda: current(study).marks[0].source is Source.HUMAN)
+        before = len(current(study).marks)
+        await press_for(pilot, "m", MarksDialog)
+        await pilot.press("a")
         await type_text(pilot, "tone laughs")
         await pilot.press("enter")
-        doc = study.transcript("P1-1")
-        assert doc is not None and len(doc.marks) == before + 1
-        assert any(m.label == "laughs" and m.source is Source.HUMAN for m in doc.marks)
+        await wait_for(pilot, lambda: len(current(study).marks) == before + 1)
+        assert any(m.label == "laughs" and m.source is Source.HUMAN
+                   for m in current(study).marks)
 
 
 async def test_note_anchored_to_selected_lines(make_app: Any, study: Study) -> None:
@@ -204,8 +237,7 @@ async def test_note_anchored_to_selected_lines(make_app: Any, study: Study) -> N
         editor = await open_editor(pilot)
         await pilot.press("down", "J", "J")
         first, last = editor.lines[1], editor.lines[3]
-        await pilot.press("a")
-        assert isinstance(app.screen, NoteDialog)
+        await press_for(pilot, "a", NoteDialog)
         await type_text(pilot, "He sounded tired")
         await pilot.press("tab")
         await type_text(pilot, "I felt protective")
@@ -217,12 +249,14 @@ async def test_note_anchored_to_selected_lines(make_app: Any, study: Study) -> N
         assert (note.start, note.end) == (first.start, last.end)
         assert note.moment == "He sounded tired" and note.response == "I felt protective"
         assert note.phase == "analysis"
-        await pilot.press("o")  # the interview's notes; enter jumps back to the anchor
-        assert isinstance(app.screen, NotesScreen)
+        await press_for(pilot, "o", NotesScreen)  # enter there jumps back to the anchor
         await pilot.press("escape")
-        await pilot.press("G", "o", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
-        assert editor.view.cursor == 1
+        await pilot.press("G")
+        await press_for(pilot, "o", NotesScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        await wait_for(pilot, lambda: editor.view.cursor == 1)
 
 
 async def test_note_draft_survives_escape_and_is_removed_once_saved(make_app: Any,
@@ -231,12 +265,14 @@ async def test_note_draft_survives_escape_and_is_removed_once_saved(make_app: An
     draft = Path(study.path) / "drafts" / "note-P1-1.json"
     async with app.run_test(size=SIZE) as pilot:
         await open_editor(pilot)
-        await pilot.press("a")
+        await press_for(pilot, "a", NoteDialog)
         await type_text(pilot, "Half a thought")
         await wait_for(pilot, draft.exists)  # written while typing, before any save
         await pilot.press("escape")
-        assert isinstance(app.screen, EditorScreen) and study.notes("P1-1") == []
+        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        assert study.notes("P1-1") == []
         await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, NoteDialog))
         assert app.screen.query_one("#moment").text == "Half a thought"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(study.notes("P1-1")) == 1)
@@ -248,19 +284,21 @@ async def test_extract_locks_then_cites(make_app: Any, study: Study) -> None:
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot)
         await pilot.press("down", "down", "J")  # lines 3-4
-        await pilot.press("x")
+        await press_for(pilot, "x", ConfirmDialog)
         await pilot.press("enter")  # yes, lock
         await wait_for(pilot, lambda: isinstance(app.screen, ExtractDialog))
         assert app.screen.citation == "(Extract 1. P1, Social Worker. 3-4)"
-        assert study.interview("P1-1").locked
+        await wait_for(pilot, lambda: study.interview("P1-1").locked)
         await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
         assert editor.doc is not None and editor.doc.locked
         await pilot.press("e")  # locked: word edits refused, nothing saved
         assert isinstance(app.screen, EditorScreen)
-        await pilot.press("escape", "x")
-        assert isinstance(app.screen, ExtractsScreen)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await press_for(pilot, "x", ExtractsScreen)
         assert app.screen.query_one("#extracts").row_count == 1
-        await pilot.press("a")  # analysis note, Willig's stages as the template
+        await press_for(pilot, "a", TextDialog)  # analysis, Willig's stages as the template
         assert "1." in app.screen.query_one("#text").text
         app.screen.query_one("#text").text = "Caring and power in tension."
         await pilot.press("ctrl+s")
@@ -275,7 +313,7 @@ async def test_export_dialog_writes_word(make_app: Any, study: Study, tmp_path: 
     async with app.run_test(size=SIZE) as pilot:
         await open_editor(pilot)
         await pilot.press("E")
-        assert isinstance(app.screen, ExportDialog)
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog))
         field = app.screen.query_one("#out")
         field.value = str(out)
         await pilot.click("#ok")
@@ -288,15 +326,15 @@ async def test_playback_follows_the_text_and_pauses(make_app: Any) -> None:
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot)
         await pilot.press("right_square_bracket", "right_square_bracket")
-        assert editor.speed == 1.2
+        await wait_for(pilot, lambda: editor.speed == 1.2)
         await pilot.press("p")
         await wait_for(pilot, lambda: editor.view.playing is not None)
         await wait_for(pilot, lambda: editor.view.cursor >= 1)  # moved on with the voice
         await pilot.press("p")
-        assert not editor.player.playing
+        await wait_for(pilot, lambda: not editor.player.playing)
         paused = editor.player.position()
         assert paused > editor.lines[0].start
-        await pilot.press("A")  # a note on the moment just heard
+        await press_for(pilot, "A", NoteDialog)  # a note on the moment just heard
         await type_text(pilot, "here")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(app.study.notes("P1-1")) == 1)
@@ -310,21 +348,21 @@ async def test_playback_follows_the_text_and_pauses(make_app: Any) -> None:
 async def test_record_start_mark_stop_adds_an_interview(make_app: Any, study: Study) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        assert isinstance(app.screen, RecordScreen)
+        await press_for(pilot, "r", RecordScreen)
         await pilot.press("space")
         await wait_for(pilot, lambda: app.recorder is not None
                        and app.recorder.status().elapsed > 0.3)
         await pilot.press("m")
-        await pilot.press("M")  # a mark with words; typing "s" or space must not stop it
+        await press_for(pilot, "M", PromptDialog)  # typing "s" or space must not stop it
         await type_text(pilot, "this moved me so")
         await pilot.press("enter")
         assert app.recorder.status().state == "recording"
         await pilot.press("escape")  # leaving the screen keeps recording
         assert app.recorder is not None and app.recorder.status().state == "recording"
-        await pilot.press("r", "s")
+        await press_for(pilot, "r", RecordScreen)
+        await pilot.press("s")
         await wait_for(pilot, lambda: len(study.interviews("P1")) == 3)
-        assert app.recorder is None
+        await wait_for(pilot, lambda: app.recorder is None)
         new = study.interviews("P1")[-1]
         assert new.audio_duration and new.audio_duration > 0.3
         live = [n for n in study.notes(new.id) if n.to_complete]  # the live marks
@@ -360,7 +398,7 @@ async def test_transcription_job_runs_in_background_and_saves(make_app: Any,
         await wait_for(pilot, lambda: 1 in app.jobs and app.jobs[1].fraction == 0.4)
         assert str(app.screen.query_one("#interviews").get_row_at(1)[3]) == "transcribing"
         await pilot.press("ctrl+o")
-        assert isinstance(app.screen, JobsScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
         gate.set()
         await wait_for(pilot, lambda: app.jobs[1].state == "done")
         assert study.transcript("P1-2") is not None
@@ -393,9 +431,11 @@ async def test_help_and_command_palette(make_app: Any) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.press("escape")
-        await pilot.press("ctrl+p")
+        from textual.command import CommandPalette
+
+        await press_for(pilot, "ctrl+p", CommandPalette)
         await type_text(pilot, "Jobs")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
@@ -411,7 +451,8 @@ async def test_a_ui_crash_finishes_the_recording_file(make_app: Any) -> None:
 
     with pytest.raises(RuntimeError, match="a bug in the UI"):
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("r", "space")
+            await press_for(pilot, "r", RecordScreen)
+            await pilot.press("space")
             await wait_for(pilot, lambda: app.recorder is not None
                            and app.recorder.status().elapsed > 0.3)
             recorder = app.recorder
@@ -425,10 +466,11 @@ async def test_a_ui_crash_finishes_the_recording_file(make_app: Any) -> None:
 async def test_quit_while_recording_asks_and_finishes_the_file(make_app: Any) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r", "space")
+        await press_for(pilot, "r", RecordScreen)
+        await pilot.press("space")
         await wait_for(pilot, lambda: app.recorder is not None)
         recorder = app.recorder
-        await pilot.press("ctrl+q")
+        await press_for(pilot, "ctrl+q", ConfirmDialog)
         assert app.is_running
         await pilot.press("enter")  # yes
         await wait_for(pilot, lambda: not app.is_running)
