@@ -78,7 +78,7 @@ class HomeScreen(Screen[None]):
         people = self.query_one("#participants", DataTable)
         people.add_columns("ID", "Pseudonym", "Role", "Interviews")
         talks = self.query_one("#interviews", DataTable)
-        talks.add_columns("Interview", "Date", "Length", "Status", "Consent")
+        talks.add_columns("Interview", "Date", "Length", "Status", "Consent", "Notes")
         self.reload()
         people.focus()
 
@@ -128,12 +128,18 @@ class HomeScreen(Screen[None]):
             return
         running = {j.interview for j in self.app.jobs.values()  # type: ignore[attr-defined]
                    if j.state == "running"}
+        notes: dict[str, list[Any]] = {}
+        for note in self.study.notes():
+            notes.setdefault(note.interview, []).append(note)
         for interview in self.study.interviews(pid):
             length = interview.audio_duration
+            mine = notes.get(interview.id, [])
+            todo = sum(1 for n in mine if getattr(n, "to_complete", False))
+            note_text = f"{len(mine)}" + (f" ({todo} to write)" if todo else "") if mine else ""
             talks.add_row(Text(interview.id), Text(interview.date or ""),
                           f"{int(length // 60)}:{int(length % 60):02d}" if length else "",
                           interview_status(interview, running), Text(consent_of(interview)),
-                          key=interview.id)
+                          note_text, key=interview.id)
         if keep is not None:
             with contextlib.suppress(Exception):  # the row may be gone
                 talks.move_cursor(row=talks.get_row_index(keep))
