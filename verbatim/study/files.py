@@ -295,6 +295,11 @@ def _plaintext(study_dir: Path, target: Path, name: str) -> BinaryIO:
     if cached is None or cached.closed:
         keys = session.keys_for(study_dir)
         cached = agefiles.decrypt_to_memory(target, keys.age_identities(), name=name)
+        if not _plain_cache:
+            import atexit
+
+            atexit.unregister(release_plaintext)
+            atexit.register(release_plaintext)  # closed, not left to the garbage collector
     _plain_cache[cache_key] = cached
     while len(_plain_cache) > _PLAIN_CACHE_SIZE:
         oldest = next(iter(_plain_cache))
