@@ -192,12 +192,15 @@ def test_encrypt_an_existing_study_in_place(tmp_path: Path) -> None:
     folder = tmp_path / "plain"
     with Study.init(folder) as study:
         fill(study, tmp_path)
+    (folder / "recordings").mkdir()
+    tone_wav(folder / "recordings" / "P1-3.wav")  # recorded into the study, not imported
     shas = {i: hashlib.sha256((folder / "audio" / f"{i}.wav").read_bytes()).hexdigest()
             for i in ("P1-1", "P1-2")}
     assert scan(folder) != []  # the plain study really is readable
     secrets = ops.encrypt_existing(folder, passphrase=None, key_file=tmp_path / "team.key")
     assert secrets is not None and secrets.key_file_created == tmp_path / "team.key"
     assert scan(folder) == []
+    assert [p.name for p in (folder / "recordings").iterdir()] == ["P1-3.wav.age"]
     session.forget()
     session.hold(folder, ops.open_vault(folder, identity_text=secrets.recovery_key))
     with Study.open(folder) as study:
@@ -215,6 +218,11 @@ def test_rekey_rotates_every_secret(tmp_path: Path) -> None:
         fill(study, tmp_path)
     old = session.keys_for(folder)
     sealed_before = (folder / "audio" / "P1-1.wav.age").read_bytes()
+    (folder / "recordings").mkdir()  # a recording made in the study, not imported yet
+    from verbatim.vault import agefiles, recording
+
+    pending = recording.encrypt_segment(tone_wav(folder / "recordings" / "P1-2.wav"),
+                                        old.recipient, [])
     new_key = tmp_path / "new.key"
     secrets = ops.rekey(folder, old, passphrase=None, key_file=new_key)
     assert (folder / "audio" / "P1-1.wav.age").read_bytes() != sealed_before
@@ -231,6 +239,7 @@ def test_rekey_rotates_every_secret(tmp_path: Path) -> None:
         assert study.verify_audio("P1-1") and study.verify_audio("P1-2")
         assert study.transcript("P1-1") is not None
     assert scan(folder) == []
+    assert agefiles.decrypt_bytes(pending, keys.age_identities())[:4] == b"RIFF"
     assert len(Vault.read(folder).slots) == 2  # recovery + the new key file, nothing stale
 
 

@@ -111,6 +111,10 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
         if args.action == "info":
             info = study.info()
             _out(f"{info['name']} ({info['path']})")
+            from verbatim.vault import is_encrypted
+
+            if is_encrypted(study.path):
+                _out("  encrypted at rest (recordings: age; database: SQLCipher); unlocked")
             _out(f"  participants {info['participants']}, interviews {info['interviews']} "
                  f"({info['locked']} locked), transcript versions {info['versions']}")
             to_complete = (f" ({info['notes_to_complete']} to complete)"
@@ -212,6 +216,9 @@ def _participant_table(study: Study, args: argparse.Namespace) -> int:
         raise UserError(f"{Path(args.out).parent}: no such folder")
     write_atomic(args.out, data)
     _out(f"wrote the participant table to {args.out}")
+    from verbatim.vault.commands import export_notice
+
+    export_notice(study.path, Path(args.out))
     return 0
 
 

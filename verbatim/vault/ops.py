@@ -170,6 +170,8 @@ def encrypt_existing(study_dir: Path, *, passphrase: str | None, key_file: Path 
             _encrypt_recording(leftover, keys.recipient, identities, None)
     for partial in audio.glob(".import-*.partial"):
         _remove(partial)
+    for loose in _loose_recordings(study_dir):  # e.g. recordings/ not imported yet
+        _encrypt_recording(loose, keys.recipient, identities, None)
     staging = study_dir / f".{DB_NAME}.encrypting"
     _remove(staging)
     cipherdb.export_encrypted(db_path, staging, keys.db_keys[0])
@@ -182,6 +184,21 @@ def encrypt_existing(study_dir: Path, *, passphrase: str | None, key_file: Path 
             _remove(item)
     _fsync_dir(study_dir)
     return secrets_out
+
+
+RECORDING_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus")
+
+
+def _loose_recordings(study_dir: Path) -> list[Path]:
+    """Recordings and capture sidecars elsewhere in the study folder than audio/."""
+    found = []
+    for path in study_dir.rglob("*"):
+        relative = path.relative_to(study_dir)
+        if relative.parts[0] in (AUDIO_DIR, ".work") or not path.is_file():
+            continue
+        if path.suffix.lower() in RECORDING_SUFFIXES or path.name.endswith(".capture.json"):
+            found.append(path)
+    return sorted(found)
 
 
 def _encrypt_recording(plain: Path, recipient: str, identities: list[object],
@@ -235,9 +252,11 @@ def rekey(study_dir: Path, old: StudyKeys, *, passphrase: str | None,
     finally:
         conn.close()
     identities = merged.age_identities()
-    for stored in sorted((study_dir / AUDIO_DIR).glob("*" + agefiles.AGE_SUFFIX)) + sorted(
-            (study_dir / AUDIO_DIR).glob(".orphan-*" + agefiles.AGE_SUFFIX)):
-        _reencrypt(stored, new, identities)
+    for stored in sorted(study_dir.rglob("*" + agefiles.AGE_SUFFIX)):
+        # every sealed file of the study: stored recordings, set-aside ones, and
+        # recordings (segments, sidecars) not imported yet
+        if stored.is_file() and not stored.name.endswith(".partial"):
+            _reencrypt(stored, new, identities)
     build(new).write(study_dir)
     session.hold(study_dir, new)
     if agent.status(vault.study_id) is not None:
