@@ -290,3 +290,23 @@ def test_encrypted_recording_keeps_at_most_one_plain_segment(tmp_path: Path) -> 
     assert scan(folder) == []
     with pytest.raises(VaultError, match="already exists"):
         recording.prepare(out)
+
+
+def test_recorder_factory_records_sealed_into_an_encrypted_study(tmp_path: Path) -> None:
+    from capture.fake import ReplaySource, tone
+    from verbatim.vault import recording
+
+    assert recording.recorder_factory(tmp_path) is None  # not a study: plain recorder
+    folder, _, _ = new_encrypted(tmp_path)
+    factory = recording.recorder_factory(folder)
+    assert factory is not None
+    (folder / "recordings").mkdir()
+    out = folder / "recordings" / "P1-1.wav"
+    source = ReplaySource(tone(12.0, rate=16000), rate=16000, block=320)
+    rec = factory(out, rate=16000, source=source)
+    rec.start()
+    assert source.finished.wait(20)
+    rec.stop()
+    assert [p.name for p in recording.encrypted_segments(out)] == ["P1-1.wav.age",
+                                                                   "P1-1-002.wav.age"]
+    assert recording.plain_segments(out) == [] and scan(folder) == []

@@ -165,6 +165,7 @@ def serve(path: Path, payload: bytes, idle_seconds: float) -> None:
         sys.stdout.flush()
         os._exit(0)
     os.setsid()
+    os.chdir("/")  # never keep a removable drive busy
     sys.stdout.close()
     started = last = time.monotonic()
     try:

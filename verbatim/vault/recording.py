@@ -246,3 +246,32 @@ def importable(audio: Path) -> Iterator[Path]:
             yield path
     else:
         yield audio
+
+
+def recorder_factory(study_dir: Path) -> Any | None:
+    """A drop-in for ``capture.recorder.Recorder`` that records encrypted into this study.
+
+    None for a plain study. The TUI can use it as its ``recorder_factory``: the
+    recorder it returns takes the same arguments, rolls short segments sealed on
+    close, and seals the sidecar when stopped.
+    """
+    if not is_encrypted(Path(study_dir)):
+        return None
+    from capture.recorder import Recorder
+
+    class SealingRecorder(Recorder):
+        def __init__(self, path: Path, **options: Any) -> None:
+            sealed = prepare(Path(path))
+            if sealed is not None:
+                options.update(sealed.recorder_options(rate=options.get("rate", 48000),
+                                                       channels=options.get("channels", 1)))
+            super().__init__(path, **options)
+            self.sealed = sealed
+
+        def stop(self) -> Any:
+            summary = super().stop()
+            if self.sealed is not None:
+                self.sealed.finish()
+            return summary
+
+    return SealingRecorder
