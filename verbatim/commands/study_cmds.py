@@ -234,8 +234,8 @@ def run_interview(args: argparse.Namespace, config: Config) -> int:
         if args.action == "add":
             from verbatim.vault.recording import importable
 
-            with importable(Path(args.audio)) as audio:  # an encrypted recording: joined in RAM
-                iid = study.add_interview(args.participant, audio, number=args.number,
+            with importable(Path(args.audio)) as source:  # encrypted recording: joined in RAM
+                iid = study.add_interview(args.participant, source, number=args.number,
                                           date=args.date, place=args.place,
                                           **_consent_fields(args))
             to_complete = [n for n in study.notes(iid) if n.to_complete]

@@ -99,7 +99,7 @@ def encrypt_file(source: Path | BinaryIO, dest_fh: BinaryIO, recipient: str, *,
             raise VaultError("the encrypted copy did not read back as written (disk error?)")
         if identities:
             again.seek(0)
-            check = _HashingWriter(_NullSink())
+            check = _HashingWriter(_NullSink())  # type: ignore[arg-type]
             try:
                 pyrage.decrypt_io(again, check, list(identities))
             except (pyrage.DecryptError, OSError):
@@ -168,7 +168,7 @@ def _memory_file(label: str) -> BinaryIO:
     """A RAM-backed file that other processes can open by path; never on disk."""
     memfd_create = getattr(os, "memfd_create", None)
     if memfd_create is None:
-        return io.BytesIO()  # type: ignore[return-value]  # no path, but still memory only
+        return io.BytesIO()  # no path, but still memory only
     fd = memfd_create(f"verbatim-{label}", getattr(os, "MFD_CLOEXEC", 1))
     return os.fdopen(fd, "w+b")
 

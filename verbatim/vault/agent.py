@@ -188,6 +188,7 @@ def serve(path: Path, payload: bytes, idle_seconds: float) -> None:
                 except (ValueError, OSError):
                     continue
                 op = request.get("op") if isinstance(request, dict) else None
+                reply: dict[str, object]
                 if op == "get":
                     last = time.monotonic()
                     reply = {"payload": payload.decode("utf-8")}
