@@ -310,3 +310,28 @@ def test_recorder_factory_records_sealed_into_an_encrypted_study(tmp_path: Path)
     assert [p.name for p in recording.encrypted_segments(out)] == ["P1-1.wav.age",
                                                                    "P1-1-002.wav.age"]
     assert recording.plain_segments(out) == [] and scan(folder) == []
+
+
+def test_an_interrupted_encrypt_is_refused_clearly_then_finished(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from verbatim.vault import cipherdb
+
+    folder = tmp_path / "plain"
+    with Study.init(folder) as study:
+        fill(study, tmp_path)
+
+    def power_cut(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the machine stops after the recordings, before the database
+
+    monkeypatch.setattr(cipherdb, "export_encrypted", power_cut)
+    with pytest.raises(KeyboardInterrupt):
+        ops.encrypt_existing(folder, passphrase=None, key_file=tmp_path / "team.key")
+    monkeypatch.undo()
+    session.forget()
+    with pytest.raises(StudyError, match="interrupted 'verbatim study encrypt'"):
+        Study.open(folder)
+    keys = ops.open_vault(folder, identity_text=read_key_file(tmp_path / "team.key"))
+    assert ops.encrypt_existing(folder, passphrase=None, keys=keys) is None
+    assert scan(folder) == []
+    with Study.open(folder) as study:
+        assert study.verify_audio("P1-1") and study.transcript("P1-1") is not None

@@ -49,6 +49,7 @@ def _open_encrypted(path: Path) -> sqlite3.Connection | None:
     from verbatim.vault import cipherdb
 
     session.write_pending_vault(study_dir)  # a study being created: vault before database
+    cipherdb.refuse_half_encrypted(path)
     keys = session.keys_for(study_dir)
     conn = cipherdb.connect(path, keys.db_keys, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.study_dir = study_dir

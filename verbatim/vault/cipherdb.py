@@ -98,15 +98,20 @@ def has_plain_header(path: Path) -> bool:
         return False
 
 
+def refuse_half_encrypted(path: Path) -> None:
+    """A plain database beside a vault: 'study encrypt' was interrupted."""
+    if path.exists() and path.stat().st_size > 0 and has_plain_header(path):
+        raise WrongKeyError(f"{path.parent.name}: an interrupted 'verbatim study encrypt' left "
+                            "the database unencrypted; run it again to finish")
+
+
 def connect(path: Path, key_hexes: Sequence[str], *, timeout: float) -> CipherConnection:
     """Open ``path`` with the first key that fits; ``WrongKeyError`` if none does.
 
     A new (empty) file is created encrypted with the first key.
     """
     dbapi = _dbapi()
-    if path.exists() and path.stat().st_size > 0 and has_plain_header(path):
-        raise WrongKeyError(f"{path.name} is not encrypted although the study has a vault; "
-                            "an interrupted 'verbatim study encrypt' can be run again")
+    refuse_half_encrypted(path)
     for key_hex in key_hexes:
         conn = _keyed(path, key_hex, timeout=timeout)
         try:
