@@ -135,6 +135,11 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             else:
                 _out(f"backed up the study database to {dest} (give a folder to include "
                      "the recordings)")
+            from verbatim.vault import is_encrypted
+
+            if is_encrypted(study.path):
+                _out("the copy is encrypted with the study's keys; its vault.json (beside it) "
+                     "must travel with it")
             return 0
         if args.action == "retention":
             return _retention(study, args)
