@@ -113,6 +113,10 @@ def test_passphrase_flow_init_lock_wrong_unlock_export(cli, tmp_path: Path) -> N
     assert (wrong.code, wrong.err) == (1, "verbatim: wrong passphrase; nothing was changed\n")
     assert (study / "vault.json").read_bytes() == vault_before
     assert cli(*s, "participant", "list").code == 1
+    recovery = made.out.split("RECOVERY KEY: ")[1].split()[0]
+    assert cli(*s, "study", "unlock", "--recovery", stdin=recovery + "\n").code == 0
+    assert cli(*s, "participant", "list").out.startswith("P1")
+    assert cli(*s, "study", "lock").code == 0
     assert cli(*s, "study", "unlock", stdin=PASS + "\n").code == 0
     assert cli(*s, "participant", "list").out.startswith("P1")
     from transcript.model import AudioRef, Transcript, Word
