@@ -197,3 +197,53 @@ def test_kill_during_encrypted_recording_loses_at_most_a_segment_and_leaves_no_p
         frames = sf.info(str(whole)).frames
     lost = (delivered - frames) / 16000
     assert lost <= 1.0, f"lost {lost:.2f} s (more than one 1-second segment)"
+
+
+@pytest.mark.integration
+def test_verbatim_record_into_an_encrypted_study_on_a_real_device(tmp_path: Path,
+                                                                  env: dict[str, str]) -> None:
+    """The real CLI on a private PulseAudio null sink: 10 s segments sealed as they close."""
+    sys.path.insert(0, str(REPO / "tests" / "integration"))
+    from pulse import PrivatePulse, missing_tools, sine
+
+    if missing_tools():
+        pytest.skip(f"no private PulseAudio: missing {', '.join(missing_tools())}")
+    from verbatim.vault import recording
+
+    study, key = tmp_path / "study", tmp_path / "team.key"
+    key_env = {**env, "VERBATIM_KEY_FILE": str(key)}
+    assert _verbatim(env, "study", "init", str(study), "--encrypt", "--key-file",
+                     str(key)).returncode == 0
+    assert _verbatim(key_env, "participant", "add", "P1").returncode == 0
+    (study / "recordings").mkdir()
+    out = study / "recordings" / "P1-1.wav"
+    server = PrivatePulse(tmp_path / "pulse")
+    try:
+        server.start()
+    except RuntimeError as err:
+        pytest.skip(f"pulseaudio would not start here: {err}")
+    try:
+        player = server.play(sine(30.0, 1000.0, amplitude=0.5, channels=2))
+        try:
+            done = subprocess.run([sys.executable, "-m", "verbatim", "record", str(out),
+                                   "--seconds", "12"], env=server.env(key_env), text=True,
+                                  capture_output=True, timeout=120)
+        finally:
+            player.kill()
+            player.wait()
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stderr
+    assert "no plaintext kept" in done.stderr
+    assert [p.name for p in recording.encrypted_segments(out)] == ["P1-1.wav.age",
+                                                                   "P1-1-002.wav.age"]
+    assert recording.plain_segments(out) == [] and (out.parent / "P1-1.capture.json.age").exists()
+    assert not any(WAV_HEADER.search(p.read_bytes()) for p in study.rglob("*") if p.is_file())
+    added = _verbatim(key_env, "interview", "add", "P1", str(out))
+    assert added.returncode == 0 and added.stdout.strip() == "P1-1", added.stderr
+    from verbatim.study import Study
+
+    with Study.open(study) as opened:  # through the agent 'study init' started
+        data, rate = sf.read(str(opened.audio_path("P1-1")), always_2d=True)
+    assert (rate, len(data)) == (48000, 12 * 48000)
+    assert float(np.sqrt(np.mean(data[rate:, 0] ** 2))) > 0.1, "the tone is in the recording"
