@@ -106,6 +106,9 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
         with Study.init(args.dir, name=args.name) as study:
             _out(f"created study {study.name!r} in {study.path}")
             _out(f"use it with --study {study.path} or VERBATIM_STUDY={study.path}")
+            from verbatim.vault.commands import warn_if_exposed
+
+            warn_if_exposed(study.path)  # on a terminal: not encrypted, nor on an encrypted disk
         return 0
     with _study(config) as study:
         if args.action == "info":
