@@ -75,5 +75,6 @@ def on_encrypted_volume(path: Path) -> bool:
     return _has_fscrypt_flag(probe)
 
 
-WARNING = ("warning: this study is not encrypted and {path} is not on an encrypted volume; "
-           "interview recordings are health data (see 'verbatim study encrypt')")
+WARNING = ("verbatim: warning: this study is not encrypted and {path} is not on an "
+           "encrypted volume; interview recordings are health data "
+           "(see 'verbatim study encrypt')")
