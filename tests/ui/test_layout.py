@@ -77,3 +77,17 @@ def test_overall_job_progress_runs_through_the_stages_in_order() -> None:
     assert steps == sorted(steps) and steps[0] == 0.0 and steps[-1] == 1.0
     assert overall_fraction("asr", 0.0) == pytest.approx(0.15)
     assert overall_fraction("something new", 0.4) == 0.4
+
+
+def test_notation_of_marks_is_picked_out_of_a_line_in_every_profile() -> None:
+    from rich.style import Style
+
+    from verbatim.tui.widgets.transcript_view import notation_segments
+
+    plain, mark = Style(), Style(italic=True)
+    text = "it's th- .. it's that … thing [laughs] (.) (0.5) ((sighs)) °quiet° //ja// (unv.)"
+    picked = [seg.text for seg in notation_segments(text, plain, mark) if seg.style == mark]
+    assert picked == ["..", "…", "[laughs]", "(.)", "(0.5)", "((sighs))", "°quiet°", "//", "//",
+                      "(unv.)"]
+    rebuilt = "".join(seg.text for seg in notation_segments(text, plain, mark))
+    assert rebuilt == text

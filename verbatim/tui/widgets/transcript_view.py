@@ -8,6 +8,7 @@ rows in the viewport, so opening and scrolling cost the same at any length.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -25,6 +26,10 @@ from transcript.model import Line
 from verbatim.tui.layout import Row, first_rows, layout_rows
 
 GUTTER = 8  # "12345" + note flag + mark flag + space
+
+# The notation a profile writes for marks (pauses, tones, inaudible, overlap), found in a
+# rendered line so marks can be coloured: auto suggestions apart from the author's.
+NOTATION = re.compile(r"\.\.+|…+\.*|\(\([^)]*\)\)|\([^()]*\)|\[[^\]]*\]|°[^°]*°|//")
 MAX_LABEL = 13  # a speaker-label margin wider than this is cut ("Interviewer" fits)
 
 
@@ -43,12 +48,15 @@ class TranscriptView(ScrollView, can_focus=True):
     TranscriptView > .transcript-view--auto { color: $warning; }
     TranscriptView > .transcript-view--note { color: $success; }
     TranscriptView > .transcript-view--match { background: $warning 40%; }
+    TranscriptView > .transcript-view--mark { color: $accent; }
+    TranscriptView > .transcript-view--mark-auto { color: $warning; text-style: italic; }
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "transcript-view--gutter", "transcript-view--label", "transcript-view--cursor",
         "transcript-view--selected", "transcript-view--playing", "transcript-view--auto",
-        "transcript-view--note", "transcript-view--match",
+        "transcript-view--note", "transcript-view--match", "transcript-view--mark",
+        "transcript-view--mark-auto",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -220,9 +228,9 @@ class TranscriptView(ScrollView, can_focus=True):
         line = self._lines[row.line]
         gutter = self._style("gutter")
         segments: list[Segment] = []
+        has_note, has_auto = self._flags[row.line] if row.line < len(self._flags) else (
+            False, False)
         if row.first:
-            has_note, has_auto = self._flags[row.line] if row.line < len(self._flags) else (
-                False, False)
             segments.append(Segment(f"{line.n:>5}", base + gutter))
             segments.append(Segment("✎" if has_note else " ", base + self._style("note")))
             segments.append(Segment("?" if has_auto else " ", base + self._style("auto")))
@@ -247,5 +255,20 @@ class TranscriptView(ScrollView, can_focus=True):
                          Segment(text[a:b], text_style + self._style("match")),
                          Segment(text[b:], text_style)]
         else:
-            segments.append(Segment(text, text_style))
+            mark_style = text_style + self._style("mark-auto" if has_auto else "mark")
+            segments += notation_segments(text, text_style, mark_style)
         return Strip(segments)
+
+
+def notation_segments(text: str, plain: Style, mark: Style) -> list[Segment]:
+    """The text as segments, with the marks' notation in ``mark`` style."""
+    out: list[Segment] = []
+    at = 0
+    for found in NOTATION.finditer(text):
+        if found.start() > at:
+            out.append(Segment(text[at:found.start()], plain))
+        out.append(Segment(found.group(0), mark))
+        at = found.end()
+    if at < len(text) or not out:
+        out.append(Segment(text[at:], plain))
+    return out
