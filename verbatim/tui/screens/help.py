@@ -44,6 +44,7 @@ TRANSCRIPT EDITOR
   L  E        lock (freeze) line numbers / export
 
 Gutter: ✎ a note is anchored here · ? automatic marks still to confirm.
+In the text, marks in italics (warning colour) are suggestions to confirm.
 """
 
 
