@@ -144,8 +144,14 @@ async def test_editor_shows_numbered_lines_with_labels(make_app: Any) -> None:
         assert "line 1 ·" in str(editor.query_one("#editor-detail").render())
         await pilot.press("down", "J")
         await wait_for(pilot, lambda: view.selection == (1, 2))
+        await press_for(pilot, "colon", PromptDialog)
+        await type_text(pilot, "5-7")  # as a citation gives it
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: view.cursor == 4)
+        await pilot.press("up", "up", "J")
+        await wait_for(pilot, lambda: view.selection == (2, 3))
         await pilot.press("escape")  # clears the selection, stays
-        await wait_for(pilot, lambda: view.selection == (2, 2))
+        await wait_for(pilot, lambda: view.selection == (3, 3))
         assert isinstance(app.screen, EditorScreen)
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))

@@ -72,6 +72,7 @@ class EditorScreen(Screen[None]):
         Binding("S", "merge_speaker", "Merge", show=False),
         Binding("m", "marks", "Marks"),
         Binding("slash", "find", "Find"),
+        Binding("colon", "go_to_line", "Go to line", show=False),
         Binding("n", "find_next", "Next", show=False),
         Binding("r", "replace", "Replace", show=False),
         Binding("a", "note", "Note"),
@@ -302,6 +303,24 @@ class EditorScreen(Screen[None]):
         self.app.push_screen(MarksDialog(f"line {line.n}", items), done)
 
     # ------------------------------------------------------------ find / replace
+
+    def action_go_to_line(self) -> None:
+        """Jump to a numbered line (a citation's "978-81" starts at 978)."""
+
+        def done(text: str | None) -> None:
+            if not text:
+                return
+            wanted = text.strip().split("-")[0]
+            if not wanted.isdigit():
+                self.notify(f"not a line number: {text!r}", severity="error")
+                return
+            for index, line in enumerate(self.lines):
+                if line.n == int(wanted):
+                    self.view.go_to(index)
+                    return
+            self.notify(f"no line {wanted} (lines 1-{len(self.lines)})", severity="warning")
+
+        self.app.push_screen(PromptDialog("Go to line"), done)
 
     def action_find(self) -> None:
         def done(query: str | None) -> None:

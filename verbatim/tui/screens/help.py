@@ -37,7 +37,7 @@ TRANSCRIPT EDITOR
   e           edit the words of the line
   s  S        rename the line's speaker (S1 -> Interviewer) / merge it
   m           marks on the line: c confirm, d remove, a add ("tone laughs")
-  /  n  r     find, next, replace all (whole words)
+  /  n  r     find, next, replace all (whole words)   :  go to line number
   a  A        reflexive note on the selected lines / at the playback moment
   o           this interview's notes (enter jumps to the anchor)
   x           extract of the selected lines, with its citation
