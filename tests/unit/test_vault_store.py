@@ -128,11 +128,16 @@ def test_recovery_key_and_backup_open_the_study(tmp_path: Path) -> None:
         fill(study, tmp_path)
         backup = study.backup(tmp_path)
     session.forget()
-    keys = ops.open_vault(backup, identity_text=recovery)
-    session.hold(backup, keys)
-    with Study.open(backup) as copy:
-        assert copy.verify_audio("P1-1") and copy.verify_audio("P1-2")
-        assert copy.transcript("P1-1") is not None
+    ops.unlock_with(backup, identity_text=recovery, idle_seconds=60)  # what a dialog calls
+    session.forget()  # a later command: the agent answers
+    try:
+        with Study.open(backup) as copy:
+            assert copy.verify_audio("P1-1") and copy.verify_audio("P1-2")
+            assert copy.transcript("P1-1") is not None
+    finally:
+        assert ops.lock(backup)
+    with pytest.raises(LockedError):
+        Study.open(backup)
 
 
 def test_wrong_key_is_one_line_and_changes_nothing(tmp_path: Path) -> None:

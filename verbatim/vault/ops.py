@@ -89,6 +89,18 @@ def unlock(study_dir: Path, keys: StudyKeys, *,
     return agent.start(vault.study_id, keys.to_bytes(), idle_seconds=idle_seconds)
 
 
+def unlock_with(study_dir: Path, *, passphrase: str | None = None,
+                identity_text: str | None = None,
+                idle_seconds: float = agent.DEFAULT_IDLE_SECONDS) -> StudyKeys:
+    """Unlock for this process and the session's later commands (a UI's unlock dialog).
+
+    ``WrongKeyError`` (one line) on a wrong passphrase or key; nothing changes then.
+    """
+    keys = open_vault(study_dir, passphrase=passphrase, identity_text=identity_text)
+    unlock(study_dir, keys, idle_seconds=idle_seconds)
+    return keys
+
+
 def lock(study_dir: Path) -> bool:
     """Forget the keys (the agent exits); whether the study was unlocked."""
     vault = Vault.read(study_dir)
