@@ -119,6 +119,18 @@ def test_tuned_path_with_real_weights_on_the_synthetic_interview(
     assert der(interview.turns, result.turns) <= 0.30
 
 
+def test_tuned_step_depends_on_the_segmentation_model(community: Path,
+                                                      segmentation_2022: Path) -> None:
+    settings = backend.resolve_settings({})
+    powerset = backend.load_pipeline(community)
+    backend.apply_tuning(powerset, settings)
+    assert powerset._segmentation.step == pytest.approx(2.5)  # 0.25 of 10 s
+    multilabel = backend.load_pipeline(
+        build_pipeline_folder(layout="3.1", segmentation=segmentation_2022))
+    backend.apply_tuning(multilabel, settings)
+    assert multilabel._segmentation.step == pytest.approx(0.5)  # pyannote's 0.1 of 5 s
+
+
 def test_an_onnx_file_of_another_model_is_refused(segmentation_2022: Path,
                                                   segmentation_3_onnx: Path) -> None:
     folder = build_pipeline_folder(layout="3.1", segmentation=segmentation_2022)

@@ -105,7 +105,10 @@ def test_embedding_masks_follow_pyannotes_clean_frame_rule() -> None:
 
 
 def test_settings_are_checked() -> None:
-    assert resolve_settings({})["segmentation_step"] == 0.25
+    assert resolve_settings({})["segmentation_step"] == "auto"
+    assert resolve_settings({"segmentation_step": 0.5})["segmentation_step"] == 0.5
+    with pytest.raises(ValueError, match="segmentation_step"):
+        resolve_settings({"segmentation_step": 2})
     with pytest.raises(ValueError, match="embedding"):
         resolve_settings({"embedding": "xvector"})
     with pytest.raises(ValueError, match="tuned"):
