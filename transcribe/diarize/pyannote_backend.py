@@ -198,8 +198,12 @@ def load_pipeline(folder: Path, *, tuned: bool = True) -> Any:
     With ``tuned`` the instance's class is our subclass with the cheaper
     embedding step (same results for the same chunks).
     """
+    import logging
+
     from pyannote.audio import Pipeline
 
+    # Lightning announces on stdout that it upgraded an old checkpoint in memory
+    logging.getLogger("lightning.pytorch.utilities.migration.utils").setLevel(logging.WARNING)
     config = resolve_pipeline_config(folder)
     pipeline = Pipeline.from_pretrained(config)
     if pipeline is None:
