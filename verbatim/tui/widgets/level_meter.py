@@ -49,7 +49,8 @@ class LevelMeter(Widget):
 
     def render(self) -> Text:
         label = f"{self.label} "
-        readout = f" {self.peak_db:6.1f} dB"
+        # at most the scale's floor (-60), not the capture's digital silence (-120)
+        readout = f" {max(self.peak_db, FLOOR_DB):6.1f} dB"
         width = max(self.size.width - len(label) - len(readout), 4)
         filled = bar_cells(self.rms_db, width)
         peak = min(bar_cells(self.peak_db, width), width - 1)
