@@ -240,8 +240,9 @@ def _whisper_progress(progress: Progress | None, duration: float) -> Iterator[No
 
     import whisper  # noqa: F401  (loads whisper.transcribe, which the package name shadows)
 
-    module = sys.modules["whisper.transcribe"]
+    module: Any = sys.modules["whisper.transcribe"]  # untyped third-party module
     real_tqdm = module.tqdm
+    report: Progress = progress  # narrowed above; a nested class does not see that
 
     class _Bar:
         def __init__(self, *, total: int, **_: Any) -> None:
@@ -255,12 +256,12 @@ def _whisper_progress(progress: Progress | None, duration: float) -> Iterator[No
 
         def update(self, n: int) -> None:
             self.done += n
-            progress("asr", min(1.0, self.done / self.total))
+            report("asr", min(1.0, self.done / self.total))
 
     class _Module:
         tqdm = _Bar
 
-    module.tqdm = _Module  # type: ignore[assignment]
+    module.tqdm = _Module
     try:
         yield
     finally:

@@ -110,7 +110,7 @@ def inaudible_marks(words: Sequence[Word], speech: Sequence[tuple[float, float]]
     for start, end in speech:
         if end - start < min_length:
             continue
-        first = max(0, np.searchsorted(starts, start) - 1)
+        first = max(0, int(np.searchsorted(starts, start)) - 1)
         covered = any(w.end > start and w.start < end for w in words[first:first + 50])
         if not covered and not any(w.start >= start and w.end <= end for w in words):
             marks.append(Mark(MarkKind.INAUDIBLE, start, end, _speaker_at(turns, start, end)))
@@ -180,7 +180,7 @@ def utterances(words: Sequence[Word], pauses: Sequence[Mark],
 
 def tone_marks(pieces: Sequence[Utterance], *, settings: MarkSettings) -> list[Mark]:
     """Quiet/loud and fast/slow utterances against their own speaker's median."""
-    marks = []
+    marks: list[Mark] = []
     by_speaker: dict[str, list[Utterance]] = {}
     for piece in pieces:
         if piece.words >= settings.tone_min_words:

@@ -13,7 +13,10 @@ import ipaddress
 import os
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import _socket  # the base class whose methods the stubs describe
 
 # Set unconditionally (not setdefault): a user's shell must not re-enable telemetry.
 PRIVACY_ENV: dict[str, str] = {
@@ -65,14 +68,14 @@ def block_network() -> None:
     _original_connect = socket.socket.connect
     _original_connect_ex = socket.socket.connect_ex
 
-    def guarded_connect(self: socket.socket, address: Any) -> Any:
+    def guarded_connect(self: _socket.socket, address: Any) -> None:
         if not is_local_address(address):
             raise NetworkBlockedError(
                 f"verbatim works offline: refused a network connection to {address!r}")
         assert _original_connect is not None
-        return _original_connect(self, address)
+        _original_connect(self, address)
 
-    def guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+    def guarded_connect_ex(self: _socket.socket, address: Any) -> int:
         if not is_local_address(address):
             raise NetworkBlockedError(
                 f"verbatim works offline: refused a network connection to {address!r}")

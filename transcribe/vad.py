@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -53,10 +54,10 @@ def speech_probabilities(mono: npt.NDArray[np.float32], sample_rate: int,
                       dtype=np.float32)
 
 
-_MODEL = None
+_MODEL: Any = None  # silero_vad ships no type hints
 
 
-def _silero_model():  # type: ignore[no-untyped-def]
+def _silero_model() -> Any:
     global _MODEL
     if _MODEL is None:
         import onnxruntime

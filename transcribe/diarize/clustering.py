@@ -229,8 +229,8 @@ def labels_to_turns(labels: npt.ArrayLike, *, step: float, merge_gap: float = 0.
             merged.append([start, end, label])
     if names is None:
         order: dict[int, str] = {}
-        for _, _, label in merged:
-            order.setdefault(int(label), f"S{len(order) + 1}")
+        for _, _, turn_label in merged:
+            order.setdefault(int(turn_label), f"S{len(order) + 1}")
         names = [order.get(i, f"S{i + 1}") for i in range(int(label_array.max(initial=-1)) + 1)]
     return tuple(SpeakerTurn(round(start, 3), round(end, 3), names[int(label)])
                  for start, end, label in merged)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -83,7 +83,7 @@ def mel_spectrogram(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]
     if samples.size < 2:
         samples = np.zeros(N_FFT, dtype=np.float32)
     half = N_FFT // 2
-    mode = "reflect" if samples.size > half else "constant"
+    mode: Literal["reflect", "constant"] = "reflect" if samples.size > half else "constant"
     padded = np.pad(samples, half, mode=mode)
     num_frames = 1 + (padded.size - N_FFT) // HOP
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:num_frames]

@@ -226,7 +226,7 @@ def _tuned_class(base: type) -> type:
     if getattr(base, "_verbatim_tuned", False):
         return base
 
-    class TunedSpeakerDiarization(base):  # type: ignore[misc, valid-type]
+    class TunedSpeakerDiarization(base):
         _verbatim_tuned = True
 
         def get_embeddings(self, file: Any, binary_segmentations: Any,
@@ -299,6 +299,7 @@ def active_speaker_embeddings(pipeline: Any, file: Any, binary_segmentations: An
             pipeline._audio.crop(file, chunk_window[int(c)], mode="pad")[0][None]
             for c in batch])  # (batch, 1, samples)
         if shared_trunk:
+            assert model is not None  # shared_trunk implies it
             with torch.inference_mode():
                 frames = _trunk(pipeline, model, waveforms.to(embedder.device))
                 weights = torch.from_numpy(masks[batch]).to(embedder.device)
@@ -339,7 +340,7 @@ def export_embedding_trunk(pipeline: Any, *, threads: int = 0) -> bool:
 
     model = getattr(getattr(pipeline, "_embedding", None), "model_", None)
     resnet = getattr(model, "resnet", None)
-    if resnet is None or not hasattr(resnet, "forward_frames"):
+    if model is None or resnet is None or not hasattr(resnet, "forward_frames"):
         return False
 
     class Trunk(torch.nn.Module):
@@ -384,7 +385,9 @@ def _export_onnx(module: Any, example: Any, *, input_name: str, output_name: str
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(module, (example,), buffer, input_names=[input_name],
+        # the stub omits file-like targets, which torch.onnx.export documents and accepts
+        torch.onnx.export(module, (example,), buffer,  # type: ignore[arg-type]
+                          input_names=[input_name],
                           output_names=[output_name], dynamic_axes=dynamic_axes, dynamo=False)
     _EXPORTED[key] = buffer.getvalue()
     return _EXPORTED[key]

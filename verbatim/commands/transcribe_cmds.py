@@ -6,15 +6,19 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from verbatim.config import Config
 from verbatim.errors import UserError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from transcribe.pipeline import PipelineOptions
 
 
 class ProgressBar:
     """A one-line progress bar on stderr (plain lines per stage when not a terminal)."""
 
-    def __init__(self, stream=None, *, width: int = 30) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, stream: TextIO | None = None, *, width: int = 30) -> None:
         self.stream = stream or sys.stderr
         self.width = width
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
@@ -42,7 +46,7 @@ class ProgressBar:
             self.stream.flush()
 
 
-def pipeline_options(args: argparse.Namespace, config: Config):  # type: ignore[no-untyped-def]
+def pipeline_options(args: argparse.Namespace, config: Config) -> PipelineOptions:
     """The CLI flags over the config's defaults."""
     from transcribe.pipeline import PipelineOptions
 
