@@ -63,11 +63,26 @@ def _unlock_and_open(path: Path, ask: Callable[[str], str], locked: Exception) -
     raise UserError(f"{path} stays locked; unlock it with 'verbatim study unlock'")
 
 
+def recorder_factory_for(study: Any) -> Callable[..., Any] | None:
+    """The recorder the record screen should use for this study.
+
+    An encrypted study records through the vault's recorder, which seals each
+    short segment as it closes, so plaintext audio never outlives one segment;
+    any other study (or none) uses the plain capture recorder (None here).
+    """
+    if study is None:
+        return None
+    from verbatim.vault.recording import recorder_factory
+
+    return recorder_factory(Path(study.path))
+
+
 def run_tui(args: argparse.Namespace, config: Config) -> int:
     study, note = open_study(config)
     from verbatim.tui.app import VerbatimApp
 
-    app = VerbatimApp(config, study=study, study_note=note)
+    app = VerbatimApp(config, study=study, study_note=note,
+                      recorder_factory=recorder_factory_for(study))
     try:
         app.run()
     finally:
