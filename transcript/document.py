@@ -137,7 +137,8 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     """Write a file so a crash leaves either the old file or the new one, never half.
 
     The temporary file sits beside the target (same filesystem, so the rename is
-    atomic), is owner-only from birth, and is fsync'd before the rename.
+    atomic), is owner-only from birth, and is fsync'd before the rename; the
+    folder is fsync'd after it.
     """
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -151,6 +152,22 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_dir(target.parent)
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Make a rename or a new file in ``path`` durable: fsync the folder itself.
+
+    Best effort: a folder that cannot be opened (some filesystems) is left alone.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write(doc: Transcript, path: str | os.PathLike[str]) -> None:

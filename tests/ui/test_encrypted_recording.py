@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.unit.test_vault_store import private_runtime  # noqa: F401  (autouse: agent sockets in tmp)
 from verbatim.commands.tui_cmds import recorder_factory_for
 from verbatim.study import Study
-from verbatim.vault import ops, session
-
-
-@pytest.fixture(autouse=True)
-def private_runtime(tmp_path_factory: pytest.TempPathFactory,
-                    monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path_factory.mktemp("run")))
-    monkeypatch.delenv("VERBATIM_KEY_FILE", raising=False)
-    yield
-    session.forget()
+from verbatim.vault import ops
 
 
 def test_plain_study_and_no_study_use_the_plain_recorder(tmp_path: Path) -> None:

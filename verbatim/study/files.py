@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from transcript.document import fsync_dir
 from verbatim.study.errors import StudyError
 
 AUDIO_DIR = "audio"
@@ -196,7 +197,7 @@ def publish(staged: Staged, study_dir: Path, name: str) -> Path:
     if target.exists():
         raise AudioFileError(f"{target} already exists; the study's recordings are never replaced")
     os.replace(staged.tmp, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return target
 
 
@@ -231,7 +232,7 @@ def remove(study_dir: Path, name: str) -> None:
     if target.exists():
         target.chmod(0o600)
         target.unlink()
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
 
 
 def stored_path(study_dir: Path, name: str) -> Path:
@@ -316,14 +317,3 @@ def release_plaintext() -> None:
     """Drop every decrypted recording this process holds in memory."""
     while _plain_cache:
         _plain_cache.popitem()[1].close()
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from transcript.document import fsync_dir
 from verbatim.vault.errors import VaultError
 
 AGE_SUFFIX = ".age"
@@ -129,7 +130,7 @@ def encrypt_path(source: Path, dest: Path, recipient: str, *,
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(dest.parent)
+    fsync_dir(dest.parent)
     return sha
 
 
@@ -188,14 +189,3 @@ def looks_encrypted(path: Path) -> bool:
             return fh.read(len(AGE_MAGIC)) == AGE_MAGIC
     except OSError:
         return False
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from transcript.document import write_atomic
 from verbatim.vault.errors import VaultError, WrongKeyError
 
 VAULT_NAME = "vault.json"
@@ -270,19 +271,4 @@ def write_key_file(path: Path, identity_text: str) -> None:
 
 def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` atomically and owner-only, fsync'd (file and folder)."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_atomic(path, data)
