@@ -158,6 +158,11 @@ class FasterWhisperEngine:
                          model=str(self.model_path))
 
 
+# Speech left after a chunk's last word beyond which whisper is taken to have stopped early
+# (a chunk ends 0.2 s of padding after its speech; measured tails were 0.0-0.5 s).
+TAIL_SECONDS = 1.0
+
+
 class OpenAIWhisperEngine:
     name = "whisper"
 
@@ -183,40 +188,81 @@ class OpenAIWhisperEngine:
         words: list[AsrWord] = []
         done = 0.0
         for start, end in spans:
-            piece = samples[int(start * 16_000):int(end * 16_000)]
-
-            def chunk_progress(stage: str, fraction: float, _a: float = start,
-                               _b: float = end, _done: float = done) -> None:
-                if progress is not None:
-                    progress(stage, min(1.0, (_done + fraction * (_b - _a)) / total))
-
-            # A chunk fits one window: decode its text whole (no timestamp tokens), so the
-            # model cannot end the window early and skip speech, prompted or not.
-            words.extend(AsrWord(w.text, round(w.start + start, 3), round(w.end + start, 3),
-                                 w.probability)
-                         for w in self._decode(piece, settings, chunk_progress,
-                                               whole=chunks is not None))
+            words.extend(self._decode_span(samples, start, end, settings, progress,
+                                           done=done, total=total, whole=chunks is not None))
             done += end - start
             if progress is not None:
                 progress("asr", min(1.0, done / total))
         return AsrResult(words=tuple(words), engine=self.name, model=str(self.model_path))
+
+    def _decode_span(self, samples: npt.NDArray[np.float32], start: float, end: float,
+                     settings: AsrSettings, progress: Progress | None, *, done: float,
+                     total: float, whole: bool) -> list[AsrWord]:
+        """Words of ``samples[start:end]`` (seconds), in the file's time.
+
+        A chunk fits one window: its text is decoded whole (no timestamp tokens). If the
+        model stops early and leaves more than ``TAIL_SECONDS`` after its last word, that
+        tail is decoded again with the prompt; a normal tail (the chunk's padding) is not.
+        """
+        words: list[AsrWord] = []
+        a = start
+        while True:
+            def span_progress(stage: str, fraction: float, _a: float = a) -> None:
+                if progress is not None:
+                    progress(stage, min(1.0, (done + _a - start + fraction * (end - _a))
+                                        / total))
+
+            piece = samples[int(a * 16_000):int(end * 16_000)]
+            got = [AsrWord(w.text, round(w.start + a, 3), round(w.end + a, 3), w.probability)
+                   for w in self._decode(piece, settings, span_progress, whole=whole)]
+            words.extend(got)
+            if not whole or not got or got[-1].end <= a + 0.5 or end - got[-1].end <= TAIL_SECONDS:
+                return words
+            a = got[-1].end
 
     def _decode(self, samples: npt.NDArray[np.float32], settings: AsrSettings,
                 progress: Progress, *, whole: bool = False) -> list[AsrWord]:
         import whisper
 
         beam = settings.beam_for(self.name)
+        audio = np.ascontiguousarray(samples, dtype=np.float32)
         with _whisper_progress(progress, len(samples) / 16_000):
+            # A whole chunk gets its word times added here, not inside transcribe(): there,
+            # word timestamps move the next window's start back to the last word's end, so
+            # every chunk's 0.2-0.5 s tail of padding was decoded again as a window of its
+            # own (28 extra encoder passes on the 6-minute bench, one with a full
+            # temperature-fallback run): that was the pipeline's 17 % over the raw run.
             result = whisper.transcribe(
-                self._model, np.ascontiguousarray(samples, dtype=np.float32),
-                language=settings.language, word_timestamps=True,
+                self._model, audio, language=settings.language, word_timestamps=not whole,
                 condition_on_previous_text=False, fp16=False, verbose=None,
                 initial_prompt=VERBATIM_PROMPT if settings.verbatim else None,
                 without_timestamps=whole, **({"beam_size": beam} if beam else {}))
+        if whole:
+            _add_chunk_word_times(self._model, audio, result["segments"], settings.language)
         words = [AsrWord(str(w["word"]).strip(), round(float(w["start"]), 3),
                          round(float(w["end"]), 3), round(float(w["probability"]), 4))
                  for segment in result["segments"] for w in segment.get("words", ())]
         return [w for w in words if w.text]
+
+
+def _add_chunk_word_times(model: Any, audio: npt.NDArray[np.float32],
+                          segments: list[dict[str, Any]], language: str) -> None:
+    """Align the words of a chunk decoded as one window, on the very mel window (content,
+    then zero-padded to 30 s) that ``whisper.transcribe`` itself aligns a window on."""
+    segments[:] = [s for s in segments if s["tokens"]]
+    if not segments:
+        return
+    from whisper.audio import N_FRAMES, N_SAMPLES, log_mel_spectrogram, pad_or_trim
+    from whisper.timing import add_word_timestamps
+    from whisper.tokenizer import get_tokenizer
+
+    mel = log_mel_spectrogram(audio, model.dims.n_mels, padding=N_SAMPLES)
+    frames = min(N_FRAMES, mel.shape[-1] - N_FRAMES)
+    window = pad_or_trim(mel[:, :frames], N_FRAMES).to(model.device)
+    tokenizer = get_tokenizer(model.is_multilingual, num_languages=model.num_languages,
+                              language=language, task="transcribe")
+    add_word_timestamps(segments=segments, model=model, tokenizer=tokenizer, mel=window,
+                        num_frames=frames, last_speech_timestamp=0.0)
 
 
 def _whisper_name(path: Path, model: Any) -> str:
