@@ -47,6 +47,24 @@ def isolated_config(tmp_path_factory: pytest.TempPathFactory,
         monkeypatch.setenv("VERBATIM_MODELS", str(home / "models"))
 
 
+@pytest.fixture
+def vault_runtime(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private runtime folder for encrypted-study key agents; keys forgotten afterwards.
+
+    Tests that unlock studies use it so no agent socket or key outlives the test.
+    """
+    from verbatim.vault import agent, session
+
+    folder = tmp_path_factory.mktemp("run")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    monkeypatch.delenv("VERBATIM_KEY_FILE", raising=False)
+    yield folder
+    session.forget()
+    for sock in (folder / "verbatim").glob("*.sock"):  # stop the agents the test started
+        agent.stop(sock.name.removesuffix(".sock"))
+
+
 def _test_models_dir() -> Path | None:
     configured = os.environ.get("VERBATIM_TEST_MODELS")
     candidates = [Path(configured)] if configured else []

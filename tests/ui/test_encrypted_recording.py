@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_vault_store import private_runtime  # noqa: F401  (autouse: agent sockets in tmp)
 from verbatim.commands.tui_cmds import recorder_factory_for
 from verbatim.study import Study
 from verbatim.vault import ops
+
+pytestmark = pytest.mark.usefixtures("vault_runtime")
 
 
 def test_plain_study_and_no_study_use_the_plain_recorder(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,24 +11,12 @@ from verbatim.cli import main
 from verbatim.commands.tui_cmds import open_study
 from verbatim.config import Config
 from verbatim.errors import UserError
-from verbatim.vault import agent, session
+from verbatim.vault import session
 
 PASS = "correct horse battery staple"
 
 
-@pytest.fixture
-def runtime(tmp_path_factory: pytest.TempPathFactory,
-            monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("run")
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
-    monkeypatch.delenv("VERBATIM_KEY_FILE", raising=False)
-    yield folder
-    session.forget()
-    for sock in (folder / "verbatim").glob("*.sock"):  # stop the agents this test started
-        agent.stop(sock.name.removesuffix(".sock"))
-
-
-def test_locked_study_is_unlocked_with_the_passphrase(runtime: Path, tmp_path: Path,
+def test_locked_study_is_unlocked_with_the_passphrase(vault_runtime: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     study_dir = tmp_path / "study"
     monkeypatch.setattr("sys.stdin", io.StringIO(PASS + "\n"))

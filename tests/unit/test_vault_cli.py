@@ -11,7 +11,6 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,20 +33,8 @@ class Run:
 
 
 @pytest.fixture
-def runtime(tmp_path_factory: pytest.TempPathFactory,
-            monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("run")
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
-    monkeypatch.delenv("VERBATIM_KEY_FILE", raising=False)
-    yield folder
-    session.forget()
-    for sock in (folder / "verbatim").glob("*.sock"):  # stop agents the test left running
-        agent.stop(sock.name.removesuffix(".sock"))
-
-
-@pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        runtime: Path):
+        vault_runtime: Path):
     monkeypatch.chdir(tmp_path)
 
     def run(*argv: str, stdin: str = "") -> Run:
@@ -69,7 +56,7 @@ def _wait_gone(path: Path, seconds: float = 20.0) -> bool:
     return False
 
 
-def test_agent_holds_keys_on_a_private_socket_and_forgets_them(runtime: Path) -> None:
+def test_agent_holds_keys_on_a_private_socket_and_forgets_them(vault_runtime: Path) -> None:
     keys = StudyKeys.generate()
     agent.start("feedc0de", keys.to_bytes(), idle_seconds=600)
     sock = agent.socket_path("feedc0de")
@@ -80,15 +67,15 @@ def test_agent_holds_keys_on_a_private_socket_and_forgets_them(runtime: Path) ->
     assert agent.fetch("feedc0de") is None
 
 
-def test_agent_forgets_after_its_idle_timeout(runtime: Path) -> None:
+def test_agent_forgets_after_its_idle_timeout(vault_runtime: Path) -> None:
     agent.start("0ddba11", StudyKeys.generate().to_bytes(), idle_seconds=0.3)
     assert _wait_gone(agent.socket_path("0ddba11"))
     assert agent.fetch("0ddba11") is None
 
 
-def test_agent_refuses_a_folder_others_can_enter(runtime: Path) -> None:
-    (runtime / "verbatim").mkdir(mode=0o755)
-    (runtime / "verbatim").chmod(0o755)
+def test_agent_refuses_a_folder_others_can_enter(vault_runtime: Path) -> None:
+    (vault_runtime / "verbatim").mkdir(mode=0o755)
+    (vault_runtime / "verbatim").chmod(0o755)
     with pytest.raises(Exception, match="not a private folder"):
         agent.start("abad1dea", b"x")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +27,7 @@ NOTE_TEXT = "Heartbreaking conversation about restraint"
 WAV_HEADER = re.compile(rb"RIFF....WAVE", re.DOTALL)
 
 
-@pytest.fixture(autouse=True)
-def private_runtime(tmp_path_factory: pytest.TempPathFactory,
-                    monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Agent sockets in a throwaway folder; keys forgotten after each test."""
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path_factory.mktemp("run")))
-    monkeypatch.delenv("VERBATIM_KEY_FILE", raising=False)
-    yield
-    session.forget()
+pytestmark = pytest.mark.usefixtures("vault_runtime")
 
 
 def tone_wav(path: Path, seconds: float = 1.0, freq: float = 440.0) -> Path:
