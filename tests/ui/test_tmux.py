@@ -31,15 +31,21 @@ def screen(session: str) -> str:
     return tmux("capture-pane", "-p", "-t", session)
 
 
-def wait_for_text(session: str, text: str, timeout: float = 30.0) -> str:
+def wait_for_text(session: str, *texts: str, timeout: float = 30.0) -> str:
+    """The screen once every text is on it at the same time.
+
+    Waiting for all of them, not the first, matters: Textual draws a screen in
+    several passes, and a capture between passes shows half a table.
+    """
     deadline = time.monotonic() + timeout
     shown = ""
     while time.monotonic() < deadline:
         shown = screen(session)
-        if text in shown:
+        if all(text in shown for text in texts):
             return shown
         time.sleep(0.2)
-    raise AssertionError(f"{text!r} never appeared; the screen was:\n{shown}")
+    missing = [text for text in texts if text not in shown]
+    raise AssertionError(f"{missing!r} never appeared; the screen was:\n{shown}")
 
 
 def session_alive(session: str) -> bool:
@@ -60,12 +66,10 @@ def test_real_program_opens_demo_study_and_quits(tmp_path: Path) -> None:
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
                     str(script)], check=True, timeout=20, env={**os.environ, **env})
     try:
-        home = wait_for_text(session, "Study: Demo study")
-        assert "P1" in home and "Social Worker" in home and "transcribed" in home
+        wait_for_text(session, "Study: Demo study", "P1", "Social Worker", "transcribed")
         tmux("send-keys", "-t", session, "o")  # open the selected interview (P1-1)
-        editor = wait_for_text(session, "P1-1 ·")
-        assert "    1 " in editor  # the line-number gutter
-        assert "Thank you for coming in today" in editor
+        # "    1 " is the line-number gutter
+        wait_for_text(session, "P1-1 ·", "    1 ", "Thank you for coming in today")
         tmux("send-keys", "-t", session, "C-q")
         deadline = time.monotonic() + 30
         while not (tmp_path / "rc").exists() and time.monotonic() < deadline:
@@ -101,7 +105,7 @@ def test_an_edit_survives_kill_9(tmp_path: Path) -> None:
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
                     str(script)], check=True, timeout=20)
     try:
-        wait_for_text(session, "Interviews")
+        wait_for_text(session, "Interviews", "Social Worker", "transcribed")
         tmux("send-keys", "-t", session, "o")
         wait_for_text(session, "P1-1 ·")
         tmux("send-keys", "-t", session, "e")
