@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from capture.fake import ReplaySource
 from capture.recorder import Recorder
-from transcript.model import AudioRef, Mark, MarkKind, Source, Speaker, Transcript, Word
+from tests.golden.fixture import synthetic_document
 from verbatim.study import Study
 from verbatim.vault import agent, ops, session
 from verbatim.vault import recording as sealed_recording
@@ -39,28 +39,6 @@ from verbatim.vault.keys import StudyKeys, Vault
 
 RATE = 48_000
 TARGET = 0.10
-VOCAB = ("so", "when", "the", "referral", "came", "through", "I", "felt", "a", "bit",
-         "anxious", "because", "we", "had", "never", "worked", "with", "peer", "support",
-         "workers", "before", "and", "honestly", "it", "was", "hard")
-
-
-def transcript(words: int) -> Transcript:
-    """``words`` words at ~170 per minute with turns and pauses: 20,000 is about 2 hours."""
-    out, marks, t, speaker = [], [], 0.0, "S1"
-    for i in range(words):
-        if i and i % 89 == 0:
-            speaker, t = ("S2" if speaker == "S1" else "S1"), t + 0.9
-        elif i and i % 11 == 0:
-            marks.append(Mark(MarkKind.PAUSE, t, t + 0.6, speaker, "", Source.AUTO))
-            t += 0.6
-        out.append(Word(VOCAB[(i * 5) % len(VOCAB)], round(t, 3), round(t + 0.22, 3), speaker,
-                        0.9))
-        t += 0.3
-    return Transcript(audio=AudioRef("P1-1.wav", "", round(t, 2)),
-                      speakers=(Speaker("S1", "Interviewer"), Speaker("S2", "P1")),
-                      words=tuple(out), marks=tuple(marks))
-
-
 def _noise(seconds: float) -> object:
     import numpy as np
 
@@ -131,7 +109,8 @@ def main() -> int:
                 wav = root / "short.wav"
                 sf.write(str(wav), _noise(1.0), RATE, subtype="PCM_24")  # type: ignore[arg-type]
                 iid = study.add_interview("P1", wav)
-                study.save_transcript(iid, transcript(args.words), origin="pipeline")
+                doc = synthetic_document(args.words, seed=1)
+                study.save_transcript(iid, doc, origin="pipeline")
             (folder / "rec").mkdir()
 
         # ---- recording --------------------------------------------------------------

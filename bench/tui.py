@@ -22,39 +22,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from transcript.model import AudioRef, Mark, MarkKind, Source, Speaker, Transcript, Word
+from tests.golden.fixture import synthetic_document
 from verbatim.config import Config
 from verbatim.demo import DEMO_AUDIO
 from verbatim.study import Study
 
 OPEN_TARGET = 1.0
 KEY_TARGET = 0.050
-VOCAB = ("well", "I", "think", "it's", "that", "dual", "edge", "thing", "about", "what", "we",
-         "do", "wanting", "to", "understand", "people", "and", "support", "them", "you", "know",
-         "the", "team", "felt", "quite", "restrictive", "really", "struggled", "with", "care")
-
-
-def long_transcript(words: int) -> Transcript:
-    """``words`` words at conversational pace (~170 wpm) with turns, pauses and auto marks."""
-    out: list[Word] = []
-    marks: list[Mark] = []
-    t = 0.0
-    speaker = "S1"
-    for i in range(words):
-        if i % 97 == 0 and i:
-            speaker = "S2" if speaker == "S1" else "S1"
-            t += 0.8
-        elif i % 13 == 0 and i:
-            marks.append(Mark(MarkKind.PAUSE, t, t + 0.7, speaker, "", Source.AUTO))
-            t += 0.7
-        out.append(Word(VOCAB[(i * 7) % len(VOCAB)], round(t, 3), round(t + 0.25, 3), speaker,
-                        0.9))
-        t += 0.3
-    return Transcript(audio=AudioRef("bench.wav", "", round(t, 2)),
-                      speakers=(Speaker("S1", "Interviewer"), Speaker("S2", "P4")),
-                      words=tuple(out), marks=tuple(marks))
-
-
 def hook_display(app: Any) -> list[float]:
     """Record when each screen update is ready, after turning it into terminal output.
 
@@ -134,8 +108,9 @@ def main() -> int:
         study.add_participant("P4", attributes={"profession": "Social Worker"})
         short = study.add_interview("P4", DEMO_AUDIO)
         long = study.add_interview("P4", DEMO_AUDIO)
-        study.save_transcript(short, long_transcript(850), origin="pipeline")  # ~5 minutes
-        study.save_transcript(long, long_transcript(20_000), origin="pipeline")  # ~2 hours
+        # 850 words are about 5 minutes of talk, 20,000 about 2 hours
+        study.save_transcript(short, synthetic_document(850, seed=2), origin="pipeline")
+        study.save_transcript(long, synthetic_document(20_000, seed=1), origin="pipeline")
         asyncio.run(measure(study, short, keys=5))  # warm imports and caches
         small = asyncio.run(measure(study, short))
         big = asyncio.run(measure(study, long))
