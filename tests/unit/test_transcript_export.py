@@ -17,7 +17,10 @@ from transcript.export import FORMATS, SUFFIXES, ExportMeta, export, render
 from transcript.lines import lock, number_lines
 from transcript.pseudonymise import Replacements
 
-XSD = Path(__file__).resolve().parents[3] / "shared" / "specs" / "refi-qda-project-1.0.xsd"
+XSD = next((p / "shared" / "specs" / "refi-qda-project-1.0.xsd"
+            for p in Path(__file__).resolve().parents
+            if (p / "shared" / "specs" / "refi-qda-project-1.0.xsd").exists()),
+           Path("/work/shared/specs/refi-qda-project-1.0.xsd"))
 META = ExportMeta(title="P4-1", participant_id="P4", attributes={"profession": "Social Worker"},
                   extracts=(fixture_extract(),), created="2026-11-26T12:00:00Z")
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -30,8 +33,12 @@ def test_json_export_round_trips_exactly(tmp_path: Path) -> None:
     doc = read(out)
     assert doc.lines == number_lines(fixture_document(), width=40)
     assert doc.extra["numbering"] == {"profile": "paper", "width": 40, "locked": False}
-    export(doc, "json", tmp_path / "again.json", width=72, profile="jefferson")
+    export(doc, "json", tmp_path / "again.json", width=72)
     assert (tmp_path / "again.json").read_bytes() == first  # its lines are now the frozen ones
+    export(doc, "json", tmp_path / "jefferson.json", width=72, profile="jefferson")
+    jefferson = read(tmp_path / "jefferson.json")  # the same lines, written in jefferson
+    assert [(ln.n, ln.start) for ln in jefferson.lines] == [(ln.n, ln.start) for ln in doc.lines]
+    assert jefferson.extra["numbering"]["profile"] == "jefferson"
     assert loads(dumps(doc)) == doc and to_dict(loads(dumps(doc))) == to_dict(doc)
 
 
@@ -168,8 +175,9 @@ def test_pseudonymised_export_keeps_line_numbers() -> None:
 def test_locked_document_exports_its_frozen_lines_under_any_profile() -> None:
     locked = lock(fixture_document(), width=40)
     text = render(locked, "txt", profile="jefferson", width=100).decode()
-    assert "th- .. it's that dual edge" in text  # paper marks, as locked
-    assert "width 40; line numbers locked" in text
+    assert "th- (0.6) it's that dual edge" in text  # the locked line, in jefferson
+    assert "Notation: jefferson; width 40; line numbers locked" in text
+    assert render(locked, "txt", profile="paper", width=100) == render(locked, "txt", width=40)
 
 
 def test_an_empty_transcript_exports_in_every_format() -> None:

@@ -8,7 +8,9 @@ lxml and pympi load only for docx, qdpx and eaf). The file is written
 atomically and owner-only.
 
 Pseudonymisation is applied after numbering, so a pseudonymised export has
-the same line numbers as the original and citations agree between them.
+the same line numbers as the original and citations agree between them. A
+locked transcript keeps its lines and numbers in every notation: each line is
+written in the notation asked for (``transcript.lines.lines_in_notation``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from transcript.document import write_atomic
 from transcript.export.layout import ExportMeta, Rendering
-from transcript.lines import number_lines
+from transcript.lines import lines_in_notation, number_lines
 from transcript.model import Transcript
 from transcript.notation import Profile, resolve_profile
 from transcript.pseudonymise import Replacements, pseudonymise, pseudonymise_lines
@@ -52,7 +54,9 @@ def prepare(doc: Transcript, *, profile: str | Profile = "paper", width: int = 8
             meta: ExportMeta | None = None) -> Rendering:
     """Number the lines (or take the locked ones) and pseudonymise a copy."""
     prof = resolve_profile(profile)
-    lines = number_lines(doc, profile=prof, width=width)
+    # locked: the frozen lines and numbers, each line written in the notation asked for
+    lines = lines_in_notation(doc, prof) if doc.locked else number_lines(doc, profile=prof,
+                                                                         width=width)
     if doc.locked:
         numbering = doc.extra.get("numbering")
         if isinstance(numbering, dict) and isinstance(numbering.get("width"), int):
