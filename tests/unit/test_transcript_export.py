@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import itertools
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -90,33 +89,6 @@ def test_qdpx_validates_against_the_refi_qda_schema() -> None:
             assert int(sync.get("timeStamp")) == round(line.start * 1000)
         notes = project.xpath("//q:Notes/q:Note", namespaces=ns)
         assert len(notes) == len(doc.notes)
-
-
-def test_eaf_reads_back_in_pympi_with_speaker_marks_and_notes_tiers(tmp_path: Path) -> None:
-    from pympi.Elan import Eaf
-
-    out = tmp_path / "t.eaf"
-    export(fixture_document(), "eaf", out, width=40, meta=META)
-    eaf = Eaf(str(out))
-    tiers = set(eaf.get_tier_names())
-    assert {"Interviewer", "P4", "marks", "notes"} <= tiers
-    p4 = eaf.get_annotation_data_for_tier("P4")
-    assert p4[0][2] == "for me, it's th- .. it's that dual edge"
-    marks = [a for t in tiers if t.startswith("marks") for a in
-             eaf.get_annotation_data_for_tier(t)]
-    assert len(marks) == len(fixture_document().marks)
-    assert eaf.media_descriptors[0]["RELATIVE_MEDIA_URL"] == "audio/P4-1.wav"
-
-
-def test_eaf_tiers_never_overlap_on_a_long_transcript() -> None:
-    data = render(synthetic_document(3000, seed=5), "eaf")
-    root = etree.fromstring(data)
-    slots = {s.get("TIME_SLOT_ID"): int(s.get("TIME_VALUE")) for s in root.iter("TIME_SLOT")}
-    for tier in root.iter("TIER"):
-        spans = sorted((slots[a.get("TIME_SLOT_REF1")], slots[a.get("TIME_SLOT_REF2")])
-                       for a in tier.iter("ALIGNABLE_ANNOTATION"))
-        for (a0, a1), (b0, _) in itertools.pairwise(spans):
-            assert a0 < a1 <= b0, tier.get("TIER_ID")
 
 
 def test_docx_has_word_line_numbering_bold_labels_and_note_comments() -> None:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from transcript.document import write_atomic
+from transcript.document import fsync_dir, write_atomic
 from transcript.export.layout import ExportMeta, Rendering
 from transcript.lines import lines_in_notation, number_lines
 from transcript.model import Transcript
@@ -43,6 +44,9 @@ _WRITERS = {
     "maxqda": ("transcript.export.qda_text", "to_maxqda"),
 }
 
+# formats whose writer can also stream into an open file: format -> function(r, fh)
+_STREAMING = {"qdpx": "write_qdpx"}
+
 SUFFIXES = {"txt": ".txt", "md": ".md", "docx": ".docx", "json": ".json", "srt": ".srt",
             "vtt": ".vtt", "eaf": ".eaf", "qdpx": ".qdpx", "nvivo": ".txt", "maxqda": ".txt"}
 
@@ -50,8 +54,8 @@ __all__ = ["FORMATS", "SUFFIXES", "ExportMeta", "Rendering", "export", "prepare"
 
 
 def prepare(doc: Transcript, *, profile: str | Profile = "paper", width: int = 80,
-            replacements: Replacements | None = None,
-            meta: ExportMeta | None = None) -> Rendering:
+            replacements: Replacements | None = None, meta: ExportMeta | None = None,
+            target_dir: str | os.PathLike[str] | None = None) -> Rendering:
     """Number the lines (or take the locked ones) and pseudonymise a copy."""
     prof = resolve_profile(profile)
     # locked: the frozen lines and numbers, each line written in the notation asked for
@@ -68,15 +72,22 @@ def prepare(doc: Transcript, *, profile: str | Profile = "paper", width: int = 8
             meta = replace(meta, extracts=tuple(
                 replace(e, text=replacements.apply_text(e.text),
                         analysis=replacements.apply_text(e.analysis)) for e in meta.extracts))
-    return Rendering(doc=doc, lines=lines, profile=prof, width=width, meta=meta or ExportMeta())
+    return Rendering(doc=doc, lines=lines, profile=prof, width=width, meta=meta or ExportMeta(),
+                     target_dir=Path(target_dir) if target_dir is not None else None,
+                     pseudonymised=bool(replacements))
 
 
 def render(doc: Transcript, fmt: str, *, profile: str | Profile = "paper", width: int = 80,
-           replacements: Replacements | None = None, meta: ExportMeta | None = None) -> bytes:
-    """The bytes of an export, without writing anything (tests and previews)."""
+           replacements: Replacements | None = None, meta: ExportMeta | None = None,
+           target_dir: str | os.PathLike[str] | None = None) -> bytes:
+    """The bytes of an export, without writing anything (tests and previews).
+
+    ``target_dir``: the folder the export will be saved in (relative media links).
+    """
     if fmt not in _WRITERS:
         raise ValueError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
-    rendering = prepare(doc, profile=profile, width=width, replacements=replacements, meta=meta)
+    rendering = prepare(doc, profile=profile, width=width, replacements=replacements, meta=meta,
+                        target_dir=target_dir)
     module_name, func_name = _WRITERS[fmt]
     writer = getattr(importlib.import_module(module_name), func_name)
     return writer(rendering)
@@ -85,11 +96,34 @@ def render(doc: Transcript, fmt: str, *, profile: str | Profile = "paper", width
 def export(doc: Transcript, fmt: str, out: str | os.PathLike[str], *,
            profile: str | Profile = "paper", width: int = 80,
            replacements: Replacements | None = None, meta: ExportMeta | None = None) -> None:
-    """Write ``doc`` as ``fmt`` to ``out`` atomically (owner-only); ValueError on bad input."""
-    data = render(doc, fmt, profile=profile, width=width, replacements=replacements, meta=meta)
+    """Write ``doc`` as ``fmt`` to ``out`` atomically (owner-only); ValueError on bad input.
+
+    A format that can hold the recording (.qdpx) is streamed to the file, so a
+    two-hour recording is copied in blocks, never held in memory.
+    """
     target = Path(out)
+    if fmt not in _WRITERS:
+        raise ValueError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
     if target.is_dir():
         raise ValueError(f"{target} is a folder; give a file name to export to")
     if not target.parent.exists():
         raise ValueError(f"folder {target.parent} does not exist")
-    write_atomic(target, data)
+    rendering = prepare(doc, profile=profile, width=width, replacements=replacements, meta=meta,
+                        target_dir=target.parent)
+    module_name, func_name = _WRITERS[fmt]
+    module = importlib.import_module(module_name)
+    stream = _STREAMING.get(fmt)
+    if stream is None:
+        write_atomic(target, getattr(module, func_name)(rendering))
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w+b") as fh:
+            getattr(module, stream)(rendering, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(target.parent)
