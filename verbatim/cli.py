@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="apply the study's replacement list (names -> [colleague])")
     p.add_argument("--replacements", metavar="FILE", type=Path,
                    help="a replacement list to apply (one 'original = [replacement]' per line)")
+    p.add_argument("--media", action=argparse.BooleanOptionalAction, default=None,
+                   help="qdpx: put the recording inside the project (default: yes, unless "
+                   "pseudonymised); --no-media links to it instead")
 
     p = verbs.add_parser("models", help="list, verify, import or download models",
                          description="The local model store. Nothing is downloaded unless "

@@ -55,8 +55,13 @@ __all__ = ["FORMATS", "SUFFIXES", "ExportMeta", "Rendering", "export", "prepare"
 
 def prepare(doc: Transcript, *, profile: str | Profile = "paper", width: int = 80,
             replacements: Replacements | None = None, meta: ExportMeta | None = None,
-            target_dir: str | os.PathLike[str] | None = None) -> Rendering:
-    """Number the lines (or take the locked ones) and pseudonymise a copy."""
+            target_dir: str | os.PathLike[str] | None = None,
+            pseudonymised: bool = False) -> Rendering:
+    """Number the lines (or take the locked ones) and pseudonymise a copy.
+
+    ``pseudonymised``: the export is meant to be pseudonymised even when the
+    replacement list is empty (media are then linked by interview id only).
+    """
     prof = resolve_profile(profile)
     # locked: the frozen lines and numbers, each line written in the notation asked for
     lines = lines_in_notation(doc, prof) if doc.locked else number_lines(doc, profile=prof,
@@ -74,12 +79,13 @@ def prepare(doc: Transcript, *, profile: str | Profile = "paper", width: int = 8
                         analysis=replacements.apply_text(e.analysis)) for e in meta.extracts))
     return Rendering(doc=doc, lines=lines, profile=prof, width=width, meta=meta or ExportMeta(),
                      target_dir=Path(target_dir) if target_dir is not None else None,
-                     pseudonymised=bool(replacements))
+                     pseudonymised=pseudonymised or bool(replacements))
 
 
 def render(doc: Transcript, fmt: str, *, profile: str | Profile = "paper", width: int = 80,
            replacements: Replacements | None = None, meta: ExportMeta | None = None,
-           target_dir: str | os.PathLike[str] | None = None) -> bytes:
+           target_dir: str | os.PathLike[str] | None = None,
+           pseudonymised: bool = False) -> bytes:
     """The bytes of an export, without writing anything (tests and previews).
 
     ``target_dir``: the folder the export will be saved in (relative media links).
@@ -87,7 +93,7 @@ def render(doc: Transcript, fmt: str, *, profile: str | Profile = "paper", width
     if fmt not in _WRITERS:
         raise ValueError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
     rendering = prepare(doc, profile=profile, width=width, replacements=replacements, meta=meta,
-                        target_dir=target_dir)
+                        target_dir=target_dir, pseudonymised=pseudonymised)
     module_name, func_name = _WRITERS[fmt]
     writer = getattr(importlib.import_module(module_name), func_name)
     return writer(rendering)
@@ -95,7 +101,8 @@ def render(doc: Transcript, fmt: str, *, profile: str | Profile = "paper", width
 
 def export(doc: Transcript, fmt: str, out: str | os.PathLike[str], *,
            profile: str | Profile = "paper", width: int = 80,
-           replacements: Replacements | None = None, meta: ExportMeta | None = None) -> None:
+           replacements: Replacements | None = None, meta: ExportMeta | None = None,
+           pseudonymised: bool = False) -> None:
     """Write ``doc`` as ``fmt`` to ``out`` atomically (owner-only); ValueError on bad input.
 
     A format that can hold the recording (.qdpx) is streamed to the file, so a
@@ -109,7 +116,7 @@ def export(doc: Transcript, fmt: str, out: str | os.PathLike[str], *,
     if not target.parent.exists():
         raise ValueError(f"folder {target.parent} does not exist")
     rendering = prepare(doc, profile=profile, width=width, replacements=replacements, meta=meta,
-                        target_dir=target.parent)
+                        target_dir=target.parent, pseudonymised=pseudonymised)
     module_name, func_name = _WRITERS[fmt]
     module = importlib.import_module(module_name)
     stream = _STREAMING.get(fmt)
