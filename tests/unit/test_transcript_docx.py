@@ -1,4 +1,4 @@
-"""Word export: readable size whatever the labels, labelled note comments, headings kept with text."""
+"""Word export: readable size whatever the labels, labelled note comments, kept headings."""
 
 from __future__ import annotations
 
