@@ -52,6 +52,7 @@ HANDLERS: dict[str, str] = {
     "note": "study_cmds:run_note",
     "extract": "study_cmds:run_extract",
     "pack": "study_cmds:run_pack",
+    "speaker": "speaker_cmds:run_speaker",
     "tui": "tui_cmds:run_tui",
 }
 
@@ -266,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("participant", metavar="PARTICIPANT")
     p.add_argument("--out", required=True, metavar="DIR", type=Path)
 
+    importlib.import_module("verbatim.commands.speaker_cmds").add_parser(verbs, _Parser)
     verbs.add_parser("tui", help="open the terminal app (the same as no command)")
     return parser
 
