@@ -78,6 +78,15 @@ def test_a_long_turn_is_cut_at_sentence_ends_but_never_inside_a_mark() -> None:
         "It was never the same again."]
 
 
+def test_an_unsure_word_is_not_a_question() -> None:
+    doc = _long_turn()
+    unsure = Mark(MarkKind.INAUDIBLE, 3.0, 4.2, "S2", "team")  # '[team?]' in paper
+    doc = replace(doc, marks=(*doc.marks, unsure))
+    for profile in ("paper", "dresing-pehl", "jefferson"):
+        first = _tiers(render(doc, "eaf", profile=profile))["P1"][0][2]
+        assert first.startswith("I think") and first.endswith("good."), (profile, first)
+
+
 def test_no_mark_is_cut_across_two_annotations() -> None:
     doc = synthetic_document(3000, seed=11)
     words = list(doc.words)

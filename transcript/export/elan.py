@@ -77,8 +77,12 @@ def _sequential(items: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]
     return out
 
 
-def _sentence_end(token: Token) -> bool:
-    text = token.text.rstrip(_CLOSERS)
+def _sentence_end(token: Token, unsure_close: str) -> bool:
+    """A word ending a sentence ('good.', 'saying?'); an unsure word's '[you?]' is not one."""
+    text = token.text
+    if unsure_close and text.endswith(unsure_close):
+        text = text[:-len(unsure_close)]
+    text = text.rstrip(_CLOSERS)
     return text.endswith(_SENTENCE_END) and any(ch.isalpha() for ch in text)
 
 
@@ -110,7 +114,8 @@ def utterances(r: Rendering) -> list[tuple[str, float, float, str]]:
         for i, token in enumerate(turn.tokens):
             piece.append(token)
             following = turn.tokens[i + 1] if i + 1 < len(turn.tokens) else None
-            if (following is not None and long_turn and _sentence_end(token)
+            if (following is not None and long_turn
+                    and _sentence_end(token, r.profile.uncertain[1])
                     and not _held_together(marks, turn.speaker, token, following)):
                 out.append(_utterance(turn.speaker, piece))
                 piece = []
