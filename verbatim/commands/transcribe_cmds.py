@@ -108,8 +108,20 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
                 print(f"{'ok' if result.ok else 'FAILED':<7}{result.name}: {result.detail}")
             return 0 if all(r.ok for r in results) else 1
         if args.action == "import":
-            entry = models.import_model(args.path, store, name=args.name)
-            print(f"imported {entry.name} ({entry.kind}, {_size(entry.size)}) into {store}")
+            report = models.import_models(args.path, store, name=args.name)
+            for entry in report.imported:
+                print(f"imported {entry.name} ({entry.kind}, {_size(entry.size)}) into {store}")
+            for name, reason in report.refused:
+                sys.stderr.write(f"refused {name}: {reason}\n")
+            if not report.imported:
+                raise UserError(f"nothing imported from {args.path}")
+            return 0
+        if args.action == "provision":
+            from transcribe.models.provision import provision
+
+            outcomes = provision(store, cache=args.cache, log=print)
+            ready = sum(o.status in ("provisioned", "present") for o in outcomes)
+            print(f"default models: {ready} of {len(outcomes)} ready in {store}")
             return 0
         if args.action == "download":
             bar = ProgressBar()
