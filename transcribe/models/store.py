@@ -301,7 +301,6 @@ def verify_models(models_dir: Path) -> list[VerifyResult]:
         files = _files(entry.path)
         actual = {str(f.relative_to(entry.path)) if entry.path.is_dir() else f.name:
                   sha256_file(f) for f in files}
-        published = _published_sha256(entry.name) if entry.kind == "whisper" else None
         if recorded is not None and recorded != actual:
             changed = sorted(k for k in set(recorded) | set(actual)
                              if recorded.get(k) != actual.get(k))
@@ -313,6 +312,7 @@ def verify_models(models_dir: Path) -> list[VerifyResult]:
         except ModelError as exc:
             results.append(VerifyResult(entry.name, False, f"does not load: {exc}"))
             continue
+        published = _published_sha256(entry.name) if entry.kind == "whisper" else None
         if published is not None and actual.get(entry.path.name) == published:
             results.append(VerifyResult(entry.name, True, "matches OpenAI's published sha256"))
         else:
