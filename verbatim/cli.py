@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "you run 'models download'.")
     mv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
     mv.add_parser("list", help="list models in the store")
+    q = mv.add_parser("available", help="every model 'models download' can fetch, with size, "
+                      "languages and expected speed here")
+    q.add_argument("--engine", choices=ENGINES, default=None, help="only this engine's models")
     mv.add_parser("verify", help="check every model's sha256 where it is known")
     q = mv.add_parser("import", help="copy a model file or folder into the store (e.g. from USB)")
     q.add_argument("path", metavar="PATH", type=Path)

@@ -106,9 +106,8 @@ def test_import_then_verify_then_detect_a_change(tmp_path: Path) -> None:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, bytes]]:
     """A loopback HTTP server (allowed by the socket guard) serving one file."""
-    payload = b"weights" * 1000
     (tmp_path / "www").mkdir()
-    (tmp_path / "www" / "m.pt").write_bytes(payload)
+    payload = fake_whisper_checkpoint(tmp_path / "www" / "m.pt").read_bytes()
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -11,18 +11,16 @@ Nothing is fetched unless the user runs ``models download`` or the set-up's
 ``models provision``.
 """
 
+from transcribe.models.download import DownloadProgress, download_model, download_plan
 from transcribe.models.store import (
     FASTER_WHISPER_FILES,
     MANIFEST,
-    DownloadProgress,
     ImportReport,
     ModelError,
     StoreEntry,
     VerifyResult,
     check_entry,
     check_model_format,
-    download_model,
-    download_plan,
     import_model,
     import_models,
     list_models,

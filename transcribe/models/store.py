@@ -15,9 +15,7 @@ import json
 import os
 import shutil
 import tempfile
-import urllib.request
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,10 +24,7 @@ from transcribe.errors import TranscribeError
 from transcribe.models import checks
 
 MANIFEST = ".manifest.json"
-HF_BASE = "https://huggingface.co"
 FASTER_WHISPER_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
-FASTER_WHISPER_SIZES = ("tiny.en", "tiny", "base.en", "base", "small.en", "small",
-                        "medium.en", "medium")
 
 
 class ModelError(TranscribeError):
@@ -281,14 +276,10 @@ def _entry(models_dir: Path, name: str) -> StoreEntry:
 
 def _published_sha256(name: str) -> str | None:
     """OpenAI publishes each checkpoint's sha256 in its download URL."""
-    url = _openai_urls().get(name)
+    import whisper  # heavy, but only `models verify` comes here
+
+    url = whisper._MODELS.get(name.removeprefix("whisper-").removesuffix(".pt"))
     return url.split("/")[-2] if url else None
-
-
-def _openai_urls() -> dict[str, str]:
-    import whisper  # heavy, but only `models verify|download` come here
-
-    return {f"whisper-{size}.pt": url for size, url in whisper._MODELS.items()}
 
 
 def verify_models(models_dir: Path) -> list[VerifyResult]:
@@ -321,62 +312,3 @@ def verify_models(models_dir: Path) -> list[VerifyResult]:
             note = "; not OpenAI's published file (a conversion?)" if published else ""
             results.append(VerifyResult(entry.name, True, state + note))
     return results
-
-
-DownloadProgress = Callable[[str, int, int], None]  # (file, bytes done, bytes total or 0)
-
-
-def download_plan(name: str) -> list[tuple[str, str, str | None]]:
-    """(url, relative path in the entry, expected sha256 or None) for a downloadable name."""
-    if name.startswith("whisper-") and name.endswith(".pt"):
-        url = _openai_urls().get(name)
-        if url:
-            return [(url, name, url.split("/")[-2])]
-    if name.startswith("faster-whisper-"):
-        size = name.removeprefix("faster-whisper-")
-        if size in FASTER_WHISPER_SIZES:
-            repo = f"{HF_BASE}/Systran/faster-whisper-{size}/resolve/main"
-            return [(f"{repo}/{f}", f"{name}/{f}", None) for f in FASTER_WHISPER_FILES]
-    known = ", ".join(["whisper-tiny.en.pt", "faster-whisper-tiny.en", "..."])
-    raise ModelError(f"no download known for {name!r} (for example: {known})")
-
-
-def download_model(name: str, models_dir: Path, *,
-                   progress: DownloadProgress | None = None,
-                   plan: list[tuple[str, str, str | None]] | None = None) -> StoreEntry:
-    """Fetch a model into the store, checking sha256 where it is published; all or nothing."""
-    plan = plan if plan is not None else download_plan(name)
-    if (models_dir / name).exists():
-        raise ModelError(f"{name!r} is already in the model store")
-    models_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".download-", dir=models_dir))
-    try:
-        for url, relative, expected in plan:
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            got = _fetch(url, target, progress)
-            if expected is not None and got != expected:
-                raise ModelError(f"download of {relative} failed its checksum "
-                                 f"(expected {expected[:12]}…, got {got[:12]}…)")
-        (staging / name).replace(models_dir / name)
-    except OSError as exc:
-        raise ModelError(f"download of {name} failed: {exc}") from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    _record(models_dir, name, f"download:{plan[0][0]}")
-    return _entry(models_dir, name)
-
-
-def _fetch(url: str, target: Path, progress: DownloadProgress | None) -> str:
-    digest = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=60) as response, open(target, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0)
-        done = 0
-        while block := response.read(1 << 16):
-            out.write(block)
-            digest.update(block)
-            done += len(block)
-            if progress is not None:
-                progress(target.name, done, total)
-    target.chmod(0o600)
-    return digest.hexdigest()

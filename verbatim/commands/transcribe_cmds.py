@@ -100,6 +100,14 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
             for entry in entries:
                 print(f"{entry.name:<40} {entry.kind:<18} {_size(entry.size):>9}")
             return 0
+        if args.action == "available":
+            from transcribe.models import catalogue
+
+            for line in catalogue.format_rows(catalogue.available(store, engine=args.engine)):
+                print(line)
+            print("speed: seconds of work per second of audio on this machine (auto picks the "
+                  "most accurate model in the store at 0.50x or less)")
+            return 0
         if args.action == "verify":
             results = models.verify_models(store)
             if not results:
