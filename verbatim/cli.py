@@ -13,6 +13,7 @@ import argparse
 import importlib
 import os
 import re
+import sqlite3
 import sys
 import traceback
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from typing import Any, NoReturn
 
 from transcribe.privacy import allow_network, block_network
 from verbatim.config import Config, load_config
-from verbatim.errors import UserError
+from verbatim.errors import FileProblemError, UserError, os_error_line
 
 PROG = "verbatim"
 
@@ -358,11 +359,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130
+    except (OSError, sqlite3.Error) as exc:
+        # A disk, permission or path problem that no verb turned into its own line:
+        # still one line naming the file and the fix (verbatim.errors), not a crash.
+        if not _is_file_problem(exc):
+            return _internal_error(config, exc)
+        sys.stderr.write(f"{PROG}: {os_error_line(exc, action='use')}\n")
+        return FileProblemError.exit_code
     except Exception as exc:  # a bug: one line for the user, the traceback to a log
-        log = _log_crash(config, exc)
-        where = f" (details in {log})" if log else ""
-        sys.stderr.write(f"{PROG}: internal error: {type(exc).__name__}{where}\n")
-        return 70
+        return _internal_error(config, exc)
+
+
+def _is_file_problem(exc: BaseException) -> bool:
+    """An OSError with an errno, or SQLite's busy/read-only/full/I-O errors."""
+    if isinstance(exc, sqlite3.Error):
+        return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in (5, 6, 8, 10, 13, 14)
+    return isinstance(exc, OSError) and exc.errno is not None
+
+
+def _internal_error(config: Config | None, exc: BaseException) -> int:
+    """A bug: one line for the user (the exception's type only, never its text or
+    locals, which may hold transcript words), the stack frames to a log."""
+    log = _log_crash(config, exc)
+    where = f" (details in {log})" if log else ""
+    sys.stderr.write(f"{PROG}: internal error: {type(exc).__name__}{where}\n")
+    return 70
 
 
 if __name__ == "__main__":
