@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from transcribe.privacy import allow_network, block_network
+from transcribe.privacy import allow_network, block_network, contain_library_files
 from verbatim.config import Config, load_config
 from verbatim.errors import FileProblemError, UserError, os_error_line
 
@@ -347,6 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config: Config | None = None
     try:
         config = load_config()
+        contain_library_files(config.data_dir)
         if args.study is not None:
             from dataclasses import replace
 
