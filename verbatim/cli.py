@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from transcribe.privacy import allow_network, block_network, contain_library_files
+from verbatim import scratch
 from verbatim.config import Config, load_config
 from verbatim.errors import FileProblemError, UserError, os_error_line
 
@@ -338,6 +339,7 @@ def _log_crash(config: Config | None, exc: BaseException) -> Path | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``verbatim`` console script."""
     os.umask(0o077)  # every file and folder this program creates is owner-only
+    scratch.enter()  # own temp folder (TMPDIR); a crashed run's leftovers are swept
     args = build_parser().parse_args(argv)
     key = handler_key(args)
     if key == "models" and getattr(args, "action", None) == "download":
