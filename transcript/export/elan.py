@@ -189,5 +189,8 @@ def to_eaf(r: Rendering) -> bytes:
                 parts.append(f"Understanding: {n.understanding}")
             notes.append((*_span(n.start, n.end), " | ".join(parts)))
         _layered(eaf, "notes", NOTE, notes)
+    # ELAN numbers the annotations a user adds from here: never reuse one of ours
+    eaf.properties = [(k, v) for k, v in eaf.properties if k != "lastUsedAnnotation"]
+    eaf.properties.append(("lastUsedAnnotation", eaf.maxaid))
     root = to_adocument(eaf, pretty=True)
     return ElementTree.tostring(root, encoding="UTF-8", xml_declaration=True)
