@@ -116,3 +116,26 @@ def test_an_encrypted_study_puts_the_plain_recording_in_the_qdpx_and_links_by_na
     assert media is not None and media.get("MEDIA_URL") == "P4-1.wav"
     assert "plaintext export" in capsys.readouterr().err
     session.forget()
+
+
+def test_a_transcript_file_finds_its_recording_beside_it(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from transcript.document import write
+    from transcript.model import AudioRef
+
+    folder = tmp_path / "work"
+    (folder / "audio").mkdir(parents=True)
+    wav = folder / "audio" / "P4-1.wav"
+    sf.write(str(wav), np.zeros(8000 * 20, dtype="int16"), 8000, subtype="PCM_16")
+    write(replace(fixture_document(), audio=AudioRef("audio/P4-1.wav")), folder / "t.json")
+    monkeypatch.chdir(tmp_path)  # not the transcript's folder: found beside the file anyway
+    out = tmp_path / "t.qdpx"
+    assert main(["export", str(folder / "t.json"), "--format", "qdpx", "--out", str(out)]) == 0
+    with zipfile.ZipFile(out) as zf:
+        assert [zf.read(n) for n in zf.namelist() if n.endswith(".wav")] == [wav.read_bytes()]
+    assert main(["export", str(folder / "t.json"), "--format", "eaf",
+                 "--out", str(tmp_path / "t.eaf")]) == 0
+    media = etree.parse(str(tmp_path / "t.eaf")).find(".//MEDIA_DESCRIPTOR")
+    assert media is not None and media.get("RELATIVE_MEDIA_URL") == "./work/audio/P4-1.wav"
