@@ -163,10 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "it does not exist)")
     q = sv.add_parser("encrypt", help="encrypt an existing study in place",
                       description="Encrypt an existing study's recordings and database. "
-                      "Close the app first. Prints a recovery key.")
+                      "Close the app first. Prints a recovery key and asks you to confirm it "
+                      "before anything is encrypted; an interrupted run resumes when run again.")
     q.add_argument("dir", metavar="DIR", type=Path)
     q.add_argument("--key-file", metavar="FILE", type=Path,
                    help="a team key file instead of a passphrase (created if missing)")
+    q.add_argument("--yes", action="store_true",
+                   help="do not ask to confirm the recovery key (scripts); it is still printed "
+                   "before anything is encrypted")
     q = sv.add_parser("unlock", help="unlock an encrypted study for this session",
                       description="Ask for the passphrase (not shown) and keep the key in "
                       "memory (a key agent) until 'study lock' or an idle timeout.")
@@ -180,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "recovery key)")
     q.add_argument("--key-file", metavar="FILE", type=Path,
                    help="a (new) team key file to open the rotated study")
+    q.add_argument("--yes", action="store_true",
+                   help="do not ask to confirm the new recovery key (scripts); it is still "
+                   "printed before anything is re-encrypted")
     sv.add_parser("info", help="summarise the study")
     q = sv.add_parser("backup", help="copy the study database safely (SQLite backup API)")
     q.add_argument("dest", metavar="DEST", type=Path)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -81,12 +82,19 @@ class Env:
         return done
 
     def kill_after(self, argv: list[str], *, stdin: str = "",
-                   ready: Callable[[int], bool], delay: float = 0.0) -> tuple[int, list[int]]:
-        """Start ``verbatim argv``, wait for ``ready(pid)``, SIGKILL it; (exit code, survivors)."""
+                   ready: Callable[[int], bool], delay: float = 0.0,
+                   stdout: Path | None = None) -> tuple[int, list[int]]:
+        """Start ``verbatim argv``, wait for ``ready(pid)``, SIGKILL it; (exit code, survivors).
+
+        What the command printed before the kill (what the user saw) goes to ``stdout``.
+        """
+        out = stdout.open("a") if stdout is not None else subprocess.DEVNULL
         child = subprocess.Popen([sys.executable, "-m", "verbatim", *argv],
-                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                 stdin=subprocess.PIPE, stdout=out,
                                  stderr=subprocess.DEVNULL, text=True, env=self.vars,
                                  start_new_session=True)
+        if stdout is not None:
+            out.close()  # type: ignore[union-attr]
         assert child.stdin is not None
         child.stdin.write(stdin)
         child.stdin.close()
@@ -134,8 +142,12 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def env(tmp_path: Path, models_dir: Path) -> Env:
-    return Env(tmp_path, models_dir)
+def env(tmp_path: Path, models_dir: Path) -> Iterator[Env]:
+    yield Env(tmp_path, models_dir)
+    from verbatim.vault import agent
+
+    for sock in (tmp_path / "run" / "verbatim").glob("*.sock"):  # key agents the test started
+        agent._request(sock, {"op": "lock"})
 
 
 def _plain_study(env: Env, tmp_path: Path, clip: Path) -> Path:
@@ -188,3 +200,110 @@ def test_killed_transcribe_leaves_no_worker_and_reruns(env: Env, tmp_path: Path,
     assert not stale
     assert _integrity_ok(folder)
     _count("transcribe", kills=2, survivors=survivors, stale=len(stale))
+
+
+PASS = "first passphrase"
+NEW_PASS = "second passphrase"
+RECOVERY = re.compile(r"RECOVERY KEY: (AGE-SECRET-KEY-1[0-9A-Z]+)")
+
+
+def shown_recovery_keys(stdout: Path) -> list[str]:
+    return RECOVERY.findall(stdout.read_text()) if stdout.exists() else []
+
+
+def opens(folder: Path, *, passphrase: str | None = None, recovery: str | None = None) -> bool:
+    """Whether this passphrase or recovery key opens the study (vault and database)."""
+    from verbatim.vault import VaultError, ops
+
+    try:
+        ops.open_vault(folder, passphrase=passphrase, identity_text=recovery)
+    except VaultError:
+        return False
+    return True
+
+
+def _file_appears(pattern: str, folder: Path) -> Callable[[int], bool]:
+    return lambda pid: any(folder.glob(pattern))
+
+
+def test_killed_encrypt_keeps_every_key_the_user_saw(env: Env, tmp_path: Path,
+                                                      clip: Path) -> None:
+    folder = _plain_study(env, tmp_path, clip)
+    for _ in range(2):
+        env.run("--study", str(folder), "interview", "add", "P1", str(clip))
+    shown = tmp_path / "shown.txt"
+    argv = ["study", "encrypt", str(folder), "--yes"]
+    kills = survivors = lost = 0
+    # kill as the vault appears (around the key's display), mid-recordings, at the database
+    for ready in (_file_appears("vault.json", folder), _file_appears("audio/*.age", folder)):
+        if not (folder / "study.sqlite").read_bytes().startswith(b"SQLite format 3"):
+            break  # a previous kill came after the database: nothing left to interrupt
+        _, alive = env.kill_after(argv, stdin=PASS + "\n", ready=ready, stdout=shown)
+        kills += 1
+        survivors += len(alive)
+        # between kill and re-run: the passphrase (always typed) opens it if a vault exists
+        if (folder / "vault.json").exists():
+            lost += not opens(folder, passphrase=PASS)
+            keys = shown_recovery_keys(shown)
+            vault = json.loads((folder / "vault.json").read_text())
+            if keys and vault.get("recovery_confirmed", True):
+                lost += not opens(folder, recovery=keys[-1])
+    rerun = env.run(*argv, stdin=PASS + "\n")
+    with shown.open("a") as fh:
+        fh.write(rerun.stdout)
+    assert "opens with" in rerun.stdout
+    keys = shown_recovery_keys(shown)
+    assert keys, "the user was never shown a recovery key"
+    lost += not opens(folder, passphrase=PASS)
+    lost += not opens(folder, recovery=keys[-1])
+    stale = _stale_files(folder)
+    assert not stale and not survivors and not lost, (stale, survivors, lost)
+    assert "state" not in json.loads((folder / "vault.json").read_text())
+    info = env.run("--study", str(folder), "study", "info")  # the agent holds the keys
+    assert "interviews 3" in info.stdout
+    _count("encrypt", kills=kills, survivors=survivors, stale=len(stale), keys_lost=lost)
+
+
+def test_killed_rekey_keeps_old_and_new_keys_until_done(env: Env, tmp_path: Path,
+                                                         clip: Path) -> None:
+    folder = _plain_study(env, tmp_path, clip)
+    shown = tmp_path / "shown.txt"
+    first = env.run("study", "encrypt", str(folder), "--yes", stdin=PASS + "\n")
+    old_recovery = shown_recovery_keys_text(first.stdout)
+    argv = ["--study", str(folder), "study", "rekey", "--yes"]
+    kills = survivors = lost = 0
+    for ready in (lambda pid: "rekeying" in (folder / "vault.json").read_text(),
+                  _file_appears(".study.sqlite.rekey", folder)):
+        if "rekeying" not in (folder / "vault.json").read_text() and kills:
+            break  # finished before the kill
+        _, alive = env.kill_after(argv, stdin=f"{PASS}\n{NEW_PASS}\n", ready=ready,
+                                  stdout=shown)
+        kills += 1
+        survivors += len(alive)
+        vault = json.loads((folder / "vault.json").read_text())
+        if vault.get("state") == "rekeying":  # mid-rotation: every key the user has opens it
+            lost += not opens(folder, passphrase=PASS)
+            lost += not opens(folder, recovery=old_recovery)
+            if kills == 1:  # (each passphrase costs a second of scrypt: once is enough)
+                lost += not opens(folder, passphrase=NEW_PASS)
+            argv_stdin = f"{PASS}\n"  # the re-run needs one passphrase, old or new
+        else:
+            argv_stdin = f"{PASS}\n{NEW_PASS}\n"
+    rerun = env.run(*argv, stdin=argv_stdin)
+    with shown.open("a") as fh:
+        fh.write(rerun.stdout)
+    keys = shown_recovery_keys(shown)
+    assert "opens with" in rerun.stdout and keys
+    lost += not opens(folder, passphrase=NEW_PASS)
+    lost += not opens(folder, recovery=keys[-1])
+    assert not opens(folder, passphrase=PASS) and not opens(folder, recovery=old_recovery)
+    stale = _stale_files(folder)
+    assert not stale and not survivors and not lost, (stale, survivors, lost)
+    assert "interviews 1" in env.run("--study", str(folder), "study", "info").stdout
+    _count("rekey", kills=kills, survivors=survivors, stale=len(stale), keys_lost=lost)
+
+
+def shown_recovery_keys_text(text: str) -> str:
+    keys = RECOVERY.findall(text)
+    assert keys
+    return str(keys[-1])

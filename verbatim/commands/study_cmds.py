@@ -118,6 +118,10 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
 
             if is_encrypted(study.path):
                 _out("  encrypted at rest (recordings: age; database: SQLCipher); unlocked")
+                from verbatim.vault.commands import describe_vault
+
+                for line in describe_vault(study.path):
+                    _out(f"  {line}")
             _out(f"  participants {info['participants']}, interviews {info['interviews']} "
                  f"({info['locked']} locked), transcript versions {info['versions']}")
             to_complete = (f" ({info['notes_to_complete']} to complete)"
