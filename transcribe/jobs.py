@@ -45,6 +45,19 @@ class JobFailed(RuntimeError):
     """The worker failed or died; ``str()`` is one line saying why."""
 
 
+class JobResultNotSaved(OSError):
+    """The transcription finished but ``out_path`` could not be written (a full disk).
+
+    ``result`` holds the document's JSON so the caller can keep it elsewhere;
+    ``cause`` is the ``OSError`` the write met.
+    """
+
+    def __init__(self, result: str, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror, cause.filename)
+        self.result = result
+        self.cause = cause
+
+
 def _quiet_tqdm() -> None:
     """tqdm's default lock is a multiprocessing one: a named semaphore per worker.
 
@@ -102,7 +115,10 @@ def run_transcription_job(path: str | Path, options: PipelineOptions, out_path: 
         raise TranscribeError(f"cannot write {out_path}: folder {out_path.parent} does not exist")
     result = run_worker(path, options, progress=progress, cancel=cancel)
     doc = loads(result)
-    write_atomic(out_path, result)
+    try:
+        write_atomic(out_path, result)
+    except OSError as exc:
+        raise JobResultNotSaved(result, exc) from exc
     return doc
 
 

@@ -34,7 +34,11 @@ def _translate(exc: Exception) -> Exception:
     cls = getattr(sqlite3, type(exc).__name__, sqlite3.DatabaseError)
     if not (isinstance(cls, type) and issubclass(cls, sqlite3.Error)):
         cls = sqlite3.DatabaseError
-    return cls(*exc.args)
+    translated = cls(*exc.args)
+    for name in ("sqlite_errorcode", "sqlite_errorname"):  # what storage errors are told by
+        if hasattr(exc, name):
+            setattr(translated, name, getattr(exc, name))
+    return translated
 
 
 class CipherConnection:

@@ -184,6 +184,7 @@ def encrypt_existing(study_dir: Path, *, passphrase: str | None, key_file: Path 
     else:
         _recordings(db_path)  # readable at all?
         refuse_if_open(study_dir)
+        _room_for_copies(study_dir, every_file=True)
         _to_rollback_journal(db_path)
         keys = StudyKeys.generate()
         recovery, recovery_recipient = new_identity()
@@ -260,6 +261,22 @@ def _confirm_recovery(study_dir: Path, vault: Vault, keys: StudyKeys,
         show_key(secrets_out)
     replace(vault, recovery_confirmed=True).write(study_dir)
     return secrets_out
+
+
+def _room_for_copies(study_dir: Path, *, every_file: bool) -> None:
+    """Fail in a second, before any change, when the disk cannot hold the new copies.
+
+    Encrypting keeps each plaintext until its sealed twin is verified and the
+    database until its encrypted copy is complete (``every_file``: the whole
+    study, to be safe); a rotation needs room for the database and the
+    largest recording at a time.
+    """
+    from verbatim.storage import preflight
+
+    sizes = [p.stat().st_size for p in study_dir.rglob("*") if p.is_file()]
+    database = (study_dir / DB_NAME).stat().st_size
+    need = sum(sizes) if every_file else database + max(sizes, default=0)
+    preflight(study_dir, need_bytes=need, database=study_dir / DB_NAME)
 
 
 def _sweep_leftovers(study_dir: Path) -> None:
@@ -352,6 +369,7 @@ def rekey(study_dir: Path, old: StudyKeys, *, passphrase: str | None,
         if old_passphrase is None and any(s.kind == "passphrase" for s in vault.slots):
             raise VaultError("give the current passphrase: it keeps opening the study until "
                              "the rotation is complete")
+        _room_for_copies(study_dir, every_file=False)
         new = StudyKeys.generate()
         merged = new.merged_with(old)
         recovery, recovery_recipient = new_identity()
