@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="AUDIO|INTERVIEW")
     p.add_argument("--out", metavar="T.json", type=Path,
                    help="where to write the transcript (required for a file)")
+    p.add_argument("--from", dest="from_file", metavar="FILE", type=Path,
+                   help="with an interview id: save a transcript kept after a failed save "
+                   "(a full disk) instead of transcribing again")
     _add_engine_flags(p)
 
     p = verbs.add_parser("export", help="export a transcript (file or interview id)",
@@ -179,10 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "it does not exist)")
     q = sv.add_parser("encrypt", help="encrypt an existing study in place",
                       description="Encrypt an existing study's recordings and database. "
-                      "Close the app first. Prints a recovery key.")
+                      "Close the app first. Prints a recovery key and asks you to confirm it "
+                      "before anything is encrypted; an interrupted run resumes when run again.")
     q.add_argument("dir", metavar="DIR", type=Path)
     q.add_argument("--key-file", metavar="FILE", type=Path,
                    help="a team key file instead of a passphrase (created if missing)")
+    q.add_argument("--yes", action="store_true",
+                   help="do not ask to confirm the recovery key (scripts); it is still printed "
+                   "before anything is encrypted")
     q = sv.add_parser("unlock", help="unlock an encrypted study for this session",
                       description="Ask for the passphrase (not shown) and keep the key in "
                       "memory (a key agent) until 'study lock' or an idle timeout.")
@@ -196,9 +203,16 @@ def build_parser() -> argparse.ArgumentParser:
                       "recovery key)")
     q.add_argument("--key-file", metavar="FILE", type=Path,
                    help="a (new) team key file to open the rotated study")
+    q.add_argument("--yes", action="store_true",
+                   help="do not ask to confirm the new recovery key (scripts); it is still "
+                   "printed before anything is re-encrypted")
     sv.add_parser("info", help="summarise the study")
-    q = sv.add_parser("backup", help="copy the study database safely (SQLite backup API)")
-    q.add_argument("dest", metavar="DEST", type=Path)
+    q = sv.add_parser("backup", help="back the study up: DEST/ (a folder) for everything, "
+                      "DEST (a new file) for the database alone",
+                      description="DEST/ or an existing folder: a complete, verified copy of the "
+                      "study in a new folder inside it (named ...-INCOMPLETE if a recording is "
+                      "missing or altered). A new file name: the database alone.")
+    q.add_argument("dest", metavar="DEST")  # a str: its trailing slash means "a folder"
     q = sv.add_parser("retention", help="list recordings whose retention date has passed",
                       description="List recordings whose retention date has passed; with "
                       "--delete IID --yes, delete one of them (recorded in the audit).")
@@ -351,6 +365,16 @@ def _log_crash(config: Config | None, exc: BaseException) -> Path | None:
         return None
 
 
+def _storage_cause(err: UserError, config: Config | None) -> str | None:
+    """A refusal caused by a full disk or a read-only folder: verbatim.storage's one line."""
+    from verbatim.storage import StorageError, explain
+
+    cause = err.__cause__
+    if cause is None or isinstance(err, StorageError):
+        return None
+    return explain(cause, config.study if config else None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``verbatim`` console script."""
     os.umask(0o077)  # every file and folder this program creates is owner-only
@@ -372,12 +396,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = _resolve(key)
         return int(handler(args, config) or 0)
     except UserError as err:
+        storage = _storage_cause(err, config)
+        if storage is not None:  # "cannot write X: No space left" said as a full disk
+            sys.stderr.write(f"{PROG}: {storage}\n")
+            return 74
         sys.stderr.write(f"{PROG}: {err}\n")
         return err.exit_code
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130
     except (OSError, sqlite3.Error) as exc:
+        from verbatim.storage import StorageError, explain
+
+        storage = explain(exc, config.study if config else None)
+        if storage:  # a full disk or a read-only folder, met on any write path
+            sys.stderr.write(f"{PROG}: {storage}\n")
+            return StorageError.exit_code
         # A disk, permission or path problem that no verb turned into its own line:
         # still one line naming the file and the fix (verbatim.errors), not a crash.
         if not _is_file_problem(exc):

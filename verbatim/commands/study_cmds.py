@@ -118,6 +118,10 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
 
             if is_encrypted(study.path):
                 _out("  encrypted at rest (recordings: age; database: SQLCipher); unlocked")
+                from verbatim.vault.commands import describe_vault
+
+                for line in describe_vault(study.path):
+                    _out(f"  {line}")
             _out(f"  participants {info['participants']}, interviews {info['interviews']} "
                  f"({info['locked']} locked), transcript versions {info['versions']}")
             to_complete = (f" ({info['notes_to_complete']} to complete)"
@@ -364,11 +368,19 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
     """Transcribe the interview's stored recording and save it as a new version."""
     with _study(config) as study:
         iid = args.target
+        if getattr(args, "from_file", None) is not None:
+            return _import_kept(study, iid, Path(args.from_file))
         audio = study.audio_path(iid)
         interview = study.interview(iid)
         if interview.locked:
             raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers, "
                             "which a new transcription would not match")
+        from verbatim.storage import preflight
+
+        # a second now rather than a failure after minutes of work: room for the new
+        # version (generously ~200 bytes per second of audio) and a writable database
+        preflight(study.path, need_bytes=int(64_000 + 200 * (interview.audio_duration or 0)),
+                  database=study.path / "study.sqlite")
         options = _pipeline_options(args, config)
         progress = _Progress(iid)
         try:
@@ -378,11 +390,49 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
         doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
                                           sha256=interview.audio_sha256 or "",
                                           duration=interview.audio_duration or 0.0))
-        version = study.save_transcript(
-            iid, doc, origin="pipeline",
-            description=f"{options.engine} {options.model}, diarize {options.diarize}")
+        description = f"{options.engine} {options.model}, diarize {options.diarize}"
+        version = _save_or_keep(study, config, iid, doc, description)
         _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
              f"{len(doc.speakers)} speakers)")
+    return 0
+
+
+def _save_or_keep(study: Study, config: Config, iid: str, doc: Any, description: str) -> int:
+    """Save a finished transcription; if the disk refuses, keep it and say how to import it."""
+    import sqlite3
+
+    from verbatim.storage import StorageError, explain
+
+    try:
+        return study.save_transcript(iid, doc, origin="pipeline", description=description)
+    except (OSError, sqlite3.Error) as exc:
+        reason = explain(exc, study.path)
+        if reason is None:
+            raise
+        from verbatim.study import unsaved
+
+        reason = reason.replace("; nothing was lost", "")
+        try:
+            kept = unsaved.keep(config.data_dir, study.path, iid, doc)
+        except OSError as kept_exc:
+            raise StorageError(f"{reason}; the transcription could not be kept either "
+                               f"({kept_exc.strerror or kept_exc})") from None
+        raise StorageError(f"{reason}. The finished transcript is kept in {kept}; once there "
+                           f"is room: verbatim transcribe {iid} --from {kept}") from None
+
+
+def _import_kept(study: Study, iid: str, path: Path) -> int:
+    """``transcribe IID --from FILE``: save a transcript kept after a failed save."""
+    from verbatim.study import unsaved
+
+    doc = unsaved.load(path, study.path, iid)
+    if study.interview(iid).locked:
+        raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers")
+    version = study.save_transcript(iid, doc, origin="import",
+                                    description=f"kept transcript {path.name}")
+    path.unlink()
+    _out(f"{iid}: transcript version {version} ({len(doc.words)} words) imported from "
+         f"{path.name}")
     return 0
 
 
@@ -426,6 +476,11 @@ def _run_pipeline(audio: Path, options: Any, out_path: Path, progress: Any) -> A
             return pipeline.transcribe_file(audio, options, progress=progress)
         failures += tuple(getattr(jobs, name) for name in ("JobFailed", "JobCancelled")
                           if isinstance(getattr(jobs, name, None), type))
+        if hasattr(jobs, "run_worker"):  # the result comes back in memory: no work file
+            from transcript.document import loads
+
+            jobs.validate(audio, options)
+            return loads(jobs.run_worker(audio, options, progress=progress))
         out_path.parent.mkdir(mode=0o700, exist_ok=True)
         try:
             return jobs.run_transcription_job(audio, options, out_path, progress=progress)
