@@ -86,8 +86,11 @@ def _clock(seconds: float) -> str:
 
 
 def run_batch_command(args: argparse.Namespace, config: Config) -> int:
+    from verbatim.batch.cluster import parse_scheduler
     from verbatim.transcription import pipeline_options
 
+    if args.scheduler is not None:  # the address rules first: they need nothing else
+        parse_scheduler(args.scheduler, insecure=args.insecure)
     options = pipeline_options(config, engine=args.engine, model=args.model,
                                diarize=args.diarize, speakers=args.speakers,
                                language=args.language)
