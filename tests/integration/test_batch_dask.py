@@ -24,7 +24,7 @@ import soundfile as sf
 from tests.fixtures.dask_cluster import Cluster, ClusterUnavailable, loopback_cluster
 
 REPO = Path(__file__).resolve().parents[2]
-AUDIO = REPO.parent.parent / "shared" / "audio"
+AUDIO = REPO.parent / "shared" / "audio"
 CLIPS = ("jfk.flac", "2412-153948-0000.flac", "ES2011a.Headset-0-40s-46s.wav",
          "stereo_diarization.wav")
 
@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 def _audio_dir() -> Path:
     for candidate in (Path(os.environ.get("VERBATIM_TEST_AUDIO", "/nonexistent")), AUDIO,
-                      Path("/work/shared/audio")):
+                      REPO.parent.parent / "shared" / "audio"):
         if all((candidate / clip).is_file() for clip in CLIPS):
             return candidate
     pytest.skip("real speech clips not found (set VERBATIM_TEST_AUDIO to shared/audio)")

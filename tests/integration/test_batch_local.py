@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 def _audio_dir() -> Path:
     for candidate in (Path(os.environ.get("VERBATIM_TEST_AUDIO", "/nonexistent")),
-                      REPO.parent.parent / "shared" / "audio", Path("/work/shared/audio")):
+                      REPO.parent / "shared" / "audio", REPO.parent.parent / "shared" / "audio"):
         if all((candidate / clip).is_file() for clip in CLIPS):
             return candidate
     pytest.skip("real speech clips not found (set VERBATIM_TEST_AUDIO to shared/audio)")
