@@ -56,6 +56,7 @@ HANDLERS: dict[str, str] = {
     "pack": "study_cmds:run_pack",
     "speaker": "speaker_cmds:run_speaker",
     "tui": "tui_cmds:run_tui",
+    "batch": "batch_cmds:run_batch_command",
 }
 
 
@@ -295,7 +296,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     importlib.import_module("verbatim.commands.speaker_cmds").add_parser(verbs, _Parser)
     verbs.add_parser("tui", help="open the terminal app (the same as no command)")
+    _add_batch_parser(verbs)
     return parser
+
+
+def _add_batch_parser(verbs: Any) -> None:
+    p = verbs.add_parser(
+        "batch", help="transcribe many interviews at once (local processes or a Dask cluster)",
+        description="Transcribe interviews of the study (ids, or --pending: all not yet "
+        "transcribed), or every audio file of --folder into --out. Local worker processes by "
+        "default; --scheduler tls://HOST:8786 uses a running Dask cluster (TLS required off "
+        "this machine; the privacy guard is opened for that scheduler only). Ctrl-C stops; "
+        "what was saved stays saved, and --pending resumes.")
+    p.add_argument("ids", metavar="INTERVIEW", nargs="*", help="interview ids, e.g. P4-1")
+    p.add_argument("--pending", action="store_true",
+                   help="every interview with a recording and no transcript yet")
+    p.add_argument("--folder", metavar="DIR", type=Path,
+                   help="transcribe the audio files of DIR instead of the study")
+    p.add_argument("--out", metavar="DIR", type=Path,
+                   help="with --folder: where the transcript files go (NAME.json)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--local", metavar="N", type=_positive_int,
+                       help="N worker processes here (default: sized to cores and memory)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="a running Dask scheduler, e.g. tls://lab-server:8786")
+    where.add_argument("--slurm", action="store_true",
+                       help="start Dask workers as Slurm jobs ([batch.slurm] in the config)")
+    p.add_argument("--tls-ca", metavar="FILE", type=Path, help="the team's CA certificate")
+    p.add_argument("--tls-cert", metavar="FILE", type=Path, help="this client's certificate")
+    p.add_argument("--tls-key", metavar="FILE", type=Path, help="this client's private key")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow plain tcp:// to another machine (audio unencrypted in transit)")
+    p.add_argument("--threads", metavar="T", type=_positive_int,
+                   help="ASR threads per task (default: cores / workers locally)")
+    _add_engine_flags(p)
 
 
 def _add_engine_flags(p: argparse.ArgumentParser) -> None:

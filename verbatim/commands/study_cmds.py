@@ -9,7 +9,6 @@ refusal is a ``UserError``: one line on stderr, non-zero exit, nothing changed.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from transcript.model import AudioRef, Note
+from transcript.model import Note
 from verbatim.config import Config
 from verbatim.errors import UserError
 from verbatim.study import Study, StudyError, willig_template
@@ -366,59 +365,23 @@ def run_pack(args: argparse.Namespace, config: Config) -> int:
 
 def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
     """Transcribe the interview's stored recording and save it as a new version."""
+    from verbatim.transcription import pipeline_options, transcribe_interview
+
     with _study(config) as study:
         iid = args.target
         if getattr(args, "from_file", None) is not None:
             return _import_kept(study, iid, Path(args.from_file))
-        audio = study.audio_path(iid)
-        interview = study.interview(iid)
-        if interview.locked:
-            raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers, "
-                            "which a new transcription would not match")
-        from verbatim.storage import preflight
-
-        # a second now rather than a failure after minutes of work: room for the new
-        # version (generously ~200 bytes per second of audio) and a writable database
-        preflight(study.path, need_bytes=int(64_000 + 200 * (interview.audio_duration or 0)),
-                  database=study.path / "study.sqlite")
-        options = _pipeline_options(args, config)
+        options = pipeline_options(config, engine=args.engine, model=args.model,
+                                   diarize=args.diarize, speakers=args.speakers,
+                                   language=args.language)
         progress = _Progress(iid)
         try:
-            doc = _run_pipeline(audio, options, _work_file(study.path, iid), progress)
+            version, doc = transcribe_interview(study, iid, options, progress=progress)
         finally:
             progress.finish()
-        doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
-                                          sha256=interview.audio_sha256 or "",
-                                          duration=interview.audio_duration or 0.0))
-        description = f"{options.engine} {options.model}, diarize {options.diarize}"
-        version = _save_or_keep(study, config, iid, doc, description)
         _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
              f"{len(doc.speakers)} speakers)")
     return 0
-
-
-def _save_or_keep(study: Study, config: Config, iid: str, doc: Any, description: str) -> int:
-    """Save a finished transcription; if the disk refuses, keep it and say how to import it."""
-    import sqlite3
-
-    from verbatim.storage import StorageError, explain
-
-    try:
-        return study.save_transcript(iid, doc, origin="pipeline", description=description)
-    except (OSError, sqlite3.Error) as exc:
-        reason = explain(exc, study.path)
-        if reason is None:
-            raise
-        from verbatim.study import unsaved
-
-        reason = reason.replace("; nothing was lost", "")
-        try:
-            kept = unsaved.keep(config.data_dir, study.path, iid, doc)
-        except OSError as kept_exc:
-            raise StorageError(f"{reason}; the transcription could not be kept either "
-                               f"({kept_exc.strerror or kept_exc})") from None
-        raise StorageError(f"{reason}. The finished transcript is kept in {kept}; once there "
-                           f"is room: verbatim transcribe {iid} --from {kept}") from None
 
 
 def _import_kept(study: Study, iid: str, path: Path) -> int:
@@ -434,60 +397,6 @@ def _import_kept(study: Study, iid: str, path: Path) -> int:
     _out(f"{iid}: transcript version {version} ({len(doc.words)} words) imported from "
          f"{path.name}")
     return 0
-
-
-def _work_file(study_dir: Path, iid: str) -> Path:
-    """Where the worker leaves its JSON: the study's ``.work/``, or memory if encrypted."""
-    from verbatim.vault import is_encrypted
-
-    if not is_encrypted(study_dir):
-        return study_dir / ".work" / f"{iid}.json"
-    from verbatim.vault.memdir import private_memory_dir
-
-    return private_memory_dir() / f"{iid}.json"
-
-
-def _pipeline_options(args: argparse.Namespace, config: Config) -> Any:
-    try:
-        pipeline = importlib.import_module("transcribe.pipeline")
-    except ImportError:
-        raise UserError("transcription is not available in this version") from None
-    return pipeline.PipelineOptions(
-        engine=args.engine or config.engine, model=args.model or config.model,
-        diarize=args.diarize or config.diarize, speakers=args.speakers,
-        language=args.language or config.language, models_dir=config.models_dir,
-        diarization=dict(config.diarization))
-
-
-def _run_pipeline(audio: Path, options: Any, out_path: Path, progress: Any) -> Any:
-    """Transcribe in a worker process (transcribe.jobs), or in this one if jobs is absent.
-
-    The worker writes its JSON into the study's private ``.work/`` folder; it
-    is read back and removed, so transcript text never lands outside the study.
-    """
-    failures: tuple[type[BaseException], ...] = (ValueError,)
-    try:
-        jobs = importlib.import_module("transcribe.jobs")
-    except ImportError:
-        jobs = None
-    try:
-        if jobs is None:
-            pipeline = importlib.import_module("transcribe.pipeline")
-            return pipeline.transcribe_file(audio, options, progress=progress)
-        failures += tuple(getattr(jobs, name) for name in ("JobFailed", "JobCancelled")
-                          if isinstance(getattr(jobs, name, None), type))
-        if hasattr(jobs, "run_worker"):  # the result comes back in memory: no work file
-            from transcript.document import loads
-
-            jobs.validate(audio, options)
-            return loads(jobs.run_worker(audio, options, progress=progress))
-        out_path.parent.mkdir(mode=0o700, exist_ok=True)
-        try:
-            return jobs.run_transcription_job(audio, options, out_path, progress=progress)
-        finally:
-            out_path.unlink(missing_ok=True)
-    except failures as exc:
-        raise UserError(f"transcription failed: {exc}") from None
 
 
 class _Progress:
