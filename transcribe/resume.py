@@ -51,6 +51,7 @@ class Checkpoint:
         if folder is None:
             return cls(path=None)
         path = folder / key
+        _sweep(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:
@@ -104,6 +105,14 @@ class Checkpoint:
     def remove(self) -> None:
         if self.path is not None:
             self.path.unlink(missing_ok=True)
+            _sweep(self.path)
+
+
+def _sweep(path: Path) -> None:
+    """Remove what a job killed while saving left behind (the atomic write's temporary)."""
+    if path.parent.is_dir():
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
 
 def _diarisation_from(data: Mapping[str, Any]) -> Diarisation:

@@ -369,7 +369,8 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
         if interview.locked:
             raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers, "
                             "which a new transcription would not match")
-        options = _pipeline_options(args, config)
+        options = replace(_pipeline_options(args, config),
+                          checkpoint_dir=_work_file(study.path, iid).parent / "checkpoints")
         progress = _Progress(iid)
         try:
             doc = _run_pipeline(audio, options, _work_file(study.path, iid), progress)
