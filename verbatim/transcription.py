@@ -87,6 +87,9 @@ def transcribe_interview(study: Study, iid: str, options: PipelineOptions, *,
     preflight(study.path, need_bytes=int(64_000 + 200 * (interview.audio_duration or 0)),
               database=study.path / "study.sqlite")
     audio = study.audio_path(iid)
+    if options.checkpoint_dir is None:  # a killed job resumes from here
+        options = replace(options,
+                          checkpoint_dir=work_file(study.path, iid).parent / "checkpoints")
     doc = run_pipeline(audio, options, work_file(study.path, iid), progress)
     version = save_or_keep(study, iid, doc, options)
     return version, doc

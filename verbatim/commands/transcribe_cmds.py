@@ -54,7 +54,8 @@ def pipeline_options(args: argparse.Namespace, config: Config) -> PipelineOption
         engine=args.engine or config.engine, model=args.model or config.model,
         diarize=args.diarize or config.diarize, speakers=args.speakers,
         language=args.language or config.language, models_dir=config.models_dir,
-        diarization=dict(config.diarization))
+        diarization=dict(config.diarization),
+        checkpoint_dir=config.data_dir / "checkpoints")  # a killed job resumes from here
 
 
 def run_transcribe(args: argparse.Namespace, config: Config) -> int:
