@@ -56,6 +56,7 @@ HANDLERS: dict[str, str] = {
     "pack": "study_cmds:run_pack",
     "speaker": "speaker_cmds:run_speaker",
     "tui": "tui_cmds:run_tui",
+    "batch": "batch_cmds:run_batch_command",
 }
 
 
@@ -126,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="AUDIO|INTERVIEW")
     p.add_argument("--out", metavar="T.json", type=Path,
                    help="where to write the transcript (required for a file)")
+    p.add_argument("--from", dest="from_file", metavar="FILE", type=Path,
+                   help="with an interview id: save a transcript kept after a failed save "
+                   "(a full disk) instead of transcribing again")
     _add_engine_flags(p)
 
     p = verbs.add_parser("export", help="export a transcript (file or interview id)",
@@ -179,10 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "it does not exist)")
     q = sv.add_parser("encrypt", help="encrypt an existing study in place",
                       description="Encrypt an existing study's recordings and database. "
-                      "Close the app first. Prints a recovery key.")
+                      "Close the app first. Prints a recovery key and asks you to confirm it "
+                      "before anything is encrypted; an interrupted run resumes when run again.")
     q.add_argument("dir", metavar="DIR", type=Path)
     q.add_argument("--key-file", metavar="FILE", type=Path,
                    help="a team key file instead of a passphrase (created if missing)")
+    q.add_argument("--yes", action="store_true",
+                   help="do not ask to confirm the recovery key (scripts); it is still printed "
+                   "before anything is encrypted")
     q = sv.add_parser("unlock", help="unlock an encrypted study for this session",
                       description="Ask for the passphrase (not shown) and keep the key in "
                       "memory (a key agent) until 'study lock' or an idle timeout.")
@@ -196,9 +204,16 @@ def build_parser() -> argparse.ArgumentParser:
                       "recovery key)")
     q.add_argument("--key-file", metavar="FILE", type=Path,
                    help="a (new) team key file to open the rotated study")
+    q.add_argument("--yes", action="store_true",
+                   help="do not ask to confirm the new recovery key (scripts); it is still "
+                   "printed before anything is re-encrypted")
     sv.add_parser("info", help="summarise the study")
-    q = sv.add_parser("backup", help="copy the study database safely (SQLite backup API)")
-    q.add_argument("dest", metavar="DEST", type=Path)
+    q = sv.add_parser("backup", help="back the study up: DEST/ (a folder) for everything, "
+                      "DEST (a new file) for the database alone",
+                      description="DEST/ or an existing folder: a complete, verified copy of the "
+                      "study in a new folder inside it (named ...-INCOMPLETE if a recording is "
+                      "missing or altered). A new file name: the database alone.")
+    q.add_argument("dest", metavar="DEST")  # a str: its trailing slash means "a folder"
     q = sv.add_parser("retention", help="list recordings whose retention date has passed",
                       description="List recordings whose retention date has passed; with "
                       "--delete IID --yes, delete one of them (recorded in the audit).")
@@ -281,7 +296,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     importlib.import_module("verbatim.commands.speaker_cmds").add_parser(verbs, _Parser)
     verbs.add_parser("tui", help="open the terminal app (the same as no command)")
+    _add_batch_parser(verbs)
     return parser
+
+
+def _add_batch_parser(verbs: Any) -> None:
+    p = verbs.add_parser(
+        "batch", help="transcribe many interviews at once (local processes or a Dask cluster)",
+        description="Transcribe interviews of the study (ids, or --pending: all not yet "
+        "transcribed), or every audio file of --folder into --out. Local worker processes by "
+        "default; --scheduler tls://HOST:8786 uses a running Dask cluster (TLS required off "
+        "this machine; the privacy guard is opened for that scheduler only). Ctrl-C stops; "
+        "what was saved stays saved, and --pending resumes.")
+    p.add_argument("ids", metavar="INTERVIEW", nargs="*", help="interview ids, e.g. P4-1")
+    p.add_argument("--pending", action="store_true",
+                   help="every interview with a recording and no transcript yet")
+    p.add_argument("--folder", metavar="DIR", type=Path,
+                   help="transcribe the audio files of DIR instead of the study")
+    p.add_argument("--out", metavar="DIR", type=Path,
+                   help="with --folder: where the transcript files go (NAME.json)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--local", metavar="N", type=_positive_int,
+                       help="N worker processes here (default: sized to cores and memory)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="a running Dask scheduler, e.g. tls://lab-server:8786")
+    where.add_argument("--slurm", action="store_true",
+                       help="start Dask workers as Slurm jobs ([batch.slurm] in the config)")
+    p.add_argument("--tls-ca", metavar="FILE", type=Path, help="the team's CA certificate")
+    p.add_argument("--tls-cert", metavar="FILE", type=Path, help="this client's certificate")
+    p.add_argument("--tls-key", metavar="FILE", type=Path, help="this client's private key")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow plain tcp:// to another machine (audio unencrypted in transit)")
+    p.add_argument("--threads", metavar="T", type=_positive_int,
+                   help="ASR threads per task (default: cores / workers locally)")
+    _add_engine_flags(p)
 
 
 def _add_engine_flags(p: argparse.ArgumentParser) -> None:
@@ -351,6 +399,16 @@ def _log_crash(config: Config | None, exc: BaseException) -> Path | None:
         return None
 
 
+def _storage_cause(err: UserError, config: Config | None) -> str | None:
+    """A refusal caused by a full disk or a read-only folder: verbatim.storage's one line."""
+    from verbatim.storage import StorageError, explain
+
+    cause = err.__cause__
+    if cause is None or isinstance(err, StorageError):
+        return None
+    return explain(cause, config.study if config else None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``verbatim`` console script."""
     os.umask(0o077)  # every file and folder this program creates is owner-only
@@ -372,12 +430,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = _resolve(key)
         return int(handler(args, config) or 0)
     except UserError as err:
+        storage = _storage_cause(err, config)
+        if storage is not None:  # "cannot write X: No space left" said as a full disk
+            sys.stderr.write(f"{PROG}: {storage}\n")
+            return 74
         sys.stderr.write(f"{PROG}: {err}\n")
         return err.exit_code
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130
     except (OSError, sqlite3.Error) as exc:
+        from verbatim.storage import StorageError, explain
+
+        storage = explain(exc, config.study if config else None)
+        if storage:  # a full disk or a read-only folder, met on any write path
+            sys.stderr.write(f"{PROG}: {storage}\n")
+            return StorageError.exit_code
         # A disk, permission or path problem that no verb turned into its own line:
         # still one line naming the file and the fix (verbatim.errors), not a crash.
         if not _is_file_problem(exc):
