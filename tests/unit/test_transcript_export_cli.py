@@ -139,3 +139,20 @@ def test_a_transcript_file_finds_its_recording_beside_it(tmp_path: Path,
                  "--out", str(tmp_path / "t.eaf")]) == 0
     media = etree.parse(str(tmp_path / "t.eaf")).find(".//MEDIA_DESCRIPTOR")
     assert media is not None and media.get("RELATIVE_MEDIA_URL") == "./work/audio/P4-1.wav"
+
+
+def test_extract_of_lines_in_the_teens_cites_both_digits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["study", "init", str(tmp_path / "s")]) == 0
+    monkeypatch.setenv("VERBATIM_STUDY", str(tmp_path / "s"))
+    assert main(["participant", "add", "P4", "--attr", "profession=Social Worker"]) == 0
+    sf.write(str(tmp_path / "r.wav"), np.zeros(8000 * 20, dtype="int16"), 8000)
+    assert main(["interview", "add", "P4", str(tmp_path / "r.wav")]) == 0
+    with Study.open(tmp_path / "s") as s:
+        s.save_transcript("P4-1", fixture_document(), origin="pipeline")
+    assert main(["lock", "P4-1", "--width", "10"]) == 0  # narrow: enough lines for the teens
+    capsys.readouterr()
+    assert main(["extract", "add", "P4-1", "--lines", "10-14"]) == 0
+    assert capsys.readouterr().out.strip().endswith("Social Worker. 10-14)")
