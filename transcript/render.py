@@ -21,12 +21,13 @@ speaker ``""`` when the profile writes gaps on their own line, else nothing.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from transcript.joining import joins
 from transcript.model import Mark, MarkKind, Transcript, Word
-from transcript.notation import Profile, is_manner, resolve_profile
+from transcript.notation import Profile, get_profile, is_manner, resolve_profile
 
 GAP_SPEAKER = ""
 """Speaker id of a between-speaker gap turn (jefferson writes gaps on their own line)."""
@@ -109,8 +110,29 @@ def stutter_form(word: str) -> str:
 
 
 def render_turns(doc: Transcript, profile: str | Profile = "paper") -> tuple[Turn, ...]:
-    """The transcript as turns of text under a notation profile."""
+    """The transcript as turns of text under a notation profile.
+
+    Cached for the last few documents: numbering the lines and an exporter that
+    works by turns (ELAN) share one rendering. Safe because documents and
+    profiles are frozen values; the key is the whole document.
+    """
     prof = resolve_profile(profile)
+    key = (prof.name, tuple(sorted(prof.thresholds.items())), prof.gaps_on_own_line)
+    try:
+        hash(doc)
+    except TypeError:  # a hand-built document holding a list somewhere: just compute
+        return _render(doc, prof)
+    return _cached(doc, *key)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(doc: Transcript, name: str, thresholds: tuple[tuple[str, float], ...],
+            gaps_on_own_line: bool) -> tuple[Turn, ...]:
+    prof = replace(get_profile(name, dict(thresholds)), gaps_on_own_line=gaps_on_own_line)
+    return _render(doc, prof)
+
+
+def _render(doc: Transcript, prof: Profile) -> tuple[Turn, ...]:
     words = sorted(doc.words, key=lambda w: (w.start, w.end))
     starts = [w.start for w in words]
     decor = [_Decor(body=w.text.strip(), before=[]) for w in words]

@@ -193,4 +193,7 @@ def to_eaf(r: Rendering) -> bytes:
     eaf.properties = [(k, v) for k, v in eaf.properties if k != "lastUsedAnnotation"]
     eaf.properties.append(("lastUsedAnnotation", eaf.maxaid))
     root = to_adocument(eaf, pretty=True)
-    return ElementTree.tostring(root, encoding="UTF-8", xml_declaration=True)
+    # serialised as text and encoded once: ElementTree's byte output resets a codec for
+    # every write, which was most of a two-hour transcript's export time
+    text = ElementTree.tostring(root, encoding="unicode")
+    return ("<?xml version='1.0' encoding='UTF-8'?>\n" + text).encode("utf-8")
