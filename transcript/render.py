@@ -23,11 +23,13 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import Any
 
 from transcript.joining import joins
 from transcript.model import Mark, MarkKind, Transcript, Word
-from transcript.notation import Profile, get_profile, is_manner, resolve_profile
+from transcript.notation import Profile, is_manner, resolve_profile
 
 GAP_SPEAKER = ""
 """Speaker id of a between-speaker gap turn (jefferson writes gaps on their own line)."""
@@ -117,19 +119,22 @@ def render_turns(doc: Transcript, profile: str | Profile = "paper") -> tuple[Tur
     profiles are frozen values; the key is the whole document.
     """
     prof = resolve_profile(profile)
-    key = (prof.name, tuple(sorted(prof.thresholds.items())), prof.gaps_on_own_line)
+    # every field of the profile, its thresholds as a tuple: the profile as a hashable key
+    key = tuple((f.name, tuple(sorted(prof.thresholds.items())) if f.name == "thresholds"
+                 else getattr(prof, f.name)) for f in fields(Profile))
     try:
         hash(doc)
+        hash(key)
     except TypeError:  # a hand-built document holding a list somewhere: just compute
         return _render(doc, prof)
-    return _cached(doc, *key)
+    return _cached(doc, key)
 
 
 @functools.lru_cache(maxsize=8)
-def _cached(doc: Transcript, name: str, thresholds: tuple[tuple[str, float], ...],
-            gaps_on_own_line: bool) -> tuple[Turn, ...]:
-    prof = replace(get_profile(name, dict(thresholds)), gaps_on_own_line=gaps_on_own_line)
-    return _render(doc, prof)
+def _cached(doc: Transcript, key: tuple[tuple[str, Any], ...]) -> tuple[Turn, ...]:
+    values = dict(key)
+    values["thresholds"] = MappingProxyType(dict(values["thresholds"]))
+    return _render(doc, Profile(**values))
 
 
 def _render(doc: Transcript, prof: Profile) -> tuple[Turn, ...]:
