@@ -58,6 +58,8 @@ class Config:
     language: str = "en"
     notation: str = "paper"
     """Default notation profile: paper, jefferson or dresing-pehl."""
+    playback: str = "stretch"
+    """Speed change: stretch (pitch kept, Rubber Band) or tape (slower is lower)."""
     width: int = 80
     """Line width for numbered transcripts."""
     notation_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -115,6 +117,10 @@ def config_from_mapping(raw: dict[str, Any], *, source: str = "config") -> Confi
         elif name == "width":
             if not isinstance(value, int) or isinstance(value, bool) or value < 20:
                 raise UserError(f"{source}: width must be a whole number of at least 20")
+            values[name] = value
+        elif name == "playback":
+            if value not in ("stretch", "tape"):
+                raise UserError(f"{source}: playback must be \"stretch\" or \"tape\"")
             values[name] = value
         else:
             if not isinstance(value, str):

@@ -48,6 +48,7 @@ def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     ({"width": 5}, "width"),
     ({"engine": 3}, "engine must be a string"),
     ({"diarization": "fast"}, "must be a table"),
+    ({"playback": "vinyl"}, "playback must be"),
 ])
 def test_bad_values_are_named(raw: dict[str, object], fragment: str) -> None:
     with pytest.raises(UserError, match=fragment):
@@ -65,3 +66,8 @@ def test_unparseable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_config_is_frozen() -> None:
     with pytest.raises(AttributeError):
         Config().width = 10  # type: ignore[misc]
+
+
+def test_playback_mode_is_read() -> None:
+    assert Config().playback == "stretch"
+    assert config_from_mapping({"playback": "tape"}).playback == "tape"

@@ -3,9 +3,10 @@
 The editor asks "play from 63.2 s at 80 %" and polls ``position()`` to move
 its cursor with the voice. Audio is read from the file in half-second blocks
 (a 2-hour recording is never loaded whole), mixed to mono and, for a speed
-other than 100 %, resampled with soxr from the file's rate to rate/speed and
-played at the file's rate: slower is lower and faster is higher in pitch, the
-way a transcription foot-pedal player sounds, with no extra dependency.
+other than 100 %, time-stretched (pitch kept, Rubber Band) or, in ``tape``
+mode, resampled so slower is lower; see ``verbatim.tui.stretch``. Output goes
+to the device in pieces of a quarter second at most, so pause is immediate
+even at 50 %.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 BLOCK_SECONDS = 0.5  # small enough that pause and speed changes feel immediate
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
+WRITE_SECONDS = 0.25  # the longest piece handed to the device between checks for pause
 RESUME_BACK_SECONDS = 2.0  # the transcriber's habit: hear the last words again on resume
 
 
@@ -52,9 +54,15 @@ class _SoundDeviceOutput:
 class Player:
     """One recording's player: play(start, speed), pause() -> position, position()."""
 
-    def __init__(self, path: Path, *, output: OutputFactory | None = None) -> None:
+    def __init__(self, path: Path, *, output: OutputFactory | None = None,
+                 mode: str = "stretch") -> None:
         import soundfile as sf
 
+        from verbatim.tui.stretch import MODES
+
+        if mode not in MODES:
+            raise ValueError(f"playback must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
         self.path = Path(path)
         info = sf.info(str(self.path))
         self.rate = int(info.samplerate)
@@ -103,30 +111,34 @@ class Player:
     def _run(self, start: float, speed: float, stop: threading.Event) -> None:
         import soundfile as sf
 
+        from verbatim.tui.stretch import speeder
+
         output: Any = None
         try:
             output = self._output_factory(self.rate)
-            resampler = None
-            if abs(speed - 1.0) > 1e-3:
-                import soxr
-
-                resampler = soxr.ResampleStream(self.rate, self.rate / speed, 1,
-                                                dtype="float32")
+            convert = speeder(self.rate, speed, self.mode)
             block = int(self.rate * BLOCK_SECONDS)
+            piece = max(1, int(self.rate * WRITE_SECONDS))
+            played = 0  # output samples written; each stands for `speed` input samples
             with sf.SoundFile(str(self.path)) as fh:
                 fh.seek(int(start * self.rate))
                 while not stop.is_set():
                     data = fh.read(block, dtype="float32", always_2d=True)
                     last = len(data) < block
                     mono = data.mean(axis=1) if len(data) else np.zeros(0, np.float32)
-                    if resampler is not None:
-                        mono = resampler.resample_chunk(mono, last=last)
-                    if len(mono):
-                        output.write(mono)
-                    with self._lock:
-                        self._position = min(self._position + len(data) / self.rate,
-                                             self.duration)
+                    out = convert.feed(mono, last=last)
+                    for i in range(0, len(out), piece):
+                        if stop.is_set():
+                            break
+                        output.write(out[i:i + piece])
+                        played += len(out[i:i + piece])
+                        with self._lock:
+                            self._position = min(start + played * speed / self.rate,
+                                                 self.duration)
                     if last:
+                        if not stop.is_set():
+                            with self._lock:
+                                self._position = self.duration
                         break
         except Exception as exc:  # no device, unreadable file: tell the UI, never crash it
             self.error = f"{type(exc).__name__}: {exc}".splitlines()[0]

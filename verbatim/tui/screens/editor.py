@@ -490,8 +490,9 @@ class EditorScreen(Screen[None]):
             if factory is None:
                 from verbatim.tui.playback import Player
 
-                factory = Player
-            self.player = factory(path)
+                self.player = Player(path, mode=self.app_.config.playback)
+            else:
+                self.player = factory(path)
         return self.player
 
     def action_play(self) -> None:
