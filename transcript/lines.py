@@ -67,7 +67,8 @@ def number_lines(doc: Transcript, *, profile: str | Profile = "paper",
     if width < MIN_WIDTH:
         raise ValueError(f"line width must be at least {MIN_WIDTH} characters, not {width}")
     prof = resolve_profile(profile)
-    key = (prof.name, tuple(sorted(prof.thresholds.items())), width)
+    options: tuple[tuple[str, Any], ...] = (("dot_pauses", True),) if prof.dot_pauses else ()
+    key = (prof.name, tuple(sorted(prof.thresholds.items())) + options, width)
     try:
         hash(doc)
     except TypeError:  # a hand-built document holding a list somewhere: just compute
@@ -76,7 +77,7 @@ def number_lines(doc: Transcript, *, profile: str | Profile = "paper",
 
 
 @functools.lru_cache(maxsize=8)
-def _numbered(doc: Transcript, name: str, thresholds: tuple[tuple[str, float], ...],
+def _numbered(doc: Transcript, name: str, thresholds: tuple[tuple[str, Any], ...],
               width: int) -> tuple[Line, ...]:
     """Cached: exporting one document to every format numbers its lines once.
 

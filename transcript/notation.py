@@ -45,6 +45,9 @@ _FAST = frozenset({"fast", "quickly", "rapidly", "hurried"})
 _SLOW = frozenset({"slow", "slowly"})
 
 
+DOT_PAUSE_LIMIT = 10  # seconds from which a dot pause is written as a number
+
+
 def is_manner(label: str) -> bool:
     """True when a tone label says how words were spoken, not a separate sound."""
     word = label.strip().lower()
@@ -66,6 +69,9 @@ class Profile:
     overlap_close: str = "]"
     uncertain: tuple[str, str] = ("[", "?]")
     gaps_on_own_line: bool = False
+    dot_pauses: bool = False
+    """noScribe's pause notation: one dot per second, '(..)' for two, '(12 s)' from 10 s;
+    set per profile in the config (``[notation.paper] dot_pauses = true``)."""
 
     def threshold(self, key: str) -> float:
         return float(self.thresholds[key])
@@ -74,6 +80,11 @@ class Profile:
         """The text for a pause of this many seconds ("" when too short to write)."""
         if seconds < self.threshold("short_pause"):
             return ""
+        if self.dot_pauses:
+            whole = int(_round_half_up(seconds, 0))
+            if whole >= DOT_PAUSE_LIMIT:
+                return f"({whole} s)"
+            return "(" + "." * max(1, whole) + ")"
         if self.name == "paper":
             if seconds < self.threshold("long_pause"):
                 return ".."
@@ -161,7 +172,13 @@ def get_profile(name: str, overrides: Mapping[str, float] | None = None) -> Prof
     """
     _check_name(name)
     thresholds = dict(_DEFAULT_THRESHOLDS[name])
+    dots = False
     for key, value in (overrides or {}).items():
+        if key == "dot_pauses":
+            if not isinstance(value, bool):
+                raise ValueError(f"dot_pauses for notation {name!r} must be true or false")
+            dots = value
+            continue
         if key not in thresholds:
             known = ", ".join(sorted(thresholds))
             raise ValueError(f"unknown threshold {key!r} for notation {name!r} "
@@ -170,7 +187,7 @@ def get_profile(name: str, overrides: Mapping[str, float] | None = None) -> Prof
             raise ValueError(f"threshold {key!r} for notation {name!r} must be a "
                              f"non-negative number of seconds")
         thresholds[key] = float(value)
-    return replace(_BASE[name], thresholds=MappingProxyType(thresholds))
+    return replace(_BASE[name], thresholds=MappingProxyType(thresholds), dot_pauses=dots)
 
 
 def resolve_profile(profile: str | Profile) -> Profile:

@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--media", action=argparse.BooleanOptionalAction, default=None,
                    help="qdpx: put the recording inside the project (default: yes, unless "
                    "pseudonymised); --no-media links to it instead")
+    p.add_argument("--timestamps", metavar="turn|N|turn,N", default="",
+                   help="txt, md, docx: a time stamp at each speaker change (turn) and/or "
+                   "every N seconds")
 
     p = verbs.add_parser("models", help="list, verify, import or download models",
                          description="The local model store. Nothing is downloaded unless "

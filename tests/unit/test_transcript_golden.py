@@ -17,7 +17,8 @@ import pytest
 from lxml import etree
 
 from tests.golden.fixture import fixture_document, fixture_extract
-from transcript.export import FORMATS, ExportMeta, render
+from transcript.export import FORMATS, ExportMeta, Timestamps, render
+from transcript.notation import get_profile
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "files"
 UPDATE = os.environ.get("VERBATIM_UPDATE_GOLDEN") == "1"
@@ -65,3 +66,29 @@ def test_every_format_has_golden_files() -> None:
     names = {p.name for p in GOLDEN.iterdir()}
     for fmt in FORMATS:
         assert any(n.startswith(f"fixture.paper.{fmt}") for n in names), fmt
+
+
+STAMPED = ExportMeta(title="P4-1", participant_id="P4", interview_id="P4-1",
+                     created="2026-11-26T12:00:00Z", timestamps=Timestamps(turn=True, every=10))
+
+
+@pytest.mark.parametrize("fmt", ["txt", "md", "docx"])
+def test_timestamped_export_matches_golden_file(fmt: str) -> None:
+    """Stamps at each speaker change and every 10 s, on unnumbered rows of their own."""
+    data = render(fixture_document(), fmt, profile="paper", width=40, meta=STAMPED)
+    for suffix, content in comparable(fmt, data).items():
+        path = GOLDEN / f"fixture.paper-stamped.{suffix}"
+        if UPDATE:
+            path.write_bytes(content)
+        assert path.exists(), f"missing golden file {path.name}: run with VERBATIM_UPDATE_GOLDEN=1"
+        assert content == path.read_bytes(), f"{path.name} differs from the export"
+
+
+def test_dot_pauses_match_golden_file() -> None:
+    """noScribe's one dot per second, as a profile option."""
+    profile = get_profile("paper", {"dot_pauses": True})
+    data = render(fixture_document(), "txt", profile=profile, width=40, meta=META)
+    path = GOLDEN / "fixture.paper-dots.txt"
+    if UPDATE:
+        path.write_bytes(data)
+    assert data == path.read_bytes()

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from transcript.document import fsync_dir, write_atomic
-from transcript.export.layout import ExportMeta, Rendering
+from transcript.export.layout import ExportMeta, Rendering, Timestamps
 from transcript.export.media import neutral_name
 from transcript.lines import lines_in_notation, number_lines
 from transcript.model import Transcript
@@ -51,7 +51,8 @@ _STREAMING = {"qdpx": "write_qdpx"}
 SUFFIXES = {"txt": ".txt", "md": ".md", "docx": ".docx", "json": ".json", "srt": ".srt",
             "vtt": ".vtt", "eaf": ".eaf", "qdpx": ".qdpx", "nvivo": ".txt", "maxqda": ".txt"}
 
-__all__ = ["FORMATS", "SUFFIXES", "ExportMeta", "Rendering", "export", "prepare", "render"]
+__all__ = ["FORMATS", "SUFFIXES", "ExportMeta", "Rendering", "Timestamps", "export", "prepare",
+           "render"]
 
 
 def prepare(doc: Transcript, *, profile: str | Profile = "paper", width: int = 80,

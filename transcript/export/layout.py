@@ -23,6 +23,56 @@ PHASE_TEXT = {
 
 
 @dataclass(frozen=True)
+class Timestamps:
+    """Where txt, md and docx exports print the time: at each speaker change, every N s.
+
+    Stamps are unnumbered rows of their own ('[00:01:23]') just above the line
+    they time, so line numbers and line widths stay as they are. The CLI's
+    ``--timestamps turn|60|turn,60`` and the app's export dialog both parse
+    their text with ``Timestamps.parse``.
+    """
+
+    turn: bool = False
+    every: float = 0.0
+    """Seconds between stamps; 0: none by time."""
+
+    @classmethod
+    def parse(cls, text: str) -> Timestamps:
+        """'turn', '60', 'turn,60' (either order); '' or 'none' for no stamps."""
+        turn, every = False, 0.0
+        for part in (p.strip().lower() for p in text.replace("+", ",").split(",")):
+            if part in ("", "none", "off"):
+                continue
+            if part in ("turn", "turns"):
+                turn = True
+                continue
+            try:
+                every = float(part)
+            except ValueError:
+                raise ValueError(f"timestamps: {part!r} is neither 'turn' nor a number of "
+                                 "seconds (e.g. turn, 60 or turn,60)") from None
+            if not 1 <= every <= 86400:
+                raise ValueError("timestamps: the interval must be between 1 and 86400 seconds")
+        return cls(turn=turn, every=every)
+
+    def __bool__(self) -> bool:
+        return self.turn or self.every > 0
+
+    def times(self, lines: Sequence[Line]) -> dict[int, float]:
+        """Line number -> the time stamped above it (its start)."""
+        stamps: dict[int, float] = {}
+        previous: str | None = None
+        due = 0.0
+        for line in lines:
+            if (self.turn and line.speaker != previous) or (self.every and line.start >= due):
+                stamps[line.n] = line.start
+                if self.every:
+                    due = (line.start // self.every + 1) * self.every
+            previous = line.speaker
+        return stamps
+
+
+@dataclass(frozen=True)
 class ExportMeta:
     """Facts about the interview that the document itself does not hold (all optional).
 
@@ -43,6 +93,8 @@ class ExportMeta:
     empty: ``media_path``. In an encrypted study, the decrypted copy in memory."""
     embed_media: bool | None = None
     """Put the recording inside a .qdpx: None (default) yes, unless pseudonymised."""
+    timestamps: Timestamps = field(default_factory=Timestamps)
+    """Time stamps in txt, md and docx (none by default)."""
 
     def created_at(self) -> datetime:
         if self.created:
@@ -122,15 +174,26 @@ class Rendering:
             text = line.text.replace("\r", " ").replace("\n", " ")
             yield str(line.n), (f"{label}:" if label else ""), text
 
-    def numbered_text(self) -> str:
-        """The transcript as aligned, line-numbered plain text (txt, QDA sources)."""
+    def stamps(self) -> dict[str, str]:
+        """Printed line number -> '[00:01:23]' for the lines a time stamp goes above."""
+        return {str(n): f"[{clock(t, decimals=0)}]"
+                for n, t in self.meta.timestamps.times(self.lines).items()}
+
+    def numbered_text(self, *, stamps: bool = False) -> str:
+        """The transcript as aligned, line-numbered plain text (txt, QDA sources).
+
+        ``stamps``: time stamps (``meta.timestamps``) on unnumbered rows above their lines.
+        """
         rows = list(self.numbered_rows())
         if not rows:
             return ""
         number_w = max(len(n) for n, _, _ in rows)
         label_w = max(len(lb) for _, lb, _ in rows)
+        times = self.stamps() if stamps else {}
         out = []
         for n, label, text in rows:
+            if n in times:
+                out.append(f"{'':>{number_w}}  {times[n]}")
             out.append(f"{n:>{number_w}}  {label:<{label_w}}  {text}".rstrip())
         return "\n".join(out) + "\n"
 

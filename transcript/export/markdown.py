@@ -21,9 +21,12 @@ def to_md(r: Rendering) -> bytes:
         facts += [f"{k}: {v}" for k, v in r.meta.attributes.items()]
         out += [escape("; ".join(facts)), ""]
     number_w = len(str(r.lines[-1].n)) if r.lines else 1
+    stamps = r.stamps()
     for turn in r.turns():
         rows = []
         for i, line in enumerate(turn.lines):
+            if str(line.n) in stamps:
+                rows.append(f"*{escape(stamps[str(line.n)])}*")
             label = f"**{escape(turn.label)}:** " if i == 0 and turn.label else ""
             rows.append(f"`{line.n:>{number_w}}` {label}{escape(line.text)}")
         # a backslash at the end of a line is a hard line break in CommonMark

@@ -10,7 +10,7 @@ def to_txt(r: Rendering) -> bytes:
     if r.meta.participant_id:
         parts.append(f"Participant: {r.meta.participant_id}")
     parts.append("")
-    parts.append(r.numbered_text().rstrip("\n"))
+    parts.append(r.numbered_text(stamps=True).rstrip("\n"))
     if r.doc.notes:
         parts += ["", "Reflexive notes", ""]
         for i, note in enumerate(r.doc.notes, start=1):

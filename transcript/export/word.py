@@ -166,10 +166,21 @@ def _add_numbered_lines(document: object, r: Rendering, rows: list[tuple[str, st
         if row[1] or not turns:
             turns.append([])
         turns[-1].append(row)
+    stamps = r.stamps()
+
+    def stamp_line(n: str) -> None:
+        if n in stamps:
+            indent = " " * (number_w + 2)
+            parts.append(f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/><w:keepNext/>'
+                         f'<w:suppressLineNumbers/></w:pPr><w:r><w:t xml:space="preserve">'
+                         f'{indent}{escape(stamps[n])}</w:t></w:r></w:p>')
+            numbered.append(False)
+
     parts = [f"<w:body {nsdecls('w')}>"]
     numbered: list[bool] = []
     for turn in turns:
         label = turn[0][1]
+        stamp_line(turn[0][0])
         pieces = _label_pieces(label, column) if (label and layout.beside) else []
         if label and not layout.beside:
             parts.append(label_line(label, True))
@@ -180,6 +191,8 @@ def _add_numbered_lines(document: object, r: Rendering, rows: list[tuple[str, st
             numbered.append(False)
         pieces = pieces[overflow:]
         for i, (n, _, text) in enumerate(turn):
+            if i:
+                stamp_line(n)
             first = i == 0 and bool(label) and layout.beside and not overflow
             spacing = f'<w:spacing w:before="{before}"/>' if first else ""
             # a line longer than the page holds at this size (a very long word, or a

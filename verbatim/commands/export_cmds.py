@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from transcript.document import DocumentError, read
-from transcript.export import FORMATS, ExportMeta, export
+from transcript.export import FORMATS, ExportMeta, Timestamps, export
 from transcript.notation import get_profile
 from transcript.pseudonymise import Replacements
 from verbatim.config import Config
@@ -46,6 +46,14 @@ def _recording(path: str, transcript: Path) -> str:
     return next((str(c.resolve()) for c in candidates if c.is_file()), "")
 
 
+def timestamps_arg(args: argparse.Namespace) -> Timestamps:
+    """--timestamps turn|60|turn,60 as the option the exporters take."""
+    try:
+        return Timestamps.parse(getattr(args, "timestamps", "") or "")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
 def run_export(args: argparse.Namespace, config: Config) -> int:
     fmt = args.format
     if fmt not in FORMATS:
@@ -73,7 +81,8 @@ def run_export(args: argparse.Namespace, config: Config) -> int:
     if out.resolve() == target.resolve():
         raise UserError(f"refusing to overwrite the transcript itself ({target}) with the export")
     meta = ExportMeta(media_path=_recording(doc.audio.path, target),
-                      embed_media=getattr(args, "media", None))
+                      embed_media=getattr(args, "media", None),
+                      timestamps=timestamps_arg(args))
     try:
         export(doc, fmt, out, profile=profile, width=width, replacements=replacements,
                meta=meta, pseudonymised=replacements is not None)

@@ -424,6 +424,7 @@ class _Progress:
 def run_export_interview(args: argparse.Namespace, config: Config) -> int:
     """Export the interview's current transcript with its notes, extracts and metadata."""
     from transcript.export import ExportMeta, export
+    from verbatim.commands.export_cmds import timestamps_arg
 
     with _study(config) as study:
         iid = args.target
@@ -444,6 +445,7 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
         meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
                           interview_id=iid, attributes=dict(participant.attributes),
                           extracts=tuple(study.extracts(interview=iid)),
+                          timestamps=timestamps_arg(args),
                           **_export_media(study, iid, args, pseudonymised=pseudonymised))
         out = Path(args.out)
         if not out.parent.is_dir():

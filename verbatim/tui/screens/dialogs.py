@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,6 +14,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
+
+from transcript.export.layout import Timestamps
 
 PHASE_CHOICES = [("during the interview", "during"), ("straight after", "after"),
                  ("during analysis", "analysis")]
@@ -345,6 +347,8 @@ class ExportChoice:
     width: int
     pseudonymise: bool
     out: Path
+    timestamps: Timestamps = field(default_factory=Timestamps)
+    """The option the CLI's --timestamps builds ('turn', '60', 'turn,60')."""
 
 
 # Word first: it is what the team exports most (the rest as in transcript.export.FORMATS)
@@ -375,6 +379,9 @@ class ExportDialog(Dialog):
                 yield Label("pseudonymise")
                 yield Select([("yes", True), ("no", False)], value=True, allow_blank=False,
                              id="pseudo")
+            with Horizontal(classes="row"):
+                yield Label("timestamps")
+                yield Input("", id="timestamps", placeholder="turn, 60 or turn,60")
             yield Input(str(self.out_dir / f"{self.interview}.docx"), id="out")
             yield self.buttons("Export")
 
@@ -393,7 +400,13 @@ class ExportDialog(Dialog):
         except ValueError:
             self.notify("width must be a whole number", severity="error")
             return
-        self.dismiss(ExportChoice(fmt=str(self.query_one("#format", Select).value),
+        try:
+            stamps = Timestamps.parse(self.query_one("#timestamps", Input).value)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.dismiss(ExportChoice(timestamps=stamps,
+                                  fmt=str(self.query_one("#format", Select).value),
                                   notation=str(self.query_one("#notation", Select).value),
                                   width=width,
                                   pseudonymise=bool(self.query_one("#pseudo", Select).value),

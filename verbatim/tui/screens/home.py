@@ -359,6 +359,7 @@ def _export(app: Any, iid: str, choice: Any) -> None:
         meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
                           interview_id=iid, attributes=dict(participant.attributes),
                           extracts=tuple(study.extracts(interview=iid)),
+                          timestamps=choice.timestamps,
                           **study_media(study, iid, choice.fmt,
                                         pseudonymised=bool(choice.pseudonymise)))
         choice.out.parent.mkdir(parents=True, exist_ok=True)
