@@ -40,14 +40,16 @@ def to_dict(doc: Transcript) -> dict[str, Any]:
                   "duration": doc.audio.duration},
         "speakers": {s.id: {"label": s.label} for s in doc.speakers},
         "words": [{"text": w.text, "start": w.start, "end": w.end, "speaker": w.speaker,
-                   "probability": w.probability} for w in doc.words],
+                   "probability": w.probability, **({"confirmed": True} if w.confirmed else {})}
+                  for w in doc.words],
         "marks": [{"kind": str(m.kind), "start": m.start, "end": m.end, "speaker": m.speaker,
                    "label": m.label, "source": str(m.source)} for m in doc.marks],
         "notes": [{"start": n.start, "end": n.end, "phase": n.phase, "moment": n.moment,
                    "response": n.response, "understanding": n.understanding,
                    "written_at": n.written_at} for n in doc.notes],
         "lines": [{"n": ln.n, "speaker": ln.speaker, "text": ln.text, "start": ln.start,
-                   "end": ln.end} for ln in doc.lines],
+                   "end": ln.end, **({"suffix": ln.suffix} if ln.suffix else {})}
+                  for ln in doc.lines],
     }
     for key, value in doc.extra.items():
         out.setdefault(key, value)
@@ -75,7 +77,8 @@ def from_dict(data: Any) -> Transcript:
                            for k, v in speakers.items()),
             words=tuple(Word(text=str(w["text"]), start=float(w["start"]), end=float(w["end"]),
                              speaker=str(w["speaker"]),
-                             probability=float(w.get("probability", 1.0)))
+                             probability=float(w.get("probability", 1.0)),
+                             confirmed=bool(w.get("confirmed", False)))
                         for w in data.get("words") or []),
             marks=tuple(Mark(kind=MarkKind(m["kind"]), start=float(m["start"]),
                              end=float(m["end"]), speaker=_optional_str(m.get("speaker")),
@@ -89,7 +92,8 @@ def from_dict(data: Any) -> Transcript:
                              written_at=str(n.get("written_at", "")))
                         for n in data.get("notes") or []),
             lines=tuple(Line(n=int(ln["n"]), speaker=str(ln["speaker"]), text=str(ln["text"]),
-                             start=float(ln["start"]), end=float(ln["end"]))
+                             start=float(ln["start"]), end=float(ln["end"]),
+                             suffix=str(ln.get("suffix", "")))
                         for ln in data.get("lines") or []),
             extra={k: v for k, v in data.items() if k not in _KNOWN_KEYS},
         )

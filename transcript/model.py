@@ -52,6 +52,8 @@ class Word:
     end: float
     speaker: str
     probability: float = 1.0
+    confirmed: bool = False
+    """The author listened and confirmed it: no longer doubtful, whatever its probability."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,13 @@ class Line:
     text: str
     start: float
     end: float
+    suffix: str = ""
+    """A line added after the lock, between frozen ones: 505a, 505b (``n`` is 505)."""
+
+    @property
+    def number(self) -> str:
+        """The printed number: '505' or '505a'."""
+        return f"{self.n}{self.suffix}"
 
 
 @dataclass(frozen=True, slots=True)

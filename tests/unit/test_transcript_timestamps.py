@@ -34,12 +34,12 @@ LINES = (Line(1, "S1", "a", 0.0, 4.0), Line(2, "S1", "b", 4.0, 9.0), Line(3, "S1
 
 
 def test_turn_stamps_each_speaker_change() -> None:
-    assert Timestamps(turn=True).times(LINES) == {1: 0.0, 4: 15.5}
+    assert Timestamps(turn=True).times(LINES) == {0: 0.0, 3: 15.5}
 
 
 def test_interval_stamps_the_first_line_after_each_boundary() -> None:
-    assert Timestamps(every=10).times(LINES) == {1: 0.0, 3: 12.0, 6: 31.0}
-    assert Timestamps(turn=True, every=10).times(LINES) == {1: 0.0, 3: 12.0, 4: 15.5, 6: 31.0}
+    assert Timestamps(every=10).times(LINES) == {0: 0.0, 2: 12.0, 5: 31.0}
+    assert Timestamps(turn=True, every=10).times(LINES) == {0: 0.0, 2: 12.0, 3: 15.5, 5: 31.0}
 
 
 def test_dot_pauses_write_one_dot_per_second() -> None:

@@ -59,13 +59,13 @@ class Timestamps:
         return self.turn or self.every > 0
 
     def times(self, lines: Sequence[Line]) -> dict[int, float]:
-        """Line number -> the time stamped above it (its start)."""
+        """Index in ``lines`` -> the time stamped above that line (its start)."""
         stamps: dict[int, float] = {}
         previous: str | None = None
         due = 0.0
-        for line in lines:
+        for i, line in enumerate(lines):
             if (self.turn and line.speaker != previous) or (self.every and line.start >= due):
-                stamps[line.n] = line.start
+                stamps[i] = line.start
                 if self.every:
                     due = (line.start // self.every + 1) * self.every
             previous = line.speaker
@@ -172,12 +172,13 @@ class Rendering:
             label = self.label(line.speaker) if line.speaker != previous else ""
             previous = line.speaker
             text = line.text.replace("\r", " ").replace("\n", " ")
-            yield str(line.n), (f"{label}:" if label else ""), text
+            yield line.number, (f"{label}:" if label else ""), text
 
     def stamps(self) -> dict[str, str]:
         """Printed line number -> '[00:01:23]' for the lines a time stamp goes above."""
-        return {str(n): f"[{clock(t, decimals=0)}]"
-                for n, t in self.meta.timestamps.times(self.lines).items()}
+        times = self.meta.timestamps.times(self.lines)
+        return {ln.number: f"[{clock(times[i], decimals=0)}]"
+                for i, ln in enumerate(self.lines) if i in times}
 
     def numbered_text(self, *, stamps: bool = False) -> str:
         """The transcript as aligned, line-numbered plain text (txt, QDA sources).

@@ -20,15 +20,15 @@ def to_md(r: Rendering) -> bytes:
         facts = [f"Participant: {r.meta.participant_id}"] if r.meta.participant_id else []
         facts += [f"{k}: {v}" for k, v in r.meta.attributes.items()]
         out += [escape("; ".join(facts)), ""]
-    number_w = len(str(r.lines[-1].n)) if r.lines else 1
+    number_w = max((len(ln.number) for ln in r.lines), default=1)
     stamps = r.stamps()
     for turn in r.turns():
         rows = []
         for i, line in enumerate(turn.lines):
-            if str(line.n) in stamps:
-                rows.append(f"*{escape(stamps[str(line.n)])}*")
+            if line.number in stamps:
+                rows.append(f"*{escape(stamps[line.number])}*")
             label = f"**{escape(turn.label)}:** " if i == 0 and turn.label else ""
-            rows.append(f"`{line.n:>{number_w}}` {label}{escape(line.text)}")
+            rows.append(f"`{line.number:>{number_w}}` {label}{escape(line.text)}")
         # a backslash at the end of a line is a hard line break in CommonMark
         out.append("\\\n".join(rows))
         out.append("")

@@ -77,9 +77,12 @@ def write_qdpx(r: Rendering, out: BinaryIO) -> None:
     # character position where each numbered line starts in the text
     starts: dict[int, int] = {}
     ends: dict[int, int] = {}
+    pos_of_suffix: dict[str, int] = {}  # lines added after the lock (505a)
     pos = 0
     for line, physical in zip(r.lines, text.splitlines(keepends=True), strict=True):
-        starts[line.n] = pos
+        if line.suffix:
+            pos_of_suffix[line.number] = pos
+        starts.setdefault(line.n, pos)  # 505 before 505a: a range from 505 starts at 505
         ends[line.n] = pos + len(physical.rstrip("\n"))
         pos += len(physical)
 
@@ -151,9 +154,11 @@ def write_qdpx(r: Rendering, out: BinaryIO) -> None:
                     plainTextPath=f"internal://{text_guid}.txt")
     sync_of: dict[int, str] = {}
     for line in r.lines:
-        sync_of[line.n] = guid(f"sync/{line.n}")
-        el(transcript, "SyncPoint", guid=sync_of[line.n], timeStamp=str(millis(line.start)),
-           position=str(starts[line.n]))
+        sync = guid(f"sync/{line.number}")
+        sync_of.setdefault(line.n, sync)
+        position = starts[line.n] if not line.suffix else pos_of_suffix[line.number]
+        el(transcript, "SyncPoint", guid=sync, timeStamp=str(millis(line.start)),
+           position=str(position))
     end_sync = guid("sync/end")
     if r.lines:
         last = r.lines[-1]
