@@ -105,3 +105,38 @@ def file_problem(exc: BaseException, path: str | Path | None = None, *,
                  action: str = "write") -> FileProblemError:
     """``os_error_line`` as an exception to raise (``raise file_problem(exc, p) from None``)."""
     return FileProblemError(os_error_line(exc, path, action=action))
+
+
+def write_crash_log(log_dir: Path, exc: BaseException) -> Path | None:
+    """Save a bug's stack frames owner-only; returns the file, or None when it cannot.
+
+    Only the exception's type and the frames (file, line, function, source line)
+    are kept: never the exception's message or any local variable, which may hold
+    transcript words, notes or names.
+    """
+    import os
+    import traceback
+    from datetime import UTC, datetime
+
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = log_dir / f"crash-{stamp}-{os.getpid()}.log"
+        chain: list[str] = []
+        seen: BaseException | None = exc
+        while seen is not None and len(chain) < 5:
+            chain.append(f"{type(seen).__module__}.{type(seen).__qualname__}\n"
+                         + "".join(traceback.format_tb(seen.__traceback__)))
+            seen = seen.__cause__ or seen.__context__
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("\nwhile handling:\n".join(chain))
+        return path
+    except OSError:
+        return None
+
+
+def crash_line(prog: str, exc: BaseException, log: Path | None) -> str:
+    """The one line a user sees for a bug: the exception's type, where the details are."""
+    where = f" (details in {log})" if log else ""
+    return f"{prog}: internal error: {type(exc).__name__}{where}"
