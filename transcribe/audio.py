@@ -89,8 +89,14 @@ def probe_audio(path: str | Path) -> AudioInfo:
     """
     import soundfile as sf
 
+    from transcribe.integrity import IncompleteRecordingError, check_complete
+
     path = Path(path)
     _check_file(path)
+    try:
+        check_complete(path)
+    except IncompleteRecordingError as exc:
+        raise AudioError(str(exc)) from None
     try:
         info = sf.info(str(path))
         result = AudioInfo(info.channels, info.samplerate, info.frames)

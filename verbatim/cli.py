@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import re
 import sqlite3
@@ -345,6 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``verbatim`` console script."""
     os.umask(0o077)  # every file and folder this program creates is owner-only
     threading.excepthook = _thread_crash
+    for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 file name must not crash a message
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
     scratch.enter()  # own temp folder (TMPDIR); a crashed run's leftovers are swept
     args = build_parser().parse_args(argv)
     key = handler_key(args)
@@ -364,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = _resolve(key)
         return int(handler(args, config) or 0)
     except UserError as err:
-        sys.stderr.write(f"{PROG}: {err}\n")
+        sys.stderr.write(_printable(f"{PROG}: {err}\n"))
         return err.exit_code
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
@@ -374,10 +378,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # still one line naming the file and the fix (verbatim.errors), not a crash.
         if not _is_file_problem(exc):
             return _internal_error(config, exc)
-        sys.stderr.write(f"{PROG}: {os_error_line(exc, action='use')}\n")
+        where = None
+        if isinstance(exc, sqlite3.Error) and config is not None and config.study is not None:
+            where = config.study / "study.sqlite"
+        sys.stderr.write(_printable(f"{PROG}: {os_error_line(exc, where, action='use')}\n"))
         return FileProblemError.exit_code
     except Exception as exc:  # a bug: one line for the user, the traceback to a log
         return _internal_error(config, exc)
+
+
+def _printable(text: str) -> str:
+    """A message that any terminal encoding can show: a file name that is not valid
+    UTF-8 (kept by Python as lone surrogates) is shown with backslash escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _is_file_problem(exc: BaseException) -> bool:
