@@ -129,9 +129,13 @@ def test_study_set_up_sends_nothing(world: World) -> None:
     _assert_no_leaks(world, "study init", "participant add", "interview add")
 
 
-def test_transcribe_with_each_engine_and_diariser(world: World) -> None:
-    """Three transcriptions side by side (each a CLI process and its worker)."""
-    jobs = {
+def test_transcribe_with_each_engine_and_diariser_and_from_the_app(world: World) -> None:
+    """Four transcriptions side by side: three CLI processes and the app, each with its worker.
+
+    The app's start-up and its background job (faster-whisper, embeddings) run in
+    one traced process; it prints the job's final state.
+    """
+    jobs: dict[str, tuple[str, ...]] = {
         "transcribe faster-whisper/none": ("transcribe", str(world.clip), "--out",
                                            str(world.root / "none.json"), "--diarize", "none"),
         "transcribe faster-whisper/pyannote": ("transcribe", str(world.clip), "--out",
@@ -140,17 +144,13 @@ def test_transcribe_with_each_engine_and_diariser(world: World) -> None:
         "transcribe whisper/channels": ("transcribe", "P1-1", "--engine", "whisper",
                                         "--diarize", "channels"),
     }
-    with ThreadPoolExecutor(len(jobs)) as pool:
+    app_job = "app + transcribe faster-whisper/embedding"
+    with ThreadPoolExecutor(len(jobs) + 1) as pool:
+        app = pool.submit(world.run, app_job, str(world.study), script=APP_SCRIPT)
         for future in [pool.submit(world.run, job, *args) for job, args in jobs.items()]:
             future.result()
-    _assert_no_leaks(world, *jobs)
-
-
-def test_app_start_up_and_a_transcription_with_embeddings(world: World) -> None:
-    result = world.run("app + transcribe faster-whisper/embedding", str(world.study),
-                       script=APP_SCRIPT)
-    assert result.stdout.split()[:2] == ["job", "done"], result.stdout
-    _assert_no_leaks(world, "app + transcribe faster-whisper/embedding")
+        assert app.result().stdout.split()[:2] == ["job", "done"], app.result().stdout
+    _assert_no_leaks(world, *jobs, app_job)
 
 
 def test_lock_cite_export_and_pack(world: World) -> None:
