@@ -3,7 +3,10 @@
 ``os_error_line`` is the one place that turns an ``OSError`` (or SQLite's
 full/read-only/locked errors) into a sentence that names the file or folder
 and says what to do; write paths and both doors (CLI and app) use it, so a full
-disk or an unwritable folder reads the same everywhere.
+disk or an unwritable folder reads the same everywhere. Full disks, read-only
+disks and missing permissions are worded by ``verbatim.storage.explain``
+(the reliability room's one source); this module covers the other errnos
+(paths, loops, folders where files belong) and SQLite's "in use".
 """
 
 from __future__ import annotations
@@ -78,6 +81,14 @@ def os_error_line(exc: BaseException, path: str | Path | None = None, *,
     ``path`` is what the user asked for (the error's own file name is used when
     absent); ``action`` is the verb ("write", "read", "create"...).
     """
+    from verbatim.storage import explain  # full, read-only and permission: its words
+
+    if path is not None:
+        storage = explain(exc, Path(path) if Path(path).is_dir() else Path(path).parent)
+    else:
+        storage = explain(exc, None) if getattr(exc, "filename", None) else None
+    if storage:
+        return storage
     target = path if path is not None else getattr(exc, "filename", None)
     name = str(target) if target is not None else ""
     folder = str(Path(name).parent) if name else "the folder"

@@ -28,7 +28,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.conftest import _test_models_dir
 from transcript.document import dumps
 from transcript.model import AudioRef, Transcript, Word
 from verbatim.cli import main
@@ -288,16 +287,15 @@ ANSWERS: dict[str, str] = {}
 @pytest.mark.parametrize(("case", "template", "names"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_gives_one_line_and_changes_nothing(
         ws: Workspace, case: str, template: str, names: str,
-        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        request: pytest.FixtureRequest) -> None:
     if "{full}" in template and ws.full is None:
         pytest.skip("no small file system to fill here (needs root and tmpfs)")
     if "readonly" in template and not os.path.ismount(ws.root / "readonly"):
         pytest.skip("no read-only file system here (needs root and tmpfs)")
     monkeypatch.chdir(ws.root)
     if template.startswith("transcribe "):  # a model must be found before the audio is judged
-        models = _test_models_dir()
-        if models is None:
-            pytest.skip("real models not found (VERBATIM_TEST_MODELS)")
+        models = request.getfixturevalue("models_dir")  # skips without real models
         monkeypatch.setenv("VERBATIM_MODELS", str(models))
     argv = ws.fill(template.replace("{big}", "BIG").replace("{config}", "")).split()
     argv = ["x" * 102_400 if a == "BIG" else a for a in argv]
