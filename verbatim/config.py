@@ -66,6 +66,10 @@ class Config:
     """Per-profile overrides of pause thresholds, e.g. {"paper": {"short_pause": 0.3}}."""
     diarization: dict[str, Any] = field(default_factory=dict)
     """Diariser tuning (segmentation step, batch sizes, threads); see README."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """[keys]: editor keys by action name (foot pedals), see ``verbatim.keys``."""
+    doubt_threshold: float = 0.5
+    """Words the engine was less sure of than this (0-1) are shown as doubtful."""
     batch: dict[str, Any] = field(default_factory=dict)
     """``verbatim batch``: workers, TLS files (tls_ca, tls_cert, tls_key), [batch.slurm]."""
 
@@ -118,6 +122,20 @@ def config_from_mapping(raw: dict[str, Any], *, source: str = "config") -> Confi
             if not isinstance(value, int) or isinstance(value, bool) or value < 20:
                 raise UserError(f"{source}: width must be a whole number of at least 20")
             values[name] = value
+        elif name == "keys":
+            from verbatim.keys import check_keys
+
+            if not isinstance(value, dict):
+                raise UserError(f"{source}: [keys] must be a table")
+            try:
+                values[name] = check_keys(value)
+            except ValueError as exc:
+                raise UserError(f"{source}: {exc}") from None
+        elif name == "doubt_threshold":
+            if isinstance(value, bool) or not isinstance(value, int | float) \
+                    or not 0 <= value <= 1:
+                raise UserError(f"{source}: doubt_threshold must be a number from 0 to 1")
+            values[name] = float(value)
         elif name == "playback":
             if value not in ("stretch", "tape"):
                 raise UserError(f"{source}: playback must be \"stretch\" or \"tape\"")

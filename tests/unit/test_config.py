@@ -49,6 +49,9 @@ def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     ({"engine": 3}, "engine must be a string"),
     ({"diarization": "fast"}, "must be a table"),
     ({"playback": "vinyl"}, "playback must be"),
+    ({"keys": {"rewind": "f9"}}, "unknown key action 'rewind'"),
+    ({"keys": {"back_5": ""}}, "keys.back_5 must be"),
+    ({"doubt_threshold": 2}, "doubt_threshold must be"),
 ])
 def test_bad_values_are_named(raw: dict[str, object], fragment: str) -> None:
     with pytest.raises(UserError, match=fragment):
@@ -71,3 +74,15 @@ def test_config_is_frozen() -> None:
 def test_playback_mode_is_read() -> None:
     assert Config().playback == "stretch"
     assert config_from_mapping({"playback": "tape"}).playback == "tape"
+
+
+def test_desk_keys_and_doubt_threshold_are_read() -> None:
+    from verbatim.keys import desk_bindings, desk_help
+
+    config = config_from_mapping({"keys": {"back_5": "f9", "forward_5": " f11 , ctrl+l "},
+                                  "doubt_threshold": 0.4})
+    assert config.doubt_threshold == 0.4
+    bound = {action: keys for keys, action, _ in desk_bindings(config.keys)}
+    assert bound["seek(-5)"] == "f9" and bound["seek(5)"] == "f11,ctrl+l"
+    assert bound["next_doubtful"] == "n"
+    assert "f11 ctrl+l" in desk_help(config.keys)
