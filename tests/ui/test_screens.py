@@ -298,8 +298,15 @@ async def test_extract_locks_then_cites(make_app: Any, study: Study) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
         assert editor.doc is not None and editor.doc.locked
-        await pilot.press("e")  # locked: word edits refused, nothing saved
-        assert isinstance(app.screen, EditorScreen)
+        # locked: a correction is a new version with the same line numbers (issue 18)
+        numbers = [ln.number for ln in editor.lines]
+        await press_for(pilot, "e", PromptDialog)
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "corrected words")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "corrected words" in editor.lines[editor.view.cursor].text)
+        assert [ln.number for ln in editor.lines] == numbers
+        assert study.extract(1).citation == "(Extract 1. P1, Social Worker. 3-4)"
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
         await press_for(pilot, "x", ExtractsScreen)

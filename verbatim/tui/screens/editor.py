@@ -21,6 +21,7 @@ from transcript import edits
 from transcript.model import Mark, Note, Source, Transcript
 from verbatim.tui.layout import format_time, line_at_time, numbered_lines, turn_labels
 from verbatim.tui.messages import StudyChanged
+from verbatim.tui.screens.desk import DeskMixin
 from verbatim.tui.screens.dialogs import (
     ConfirmDialog,
     ExtractDialog,
@@ -59,21 +60,17 @@ def line_flags(lines: tuple[Any, ...], doc: Transcript,
     return list(zip(has_note, has_auto, strict=True))
 
 
-class EditorScreen(Screen[None]):
-    """One interview's transcript, with its audio."""
+class EditorScreen(DeskMixin, Screen[None]):
+    """One interview's transcript, with its audio (desk keys: ``verbatim.tui.screens.desk``)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", show=False),
-        Binding("p", "play", "Play"),
-        Binding("left_square_bracket", "speed(-1)", "Slower", show=False),
-        Binding("right_square_bracket", "speed(1)", "Faster", show=False),
         Binding("e", "edit_line", "Edit"),
         Binding("s", "rename_speaker", "Speaker"),
         Binding("S", "merge_speaker", "Merge", show=False),
         Binding("m", "marks", "Marks"),
         Binding("slash", "find", "Find"),
         Binding("colon", "go_to_line", "Go to line", show=False),
-        Binding("n", "find_next", "Next", show=False),
         Binding("r", "replace", "Replace", show=False),
         Binding("a", "note", "Note"),
         Binding("A", "note_at_playback", "Note at playback time", show=False),
@@ -98,6 +95,7 @@ class EditorScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="editor-status", markup=False)
         yield TranscriptView(id="transcript")
+        yield Static(id="editor-strip", markup=False)
         yield Static(id="editor-detail", markup=False)
         yield Footer(compact=True)
 
@@ -114,6 +112,7 @@ class EditorScreen(Screen[None]):
         return self.query_one(TranscriptView)
 
     def on_mount(self) -> None:
+        self.bind_desk_keys()
         doc = self.study.transcript(self.interview)
         self.show(doc if doc is not None else _empty(self.interview))
         self.view.focus()
@@ -136,8 +135,10 @@ class EditorScreen(Screen[None]):
         anchor = view.select_from if keep_cursor else None
         view.set_lines(self.lines, turn_labels(self.lines, doc), line_flags(self.lines, doc, notes))
         view.go_to(cursor, select=anchor is not None and anchor < len(self.lines))
+        self.refresh_doubt()
         self._update_status()
         self._update_detail()
+        self.draw_strip()
 
     def _update_status(self) -> None:
         doc = self.doc
@@ -146,7 +147,7 @@ class EditorScreen(Screen[None]):
         play = "▶" if self.player is not None and self.player.playing else "■"
         speakers = ", ".join(f"{s.id}={s.label}" for s in doc.speakers if s.label != s.id)
         text = (f"{self.interview} · {len(self.lines)} lines · {self.app_.config.notation} · "
-                f"{state} · {play} {round(self.speed * 100)}%")
+                f"{state} · {play} {round(self.speed * 100)}%" + self.desk_status())
         if speakers:
             text += f" · {speakers}"
         self.query_one("#editor-status", Static).update(text)
@@ -168,6 +169,7 @@ class EditorScreen(Screen[None]):
 
     def on_transcript_view_cursor_moved(self, _message: TranscriptView.CursorMoved) -> None:
         self._update_detail()
+        self.draw_strip()
 
     def on_app_event(self, message: Any) -> None:
         if isinstance(message, StudyChanged) and message.interview == self.interview:
@@ -196,14 +198,16 @@ class EditorScreen(Screen[None]):
             return False
         if new is self.doc:
             return False
+        if new.locked:  # corrected after the lock: same line numbers, new lines 505a
+            from transcript.correction import reline
+
+            new = reline(new)
         self.study.save_transcript(self.interview, new, origin="edit", description=description)
         self.show(new)
         return True
 
     def _editable(self) -> bool:
-        if self.doc is not None and self.doc.locked:
-            self.notify("line numbers are locked: cited lines cannot change", severity="warning")
-            return False
+        # a locked transcript is corrected too: apply() keeps every cited line number
         return bool(self.lines)
 
     def _current_line(self) -> Any:
@@ -526,6 +530,8 @@ class EditorScreen(Screen[None]):
     def _follow_playback(self) -> None:
         player = self.player
         if player is None:
+            return
+        if self.desk_tick():  # a doubtful word's lead-in, or a looped line: cursor stays
             return
         if player.error:
             self.notify(f"playback: {player.error}", severity="error")

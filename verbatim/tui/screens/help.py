@@ -33,18 +33,22 @@ RECORD
 TRANSCRIPT EDITOR
   ↑ ↓ pgup pgdn g G   move            shift+↑↓ or J K   select lines
   p           play / pause from the current line; playback follows the text
-  [  ]        slower / faster (50-200 %); resuming jumps back 2 s
+  [  ]        slower / faster (50-200 %, pitch kept); resuming jumps back 2 s
   e           edit the words of the line
   s  S        rename the line's speaker (S1 -> Interviewer) / merge it
   m           marks on the line: c confirm, d remove, a add ("tone laughs")
-  /  n  r     find, next, replace all (whole words)   :  go to line number
+  /  n  r     find, next match, replace all (whole words)   :  go to line number
   a  A        reflexive note on the selected lines / at the playback moment
   o           this interview's notes (enter jumps to the anchor)
   x           extract of the selected lines, with its citation
-  L  E        lock (freeze) line numbers / export
+  L  E        lock (freeze) line numbers / export; after the lock, corrections keep
+              every cited number (new lines are numbered 505a, 505b)
 
 Gutter: ✎ a note is anchored here · ? automatic marks still to confirm.
-In the text, marks in italics (warning colour) are suggestions to confirm.
+In the text, marks in italics (warning colour) are suggestions to confirm;
+underlined words are doubtful (the engine was unsure): n goes to the next.
+Under the text, the level strip of the passage: ▁▃▇ loudness, gaps are
+silence; 1 2 who speaks, × where two speak at once.
 """
 
 
@@ -54,8 +58,11 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "close", "Close")]
 
     def compose(self) -> ComposeResult:
+        from verbatim.keys import desk_help
+
+        keys = getattr(getattr(self.app, "config", None), "keys", None)
         with VerticalScroll(id="help"):
-            yield Static(HELP, markup=False)
+            yield Static(HELP + "\n" + desk_help(keys), markup=False)
         yield Footer(compact=True)
 
     def action_close(self) -> None:

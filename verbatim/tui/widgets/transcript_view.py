@@ -50,13 +50,14 @@ class TranscriptView(ScrollView, can_focus=True):
     TranscriptView > .transcript-view--match { background: $warning 40%; }
     TranscriptView > .transcript-view--mark { color: $accent; }
     TranscriptView > .transcript-view--mark-auto { color: $warning; text-style: italic; }
+    TranscriptView > .transcript-view--doubt { color: $error; text-style: underline; }
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "transcript-view--gutter", "transcript-view--label", "transcript-view--cursor",
         "transcript-view--selected", "transcript-view--playing", "transcript-view--auto",
         "transcript-view--note", "transcript-view--match", "transcript-view--mark",
-        "transcript-view--mark-auto",
+        "transcript-view--mark-auto", "transcript-view--doubt",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -97,6 +98,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._laid_out_for = -1
         self._label_width = 0
         self._highlight: tuple[int, int, int] | None = None  # line, start, end
+        self._doubt: dict[int, list[tuple[int, int]]] = {}  # line -> doubtful word spans
 
     # ------------------------------------------------------------ data
 
@@ -115,6 +117,11 @@ class TranscriptView(ScrollView, can_focus=True):
         self._laid_out_for = -1
         self._relayout()
         self.cursor = min(self.cursor, max(len(self._lines) - 1, 0))
+        self.refresh()
+
+    def set_doubt(self, spans: dict[int, list[tuple[int, int]]]) -> None:
+        """Character spans of doubtful words, per line index (underlined)."""
+        self._doubt = spans
         self.refresh()
 
     def highlight(self, line: int | None, start: int = 0, end: int = 0) -> None:
@@ -231,7 +238,7 @@ class TranscriptView(ScrollView, can_focus=True):
         has_note, has_auto = self._flags[row.line] if row.line < len(self._flags) else (
             False, False)
         if row.first:
-            segments.append(Segment(f"{line.n:>5}", base + gutter))
+            segments.append(Segment(f"{line.number:>5}", base + gutter))
             segments.append(Segment("✎" if has_note else " ", base + self._style("note")))
             segments.append(Segment("?" if has_auto else " ", base + self._style("auto")))
             segments.append(Segment(" ", base))
@@ -256,7 +263,18 @@ class TranscriptView(ScrollView, can_focus=True):
                          Segment(text[b:], text_style)]
         else:
             mark_style = text_style + self._style("mark-auto" if has_auto else "mark")
-            segments += notation_segments(text, text_style, mark_style)
+            doubt_style = text_style + self._style("doubt")
+            at = 0
+            for a, b in self._doubt.get(row.line, ()):
+                if b <= row.start or a >= row.end:
+                    continue
+                a, b = max(a, row.start) - row.start, min(b, row.end) - row.start
+                if a > at:
+                    segments += notation_segments(text[at:a], text_style, mark_style)
+                segments.append(Segment(text[a:b], doubt_style))
+                at = b
+            if at < len(text) or at == 0:
+                segments += notation_segments(text[at:], text_style, mark_style)
         return Strip(segments)
 
 

@@ -1,0 +1,95 @@
+"""The transcriber's desk in the editor: doubtful words, boundaries, pedal keys (issue 18)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from transcript.doubt import count_doubtful
+from verbatim.config import Config
+from verbatim.study import Study
+
+from .conftest import make_doc
+from .test_screens import SIZE, open_editor, wait_for
+
+pytestmark = pytest.mark.ui
+
+DOUBTFUL = (3, 40, 41)  # 'coming', and two words of the participant's first turn
+
+
+@pytest.fixture
+def doubtful_study(study: Study) -> Study:
+    doc = make_doc()
+    words = tuple(replace(w, probability=0.2) if i in DOUBTFUL else w
+                  for i, w in enumerate(doc.words))
+    study.save_transcript("P1-1", replace(doc, words=words), origin="pipeline")
+    return study
+
+
+def status(editor: Any) -> str:
+    return str(editor.query_one("#editor-status").render())
+
+
+async def test_n_jumps_to_each_doubtful_word_plays_and_c_confirms(make_app: Any,
+                                                                  doubtful_study: Study) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot)
+        assert "doubtful 3" in status(editor)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: editor.player is not None and editor.player.playing)
+        assert editor.word_here() == 3
+        await pilot.press("n")
+        await wait_for(pilot, lambda: editor._desk_word == 40)
+        line = editor.lines[editor.view.cursor]
+        assert line.speaker == "S2" and editor.doc.words[40].text in line.text
+        await pilot.press("N")
+        await wait_for(pilot, lambda: editor._desk_word == 3)
+        await pilot.press("c")  # 'coming' was right
+        await wait_for(pilot, lambda: count_doubtful(doubtful_study.transcript("P1-1")) == 2)
+        assert "doubtful 2" in status(editor)
+        assert doubtful_study.transcript("P1-1").words[3].confirmed
+
+
+async def test_boundary_keys_move_split_and_merge(make_app: Any, study: Study) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot)
+        first_s2 = next(i for i, w in enumerate(editor.doc.words) if w.speaker == "S2")
+        await pilot.press("right_curly_bracket")  # the interviewer's last word -> S2
+        await wait_for(pilot, lambda: study.transcript("P1-1").words[first_s2 - 1].speaker
+                       == "S2")
+        await wait_for(pilot, lambda: editor.doc.words[first_s2 - 1].speaker == "S2")
+        editor.view.go_to(next(i for i, ln in enumerate(editor.lines) if ln.speaker == "S2"))
+        await pilot.press("left_curly_bracket")  # S2's turn: its first word back to S1
+        await wait_for(pilot, lambda: study.transcript("P1-1").words[first_s2 - 1].speaker
+                       == "S1")
+        turns_before = sum(1 for a, b in zip(editor.doc.words, editor.doc.words[1:],
+                                             strict=False) if a.speaker != b.speaker)
+        await pilot.press("plus")  # merge with the next turn (and so with the one after)
+        await wait_for(pilot, lambda: sum(
+            1 for a, b in zip(editor.doc.words, editor.doc.words[1:], strict=False)
+            if a.speaker != b.speaker) == turns_before - 2)
+
+
+async def test_configured_pedal_keys_seek_and_loop(study: Study, config: Config,
+                                                   make_app: Any) -> None:
+    app = make_app()
+    app.config = replace(config, keys={"forward_10": "f9", "loop_line": "f8"})
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot)
+        await pilot.press("f9")  # forward 10 s from the line
+        await wait_for(pilot, lambda: editor.player is not None and editor.player.playing)
+        assert editor.player.position() >= 10.0
+        editor.player.pause()
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: editor._loop is not None)
+        assert "loop" in status(editor)
+        end = editor._loop[1]
+        await wait_for(pilot, lambda: editor.player.playing)
+        editor.player.play(end + 0.05)  # past the line's end: the poll starts it again
+        await wait_for(pilot, lambda: editor.player.position() < end)
+        await pilot.press("f8")
+        assert editor._loop is None

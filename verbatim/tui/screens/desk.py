@@ -1,0 +1,266 @@
+"""The transcriber's desk in the editor: pedal keys, doubtful words, speaker boundaries.
+
+A mixin of ``EditorScreen`` kept apart from it so the editor's layout can be
+reorganised without touching this: every action here is a thin call into a
+pure module (``transcript.doubt``, ``transcript.turns``, ``verbatim.keys``,
+``verbatim.levelstrip``) plus moving the cursor and the player. Keys come
+from the config's ``[keys]`` table (``verbatim.keys.DESK``), bound per screen
+when it mounts.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import Static
+
+from transcript import doubt, turns
+from transcript.model import Transcript
+from verbatim.keys import DESK, desk_bindings
+
+STRIP_CONTEXT = 2.0  # seconds of recording shown either side of the current line
+LOOP_LEAD = 0.3  # a looped line starts this much before its first word
+
+
+class DeskMixin:
+    """Actions for EditorScreen; expects its doc, lines, view, player, apply()."""
+
+    doc: Transcript | None
+    lines: tuple[Any, ...]
+    player: Any
+    speed: float
+    _query: str
+    _desk_word: int | None = None
+    _loop: tuple[float, float] | None = None
+    _doubt_left: int = 0
+    _strip_key: Any = None
+    _lead_until: float | None = None  # hold the cursor on the word while the lead-in plays
+
+    # the editor provides these
+    app_: Any
+    study: Any
+    interview: str
+    view: Any
+    notify: Callable[..., Any]
+    query_one: Callable[..., Any]
+    _ensure_player: Callable[[], Any]
+    apply: Callable[[Callable[[Transcript], Transcript], str], bool]
+    action_find_next: Callable[[], None]
+    _update_status: Callable[[], None]
+    _current_line: Callable[[], Any]
+    _cursor_word: Callable[[], int]
+
+    def bind_desk_keys(self) -> None:
+        """Bind the desk actions to the configured keys (a configured key replaces its default)."""
+        bindings: Any = self._bindings  # type: ignore[attr-defined]
+        for name, (keys, action, _) in zip(DESK, desk_bindings(self.app_.config.keys),
+                                           strict=True):
+            for key in keys.split(","):
+                bindings.key_to_bindings.pop(key, None)
+            bindings.bind(keys, action, name.replace("_", " ").capitalize(),
+                          show=action == "play")
+
+    # ------------------------------------------------------------ doubt
+
+    @property
+    def threshold(self) -> float:
+        return float(self.app_.config.doubt_threshold)
+
+    def desk_status(self) -> str:
+        """The status line's part: doubtful words left, and looping."""
+        text = f" · doubtful {self._doubt_left}"
+        return text + (" · loop" if self._loop else "")
+
+    def refresh_doubt(self) -> None:
+        """Count and underline the doubtful words (after each change of the document)."""
+        doc = self.doc
+        if doc is None:
+            return
+        found = doubt.doubtful(doc, self.threshold)
+        self._doubt_left = len(found)
+        spans: dict[int, list[tuple[int, int]]] = {}
+        searched_from: dict[int, int] = {}
+        for i in found:
+            li = self.line_of_word(i)
+            if li is None:
+                continue
+            text = self.lines[li].text
+            bare = doc.words[i].text.strip(".,;:!?\"'")
+            at = text.find(bare, searched_from.get(li, 0)) if bare else -1
+            if at < 0:
+                continue
+            spans.setdefault(li, []).append((at, at + len(bare)))
+            searched_from[li] = at + len(bare)
+        self.view.set_doubt(spans)
+
+    def line_of_word(self, index: int) -> int | None:
+        """Index of the line that shows word ``index``."""
+        if self.doc is None or not self.lines:
+            return None
+        word = self.doc.words[index]
+        middle = (word.start + word.end) / 2
+        k = bisect_right([ln.start for ln in self.lines], middle + 1e-6) - 1
+        for j in (k, k - 1, k + 1, k - 2, k + 2):
+            if 0 <= j < len(self.lines):
+                ln = self.lines[j]
+                if ln.speaker == word.speaker and ln.start - 1e-6 <= middle <= ln.end + 1e-6:
+                    return j
+        return max(0, min(k, len(self.lines) - 1))
+
+    def word_here(self) -> int:
+        """The cursor word: the doubtful word jumped to, if on this line; else its first."""
+        if self._desk_word is not None and self.doc is not None \
+                and self._desk_word < len(self.doc.words) \
+                and self.line_of_word(self._desk_word) == self.view.cursor:
+            return self._desk_word
+        return self._cursor_word()
+
+    def _jump_to_word(self, index: int | None) -> None:
+        if index is None or self.doc is None:
+            self.notify("no doubtful words left", severity="information")
+            return
+        self._desk_word = index
+        line = self.line_of_word(index)
+        if line is not None:
+            self.view.go_to(line)
+            text = self.lines[line].text
+            bare = self.doc.words[index].text.strip(".,;:!?\"'")
+            at = text.find(bare)
+            if at >= 0:
+                self.view.highlight(line, at, at + len(bare))
+        word = self.doc.words[index]
+        self._lead_until = word.start
+        self._play_at(doubt.play_from(word))
+
+    def action_next_doubtful(self) -> None:
+        if self._query:  # right after a / search, n is "next match" as before
+            self.action_find_next()
+            return
+        if self.doc is not None:
+            after = self._desk_word if self._desk_word is not None else self._cursor_word() - 1
+            self._jump_to_word(doubt.next_doubtful(self.doc, after, self.threshold))
+
+    def action_previous_doubtful(self) -> None:
+        if self.doc is not None:
+            before = self._desk_word if self._desk_word is not None else self._cursor_word()
+            self._jump_to_word(doubt.previous_doubtful(self.doc, before, self.threshold))
+
+    def action_confirm_word(self) -> None:
+        if self.doc is None or not self.doc.words:
+            return
+        index = self.word_here()
+        word = self.doc.words[index].text
+        if self.apply(lambda d: doubt.confirm_word(d, index), f"confirm '{word}'"):
+            self.notify(f"'{word}' confirmed")
+
+    # ------------------------------------------------------------ speaker boundaries
+
+    def _boundary(self, change: Callable[[Transcript, int], Transcript], what: str) -> None:
+        if self.doc is None or not self.doc.words:
+            return
+        index = self.word_here()
+        self.apply(lambda d: change(d, index), what)
+
+    def action_move_first_word(self) -> None:
+        self._boundary(turns.move_first_words, "first word to the speaker before")
+
+    def action_move_last_word(self) -> None:
+        self._boundary(turns.move_last_words, "last word to the speaker after")
+
+    def action_split_turn(self) -> None:
+        self._boundary(turns.split_turn, "split turn")
+
+    def action_merge_turns(self) -> None:
+        self._boundary(turns.merge_turns, "merge turns")
+
+    # ------------------------------------------------------------ playback keys
+
+    def _play_at(self, start: float) -> None:
+        try:
+            player = self._ensure_player()
+        except Exception as exc:
+            self.notify(f"cannot play: {exc}", severity="error")
+            return
+        player.play(max(0.0, start), speed=self.speed)
+        self._update_status()
+
+    def action_seek(self, seconds: float) -> None:
+        """Back or forward from where playback is (or from the current line)."""
+        line = self._current_line()
+        player = self.player
+        if player is not None and (player.playing or player.position() > 0):
+            base = player.position()
+        elif line is not None:
+            base = line.start
+        else:
+            return
+        self._play_at(base + seconds)
+
+    def action_play_cursor(self) -> None:
+        line = self._current_line()
+        if line is None:
+            return
+        start = line.start
+        if self.doc is not None and self.doc.words:
+            start = max(start, self.doc.words[self.word_here()].start) \
+                if self.word_here() == self._desk_word else start
+        self._play_at(start)
+
+    def action_loop_line(self) -> None:
+        line = self._current_line()
+        if self._loop is not None or line is None:
+            self._loop = None
+            self._update_status()
+            return
+        self._loop = (max(0.0, line.start - LOOP_LEAD), line.end)
+        self._play_at(self._loop[0])
+
+    def desk_tick(self) -> bool:
+        """Called with the playback poll: restart a looped line at its end.
+
+        True while the lead-in before a doubtful word plays: the cursor stays
+        on the word's line instead of following the voice back to the line before.
+        """
+        loop, player = self._loop, self.player
+        if player is None or not player.playing:
+            self._lead_until = None
+            return False
+        if loop is not None and player.position() >= loop[1]:
+            player.play(loop[0], speed=self.speed)
+            return True
+        if self._lead_until is not None:
+            if player.position() < self._lead_until:
+                return True
+            self._lead_until = None
+        return loop is not None
+
+    # ------------------------------------------------------------ level strip
+
+    def draw_strip(self) -> None:
+        """Redraw the level strip for the current line (only a few seconds are read)."""
+        from verbatim.levelstrip import passage_strip
+
+        strip = self.query_one("#editor-strip", Static)
+        line = self._current_line()
+        if line is None or self.doc is None:
+            strip.update("")
+            return
+        key = (id(self.doc), line, strip.size.width)
+        if key == self._strip_key:
+            return
+        self._strip_key = key
+        start = max(0.0, line.start - STRIP_CONTEXT)
+        end = line.end + STRIP_CONTEXT
+        width = strip.size.width or self.app_.size.width
+        columns = max(10, width - 2)  # the strip has one cell of padding each side
+        try:
+            path = Path(self.study.audio_path(self.interview))
+            order = [s.id for s in self.doc.speakers]
+            levels, who = passage_strip(path, self.doc.words, start, end, columns, order)
+        except Exception:  # no recording here (a demo, a moved file): say so, quietly
+            strip.update("(no recording to draw the level strip from)")
+            return
+        strip.update(f"{levels}\n{who}")
