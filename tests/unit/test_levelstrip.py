@@ -36,3 +36,15 @@ def test_passage_strip_reads_only_the_passage(tmp_path: Path) -> None:
     levels, speakers = passage_strip(path, [Word("x", 6.0, 7.0, "S2")], 5.0, 8.0, 3)
     assert levels[0] == " " and levels[1] != " " and levels[2] == " "
     assert speakers == " 1 "
+
+
+def test_the_cached_envelope_draws_the_same_gaps(tmp_path: Path) -> None:
+    from verbatim.levelstrip import Envelope
+
+    path = tmp_path / "a.wav"
+    signal = np.zeros(RATE * 25, dtype=np.float32)
+    signal[RATE * 9:RATE * 11] = 0.5  # across the first 10 s chunk's edge
+    sf.write(path, signal, RATE)
+    env = Envelope(path)
+    assert env.row(8.0, 12.0, 4) == " " + env.row(9.0, 11.0, 2) + " "
+    assert env.row(8.0, 12.0, 4)[1:3].strip() and env.row(20.0, 30.0, 5) == "     "

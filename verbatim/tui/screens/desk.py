@@ -37,6 +37,9 @@ class DeskMixin:
     _loop: tuple[float, float] | None = None
     _doubt_left: int = 0
     _strip_key: Any = None
+    _envelope: Any = None
+    _starts_of: Any = None
+    _word_starts: list[float] = []  # noqa: RUF012 (replaced per instance, never mutated)
     _lead_until: float | None = None  # hold the cursor on the word while the lead-in plays
 
     # the editor provides these
@@ -83,8 +86,9 @@ class DeskMixin:
         self._doubt_left = len(found)
         spans: dict[int, list[tuple[int, int]]] = {}
         searched_from: dict[int, int] = {}
+        starts = [ln.start for ln in self.lines]
         for i in found:
-            li = self.line_of_word(i)
+            li = self.line_of_word(i, starts)
             if li is None:
                 continue
             text = self.lines[li].text
@@ -96,13 +100,15 @@ class DeskMixin:
             searched_from[li] = at + len(bare)
         self.view.set_doubt(spans)
 
-    def line_of_word(self, index: int) -> int | None:
-        """Index of the line that shows word ``index``."""
+    def line_of_word(self, index: int, starts: list[float] | None = None) -> int | None:
+        """Index of the line that shows word ``index`` (``starts``: the lines' starts)."""
         if self.doc is None or not self.lines:
             return None
         word = self.doc.words[index]
         middle = (word.start + word.end) / 2
-        k = bisect_right([ln.start for ln in self.lines], middle + 1e-6) - 1
+        if starts is None:
+            starts = [ln.start for ln in self.lines]
+        k = bisect_right(starts, middle + 1e-6) - 1
         for j in (k, k - 1, k + 1, k - 2, k + 2):
             if 0 <= j < len(self.lines):
                 ln = self.lines[j]
@@ -256,10 +262,19 @@ class DeskMixin:
         end = line.end + STRIP_CONTEXT
         width = strip.size.width or self.app_.size.width
         columns = max(10, width - 2)  # the strip has one cell of padding each side
+        words = self.doc.words
+        if self._starts_of is not words:  # the word starts, once per document
+            self._starts_of, self._word_starts = words, [w.start for w in words]
+        lo = max(0, bisect_right(self._word_starts, start - 30.0))  # no word is 30 s long
+        hi = bisect_right(self._word_starts, end)
         try:
-            path = Path(self.study.audio_path(self.interview))
+            if self._envelope is None:
+                from verbatim.levelstrip import Envelope
+
+                self._envelope = Envelope(Path(self.study.audio_path(self.interview)))
             order = [s.id for s in self.doc.speakers]
-            levels, who = passage_strip(path, self.doc.words, start, end, columns, order)
+            levels, who = passage_strip(self._envelope, words[lo:hi], start, end, columns,
+                                        order)
         except Exception:  # no recording here (a demo, a moved file): say so, quietly
             strip.update("(no recording to draw the level strip from)")
             return
