@@ -93,3 +93,30 @@ async def test_configured_pedal_keys_seek_and_loop(study: Study, config: Config,
         await wait_for(pilot, lambda: editor.player.position() < end)
         await pilot.press("f8")
         assert editor._loop is None
+
+
+async def test_export_dialog_takes_timestamps_like_the_cli(make_app: Any, study: Study,
+                                                           tmp_path: Any) -> None:
+    from verbatim.tui.screens.dialogs import ExportDialog
+
+    app = make_app()
+    out = tmp_path / "out" / "P1-1.txt"
+    async with app.run_test(size=SIZE) as pilot:
+        await open_editor(pilot)
+        await pilot.press("E")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog))
+        app.screen.query_one("#format").value = "txt"
+        app.screen.query_one("#timestamps").value = "sometimes"
+        app.screen.query_one("#out").value = str(out)
+        app.screen.query_one("#ok").press()  # refused in one line, the dialog stays
+        await wait_for(pilot, lambda: any("neither 'turn'" in str(n.message)
+                                          for n in app._notifications))
+        assert isinstance(app.screen, ExportDialog)
+        app.screen.query_one("#timestamps").value = "turn"
+        app.screen.query_one("#ok").press()
+        await wait_for(pilot, out.exists)
+    import re
+
+    stamps = re.findall(r"^ +\[\d\d:\d\d:\d\d\]$", out.read_text(), re.MULTILINE)
+    assert len(stamps) == 6  # one per turn of the six
+
