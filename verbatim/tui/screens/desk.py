@@ -40,6 +40,7 @@ class DeskMixin:
     _envelope: Any = None
     _starts_of: Any = None
     _word_starts: list[float] = []  # noqa: RUF012 (replaced per instance, never mutated)
+    _follow_line: int | None = None  # the line playback (not the author) last put the cursor on
     _lead_until: float | None = None  # hold the cursor on the word while the lead-in plays
 
     # the editor provides these
@@ -117,12 +118,19 @@ class DeskMixin:
         return max(0, min(k, len(self.lines) - 1))
 
     def word_here(self) -> int:
-        """The cursor word: the doubtful word jumped to, if on this line; else its first."""
-        if self._desk_word is not None and self.doc is not None \
-                and self._desk_word < len(self.doc.words) \
-                and self.line_of_word(self._desk_word) == self.view.cursor:
-            return self._desk_word
+        """The cursor word: the doubtful word jumped to while the cursor is on its line
+        or where playback took it; else the first word of the cursor's line."""
+        word = self._desk_word
+        if word is not None and self.doc is not None and word < len(self.doc.words):
+            cursor = self.view.cursor
+            if cursor in (self.line_of_word(word), self._follow_line):
+                return word
         return self._cursor_word()
+
+    def follow_to(self, line: int) -> None:
+        """Move the cursor with the voice (the cursor word stays what it was)."""
+        self._follow_line = line
+        self.view.go_to(line)
 
     def _jump_to_word(self, index: int | None) -> None:
         if index is None or self.doc is None:
@@ -131,7 +139,7 @@ class DeskMixin:
         self._desk_word = index
         line = self.line_of_word(index)
         if line is not None:
-            self.view.go_to(line)
+            self.follow_to(line)
             text = self.lines[line].text
             bare = self.doc.words[index].text.strip(".,;:!?\"'")
             at = text.find(bare)

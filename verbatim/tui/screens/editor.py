@@ -544,7 +544,7 @@ class EditorScreen(DeskMixin, Screen[None]):
         index = line_at_time(self.lines, player.position())
         if index is not None and index != self.view.playing:
             self.view.playing = index
-            self.view.go_to(index)
+            self.follow_to(index)
             self._update_status()
 
 
