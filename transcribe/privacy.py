@@ -6,6 +6,17 @@ name is not a local path, so the environment is set before any of them can be
 imported, and sockets to anything but this machine are refused for the life of
 the process. Only ``verbatim models download`` lifts the block, explicitly; and
 ``verbatim batch --scheduler`` opens it for that one scheduler (``allow_destination``).
+
+The socket guard only sees Python's sockets. Native libraries call libc
+directly: onnxruntime (loaded by silero-vad and the pyannote path) starts
+Microsoft's 1DS telemetry when it loads, looks up
+``mobile.events.data.microsoft.com`` a few seconds later and writes a device id
+and an event database under ``~/.cache/Microsoft/DeveloperTools``. Its Python
+call ``disable_telemetry_events()`` does not stop that (checked with strace);
+the environment variable ``ORT_DISABLE_TELEMETRY`` read when the library loads
+does, so it is part of the environment set here, which every worker process
+inherits. tests/integration/test_privacy_os.py proves the result at the level
+of system calls.
 """
 
 from __future__ import annotations
@@ -27,6 +38,10 @@ PRIVACY_ENV: dict[str, str] = {
     "TRANSFORMERS_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
     "DO_NOT_TRACK": "1",
+    # onnxruntime >= 1.2x on Linux: no 1DS telemetry (DNS lookups of
+    # mobile.events.data.microsoft.com), no ~/.cache/Microsoft/DeveloperTools/
+    # .onnxruntime/{deviceid,onnxruntime.db,.ses}. Read once, when the library loads.
+    "ORT_DISABLE_TELEMETRY": "1",
 }
 
 
@@ -37,6 +52,16 @@ class NetworkBlockedError(ConnectionRefusedError):
 def apply_privacy_env() -> None:
     """Put the offline, no-telemetry settings into this process's environment."""
     os.environ.update(PRIVACY_ENV)
+
+
+def contain_library_files(data_dir: str | os.PathLike[str]) -> None:
+    """Keep the caches our libraries write inside the program's data folder.
+
+    Lightning (pyannote's base) imports matplotlib, which writes a font cache and
+    a config folder under ``~/.cache`` and ``~/.config``: they go to
+    ``<data>/cache/matplotlib`` instead (made owner-only on first use).
+    """
+    os.environ["MPLCONFIGDIR"] = os.path.join(os.fspath(data_dir), "cache", "matplotlib")
 
 
 def is_local_address(address: Any) -> bool:

@@ -79,11 +79,46 @@ def save_pipeline_transcript(study: Study, iid: str, doc: Transcript,
 def transcribe_interview(study: Study, iid: str, options: PipelineOptions, *,
                          progress: Progress | None = None) -> tuple[int, Transcript]:
     """Transcribe one interview on this machine and save it; (version, document)."""
-    check_transcribable(study, iid)
+    interview = check_transcribable(study, iid)
+    from verbatim.storage import preflight
+
+    # a second now rather than a failure after minutes of work: room for the new
+    # version (generously ~200 bytes per second of audio) and a writable database
+    preflight(study.path, need_bytes=int(64_000 + 200 * (interview.audio_duration or 0)),
+              database=study.path / "study.sqlite")
     audio = study.audio_path(iid)
+    if options.checkpoint_dir is None:  # a killed job resumes from here
+        options = replace(options,
+                          checkpoint_dir=work_file(study.path, iid).parent / "checkpoints")
     doc = run_pipeline(audio, options, work_file(study.path, iid), progress)
-    version = save_pipeline_transcript(study, iid, doc, options)
+    version = save_or_keep(study, iid, doc, options)
     return version, doc
+
+
+def save_or_keep(study: Study, iid: str, doc: Transcript, options: PipelineOptions, *,
+                 where: str = "") -> int:
+    """Save a finished transcription; if the disk refuses, keep it and say how to import it."""
+    import sqlite3
+
+    from verbatim.config import load_config
+    from verbatim.storage import StorageError, explain
+
+    try:
+        return save_pipeline_transcript(study, iid, doc, options, where=where)
+    except (OSError, sqlite3.Error) as exc:
+        reason = explain(exc, study.path)
+        if reason is None:
+            raise
+        from verbatim.study import unsaved
+
+        reason = reason.replace("; nothing was lost", "")
+        try:
+            kept = unsaved.keep(load_config().data_dir, study.path, iid, doc)
+        except OSError as kept_exc:
+            raise StorageError(f"{reason}; the transcription could not be kept either "
+                               f"({kept_exc.strerror or kept_exc})") from None
+        raise StorageError(f"{reason}. The finished transcript is kept in {kept}; once there "
+                           f"is room: verbatim transcribe {iid} --from {kept}") from None
 
 
 def work_file(study_dir: Path, iid: str) -> Path:
@@ -114,6 +149,11 @@ def run_pipeline(audio: Path, options: Any, out_path: Path, progress: Progress |
             return pipeline.transcribe_file(audio, options, progress=progress)
         failures += tuple(getattr(jobs, name) for name in ("JobFailed", "JobCancelled")
                           if isinstance(getattr(jobs, name, None), type))
+        if hasattr(jobs, "run_worker"):  # the result comes back in memory: no work file
+            from transcript.document import loads
+
+            jobs.validate(audio, options)
+            return loads(jobs.run_worker(audio, options, progress=progress))
         out_path.parent.mkdir(mode=0o700, exist_ok=True)
         try:
             return jobs.run_transcription_job(audio, options, out_path, progress=progress)

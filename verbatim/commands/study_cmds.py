@@ -117,6 +117,10 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
 
             if is_encrypted(study.path):
                 _out("  encrypted at rest (recordings: age; database: SQLCipher); unlocked")
+                from verbatim.vault.commands import describe_vault
+
+                for line in describe_vault(study.path):
+                    _out(f"  {line}")
             _out(f"  participants {info['participants']}, interviews {info['interviews']} "
                  f"({info['locked']} locked), transcript versions {info['versions']}")
             to_complete = (f" ({info['notes_to_complete']} to complete)"
@@ -365,6 +369,8 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
 
     with _study(config) as study:
         iid = args.target
+        if getattr(args, "from_file", None) is not None:
+            return _import_kept(study, iid, Path(args.from_file))
         options = pipeline_options(config, engine=args.engine, model=args.model,
                                    diarize=args.diarize, speakers=args.speakers,
                                    language=args.language)
@@ -375,6 +381,21 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
             progress.finish()
         _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
              f"{len(doc.speakers)} speakers)")
+    return 0
+
+
+def _import_kept(study: Study, iid: str, path: Path) -> int:
+    """``transcribe IID --from FILE``: save a transcript kept after a failed save."""
+    from verbatim.study import unsaved
+
+    doc = unsaved.load(path, study.path, iid)
+    if study.interview(iid).locked:
+        raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers")
+    version = study.save_transcript(iid, doc, origin="import",
+                                    description=f"kept transcript {path.name}")
+    path.unlink()
+    _out(f"{iid}: transcript version {version} ({len(doc.words)} words) imported from "
+         f"{path.name}")
     return 0
 
 
@@ -419,15 +440,18 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
         doc = replace(doc, notes=notes)
         participant = study.participant(interview.participant_id)
         replacements = _export_replacements(study, args)
+        pseudonymised = bool(replacements) or bool(getattr(args, "pseudonymise", False))
         meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
                           interview_id=iid, attributes=dict(participant.attributes),
-                          extracts=tuple(study.extracts(interview=iid)))
+                          extracts=tuple(study.extracts(interview=iid)),
+                          **_export_media(study, iid, args, pseudonymised=pseudonymised))
         out = Path(args.out)
         if not out.parent.is_dir():
             raise UserError(f"{out.parent}: no such folder")
         try:
             export(doc, args.format, out, profile=_profile(config, args.notation),
-                   width=args.width or config.width, replacements=replacements, meta=meta)
+                   width=args.width or config.width, replacements=replacements, meta=meta,
+                   pseudonymised=pseudonymised)
         except ValueError as exc:
             raise UserError(f"export of {iid} failed: {exc}") from None
         _out(f"wrote {out}")
@@ -435,6 +459,36 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
 
         export_notice(study.path, out)
     return 0
+
+
+def _export_media(study: Study, iid: str, args: argparse.Namespace, *,
+                  pseudonymised: bool) -> dict[str, Any]:
+    """Where the recording is, for media links and the .qdpx that holds it (issue 19).
+
+    Links point at the study's recording; an encrypted study's stored file is
+    not playable, so links name the file only and a .qdpx gets the decrypted
+    copy. ``--no-media`` leaves the recording out; ``--media`` puts it in even
+    when pseudonymised.
+    """
+    from verbatim.vault.keys import is_encrypted
+
+    embed = getattr(args, "media", None)
+    wanted = args.format == "qdpx" and (embed if embed is not None else not pseudonymised)
+    interview = study.interview(iid)
+    if not interview.audio_file or interview.audio_deleted_at:
+        if wanted and embed:
+            raise UserError(f"{iid} has no recording to include; export without --media")
+        return {"embed_media": False}
+    encrypted = is_encrypted(study.path)
+    link = "" if encrypted else str((study.path / "audio" / interview.audio_file).resolve())
+    source = ""
+    if wanted:
+        try:
+            source = str(study.audio_path(iid))  # in an encrypted study: decrypted in memory
+        except StudyError as exc:
+            raise UserError(f"{exc}; export with --no-media to leave the recording out") \
+                from None
+    return {"media_path": link, "media_source": source, "embed_media": wanted}
 
 
 def _export_replacements(study: Study, args: argparse.Namespace) -> Any:
