@@ -23,9 +23,6 @@ from typing import Any, Protocol
 
 from verbatim.batch.task import TaskRequest, TaskResult, transcribe_task
 
-# Linux prctl(2) option: a signal delivered to this process when its parent dies.
-_PR_SET_PDEATHSIG = 1
-
 
 class WorkerLost(RuntimeError):
     """A worker died while it held the task (killed, out of memory, machine lost)."""
@@ -47,16 +44,13 @@ class Backend(Protocol):
 
 def _worker_init() -> None:
     """Each local worker: offline, dies with the client, leaves Ctrl-C to the client."""
+    from transcribe.lifeline import set_parent_death_signal
     from transcribe.privacy import block_network
 
     block_network()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client cancels; workers just stop
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() == 1:  # the client died before prctl took hold
+    set_parent_death_signal()  # a killed client leaves no worker computing for nobody
+    if os.getppid() == 1:  # the client died before that took hold
         os._exit(1)
 
 

@@ -4,7 +4,7 @@ This door turns flags into a list of ``BatchItem``s, a backend (local
 processes, a Dask scheduler, a Slurm cluster) and a save function, runs
 ``verbatim.batch.runner.run_batch`` and prints one overall progress bar, a
 line per interview and a closing summary. Saving goes through
-``verbatim.transcription.save_pipeline_transcript``, as ``transcribe P4-1``
+``verbatim.transcription.save_or_keep``, as ``transcribe P4-1``
 does.
 """
 
