@@ -28,6 +28,7 @@ class InProcessBackend:
 
     description = "in-process"
     retries_lost = True
+    progress_channel: str | None = None
     requests: ClassVar[list[TaskRequest]] = []
 
     def __init__(self, workers: int) -> None:
@@ -42,6 +43,9 @@ class InProcessBackend:
 
     def wait_any(self, handles: Any, timeout: float) -> set[Any]:
         return {h for h in handles if h.done()}
+
+    def progress(self) -> list[tuple[str, str, float]]:
+        return []
 
     def result(self, handle: Any) -> TaskResult:
         result: TaskResult = handle.result()

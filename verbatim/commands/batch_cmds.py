@@ -47,7 +47,7 @@ class BatchDisplay:
             self._line(f"{event.key:<10} FAILED   {event.detail}")
         elif event.kind == "retry":
             self._line(f"{event.key:<10} retry    {event.detail}")
-        elif not self.tty:
+        elif event.kind == "started" and not self.tty:
             self._line(f"{event.key:<10} started")
         self._bar()
 
