@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="AUDIO|INTERVIEW")
     p.add_argument("--out", metavar="T.json", type=Path,
                    help="where to write the transcript (required for a file)")
+    p.add_argument("--accept-changed-audio", action="store_true",
+                   help="with an interview id: transcribe a recording that changed since it "
+                   "was imported, recording its new checksum in the audit trail")
     p.add_argument("--from", dest="from_file", metavar="FILE", type=Path,
                    help="with an interview id: save a transcript kept after a failed save "
                    "(a full disk) instead of transcribing again")
@@ -190,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--yes", action="store_true",
                    help="do not ask to confirm the new recovery key (scripts); it is still "
                    "printed before anything is re-encrypted")
-    sv.add_parser("info", help="summarise the study")
+    sv.add_parser("info", help="summarise the study (and flag missing or changed recordings)")
+    sv.add_parser("verify", help="check every recording against its sha256 (audited)")
     q = sv.add_parser("backup", help="back the study up: DEST/ (a folder) for everything, "
                       "DEST (a new file) for the database alone",
                       description="DEST/ or an existing folder: a complete, verified copy of the "

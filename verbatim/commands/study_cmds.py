@@ -34,6 +34,9 @@ def _study(config: Config) -> Iterator[Study]:
 
     with Study.open(config.study) as study:
         warn_if_exposed(study.path)
+        from verbatim.study.integrity import sweep_partials
+
+        sweep_partials(study.path)  # half-copied imports of a killed 'interview add'
         yield study
 
 
@@ -134,7 +137,13 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             due = study.retention_due()
             if due:
                 _out(f"  recordings past their retention date: {', '.join(i.id for i in due)}")
+            from verbatim.study.integrity import summary_lines
+
+            for line in summary_lines(study):
+                _out(f"  {line}")
             return 0
+        if args.action == "verify":
+            return _verify(study)
         if args.action == "backup":
             dest = study.backup(args.dest)
             if dest.is_dir():
@@ -160,6 +169,24 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             _out(f"replacement saved ({len(study.replacement_pairs())} in the list)")
             return 0
     raise UserError(f"unknown study action {args.action!r}")
+
+
+def _verify(study: Study) -> int:
+    """``study verify``: every recording's sha256; exit 1 when one is missing or altered."""
+    from verbatim.study.integrity import verify
+
+    states = verify(study)
+    for state in states:
+        _out(f"{state.interview}\t{state.state}" + (f"\t{state.detail}" if state.detail else ""))
+    bad = [s for s in states if s.state != "ok"]
+    if not states:
+        _out("no stored recordings to verify")
+    if bad:
+        raise UserError(f"{len(bad)} of {len(states)} recordings are missing or altered: "
+                        f"{', '.join(s.interview for s in bad)} (restore them from a backup, or "
+                        "accept a checked one with 'transcribe IID --accept-changed-audio')")
+    _out(f"all {len(states)} recordings match their checksums")
+    return 0
 
 
 def _retention(study: Study, args: argparse.Namespace) -> int:
@@ -375,6 +402,7 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
         if interview.locked:
             raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers, "
                             "which a new transcription would not match")
+        _check_recording(study, iid, accept=getattr(args, "accept_changed_audio", False))
         from verbatim.storage import preflight
 
         # a second now rather than a failure after minutes of work: room for the new
@@ -395,6 +423,23 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
         _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
              f"{len(doc.speakers)} speakers)")
     return 0
+
+
+def _check_recording(study: Study, iid: str, *, accept: bool) -> None:
+    """Refuse a recording that changed since import, unless the user accepts it (audited)."""
+    from verbatim.study.integrity import accept_changed, changed_since_import
+
+    sha = changed_since_import(study, iid)
+    if sha is None:
+        return
+    if not accept:
+        raise UserError(f"the recording of {iid} has changed since it was imported (its sha256 "
+                        "no longer matches); check it, then run again with "
+                        "--accept-changed-audio to transcribe it as it is now (the new "
+                        "checksum goes into the audit trail)")
+    accept_changed(study, iid, sha)
+    sys.stderr.write(f"{iid}: the changed recording is accepted (sha256 {sha[:12]}…, in the "
+                     "audit trail)\n")
 
 
 def _save_or_keep(study: Study, config: Config, iid: str, doc: Any, description: str) -> int:
