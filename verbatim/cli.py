@@ -356,10 +356,15 @@ def _storage_cause(err: UserError, config: Config | None) -> str | None:
     """A refusal caused by a full disk or a read-only folder: verbatim.storage's one line."""
     from verbatim.storage import StorageError, explain
 
-    cause = err.__cause__
+    cause = err.__cause__ or err.__context__  # also "raise UserError(...) from None"
     if cause is None or isinstance(err, StorageError):
         return None
-    return explain(cause, config.study if config else None)
+    message = explain(cause, config.study if config else None)
+    # a full or read-only disk only: a refusal for a permission keeps its own words
+    # (it may be about reading, where "no permission to write" would mislead)
+    if message and (message.startswith("disk full") or "read-only" in message):
+        return message
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

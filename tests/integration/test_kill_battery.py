@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -307,3 +308,79 @@ def shown_recovery_keys_text(text: str) -> str:
     keys = RECOVERY.findall(text)
     assert keys
     return str(keys[-1])
+
+
+def _long_wav(path: Path, seconds: int) -> Path:
+    rng = np.random.default_rng(3)
+    sf.write(str(path), rng.uniform(-0.1, 0.1, 16000 * seconds).astype("float32"), 16000,
+             subtype="PCM_16")
+    return path
+
+
+def test_killed_interview_add_leaves_nothing_after_the_next_command(env: Env, tmp_path: Path,
+                                                                    clip: Path) -> None:
+    folder = _plain_study(env, tmp_path, clip)
+    big = _long_wav(tmp_path / "long.wav", 1200)  # 38 MB: the copy takes a moment
+    argv = ["--study", str(folder), "interview", "add", "P1", str(big)]
+    kills = survivors = 0
+    for delay in (0.0, 0.05):
+        _, alive = env.kill_after(argv, ready=_file_appears("audio/.import-*.partial", folder),
+                                  delay=delay)
+        kills += 1
+        survivors += len(alive)
+    listed = env.run("--study", str(folder), "interview", "list").stdout  # the next command
+    stale = _stale_files(folder)
+    assert not stale and not survivors, (stale, survivors)
+    added = env.run(*argv).stdout.strip()
+    assert added.startswith("P1-") and added not in listed
+    verified = env.run("--study", str(folder), "study", "verify")
+    assert "all" in verified.stdout and _integrity_ok(folder)
+    _count("interview add", kills=kills, survivors=survivors, stale=len(stale))
+
+
+def _study_with_transcript(tmp_path: Path, clip: Path) -> Path:
+    from tests.golden.fixture import synthetic_document
+    from verbatim.study import Study
+
+    folder = tmp_path / "study"
+    with Study.init(folder) as study:
+        study.add_participant("P1", attributes={"profession": "Nurse"})
+        study.add_interview("P1", clip)
+        study.save_transcript("P1-1", synthetic_document(8000))
+    return folder
+
+
+def test_killed_export_and_backup_leave_nothing_that_looks_finished(env: Env, tmp_path: Path,
+                                                                    clip: Path) -> None:
+    folder = _study_with_transcript(tmp_path, clip)
+    out = tmp_path / "out"
+    out.mkdir()
+    export = ["--study", str(folder), "export", "P1-1", "--format", "docx", "--out",
+              str(out / "P1-1.docx")]
+    kills = survivors = 0
+    for delay in (0.3, 0.8):
+        _, alive = env.kill_after(export, ready=lambda pid: True, delay=delay)
+        kills += 1
+        survivors += len(alive)
+    env.run(*export)
+    stale_export = sorted(p.name for p in out.iterdir() if p.name != "P1-1.docx")
+    assert (out / "P1-1.docx").stat().st_size > 0 and not stale_export
+    _count("export", kills=kills, survivors=survivors, stale=len(stale_export))
+
+    backups = tmp_path / "backups"
+    backup = ["--study", str(folder), "study", "backup", f"{backups}/"]
+    kills = survivors = 0
+    for ready in (_file_appears(".*.partial", backups),
+                  _file_appears(".*.partial/audio", backups)):
+        _, alive = env.kill_after(backup, ready=ready)
+        kills += 1
+        survivors += len(alive)
+        assert not [p for p in backups.iterdir() if not p.name.startswith(".")], \
+            "a killed backup looks like a backup"
+    env.run(*backup)
+    made = list(backups.iterdir())
+    stale_backup = [p.name for p in made if p.name.startswith(".")]
+    assert len(made) == 1 and not stale_backup and not survivors
+    assert json.loads((made[0] / "backup.json").read_text())["complete"] is True
+    assert "interviews 1" in env.run("--study", str(made[0]), "study", "info").stdout
+    _count("backup", kills=kills, survivors=survivors, stale=len(stale_backup))

@@ -60,6 +60,9 @@ def run_export(args: argparse.Namespace, config: Config) -> int:
     out = Path(args.out)
     if out.resolve() == target.resolve():
         raise UserError(f"refusing to overwrite the transcript itself ({target}) with the export")
+    from verbatim.storage import sweep_temps
+
+    sweep_temps(out)  # what an export killed half-way left beside it
     try:
         export(doc, fmt, out, profile=profile, width=width, replacements=replacements)
     except ValueError as exc:

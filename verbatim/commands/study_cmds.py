@@ -582,6 +582,9 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
         out = Path(args.out)
         if not out.parent.is_dir():
             raise UserError(f"{out.parent}: no such folder")
+        from verbatim.storage import sweep_temps
+
+        sweep_temps(out)  # what an export killed half-way left beside it
         try:
             export(doc, args.format, out, profile=_profile(config, args.notation),
                    width=args.width or config.width, replacements=replacements, meta=meta)
