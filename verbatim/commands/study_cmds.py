@@ -9,7 +9,6 @@ refusal is a ``UserError``: one line on stderr, non-zero exit, nothing changed.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from transcript.model import AudioRef, Note
+from transcript.model import Note
 from verbatim.config import Config
 from verbatim.errors import UserError
 from verbatim.study import Study, StudyError, willig_template
@@ -393,77 +392,25 @@ def run_pack(args: argparse.Namespace, config: Config) -> int:
 
 def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
     """Transcribe the interview's stored recording and save it as a new version."""
+    from verbatim.transcription import pipeline_options, transcribe_interview
+
     with _study(config) as study:
         iid = args.target
         if getattr(args, "from_file", None) is not None:
             return _import_kept(study, iid, Path(args.from_file))
-        audio = study.audio_path(iid)
-        interview = study.interview(iid)
-        if interview.locked:
-            raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers, "
-                            "which a new transcription would not match")
-        _check_recording(study, iid, accept=getattr(args, "accept_changed_audio", False))
-        from verbatim.storage import preflight
-
-        # a second now rather than a failure after minutes of work: room for the new
-        # version (generously ~200 bytes per second of audio) and a writable database
-        preflight(study.path, need_bytes=int(64_000 + 200 * (interview.audio_duration or 0)),
-                  database=study.path / "study.sqlite")
-        options = _pipeline_options(args, config)
+        options = pipeline_options(config, engine=args.engine, model=args.model,
+                                   diarize=args.diarize, speakers=args.speakers,
+                                   language=args.language)
         progress = _Progress(iid)
         try:
-            doc = _run_pipeline(audio, options, _work_file(study.path, iid), progress)
+            version, doc = transcribe_interview(
+                study, iid, options, progress=progress,
+                accept_changed_audio=getattr(args, "accept_changed_audio", False))
         finally:
             progress.finish()
-        doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
-                                          sha256=interview.audio_sha256 or "",
-                                          duration=interview.audio_duration or 0.0))
-        description = f"{options.engine} {options.model}, diarize {options.diarize}"
-        version = _save_or_keep(study, config, iid, doc, description)
         _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
              f"{len(doc.speakers)} speakers)")
     return 0
-
-
-def _check_recording(study: Study, iid: str, *, accept: bool) -> None:
-    """Refuse a recording that changed since import, unless the user accepts it (audited)."""
-    from verbatim.study.integrity import accept_changed, changed_since_import
-
-    sha = changed_since_import(study, iid)
-    if sha is None:
-        return
-    if not accept:
-        raise UserError(f"the recording of {iid} has changed since it was imported (its sha256 "
-                        "no longer matches); check it, then run again with "
-                        "--accept-changed-audio to transcribe it as it is now (the new "
-                        "checksum goes into the audit trail)")
-    accept_changed(study, iid, sha)
-    sys.stderr.write(f"{iid}: the changed recording is accepted (sha256 {sha[:12]}…, in the "
-                     "audit trail)\n")
-
-
-def _save_or_keep(study: Study, config: Config, iid: str, doc: Any, description: str) -> int:
-    """Save a finished transcription; if the disk refuses, keep it and say how to import it."""
-    import sqlite3
-
-    from verbatim.storage import StorageError, explain
-
-    try:
-        return study.save_transcript(iid, doc, origin="pipeline", description=description)
-    except (OSError, sqlite3.Error) as exc:
-        reason = explain(exc, study.path)
-        if reason is None:
-            raise
-        from verbatim.study import unsaved
-
-        reason = reason.replace("; nothing was lost", "")
-        try:
-            kept = unsaved.keep(config.data_dir, study.path, iid, doc)
-        except OSError as kept_exc:
-            raise StorageError(f"{reason}; the transcription could not be kept either "
-                               f"({kept_exc.strerror or kept_exc})") from None
-        raise StorageError(f"{reason}. The finished transcript is kept in {kept}; once there "
-                           f"is room: verbatim transcribe {iid} --from {kept}") from None
 
 
 def _import_kept(study: Study, iid: str, path: Path) -> int:
@@ -479,60 +426,6 @@ def _import_kept(study: Study, iid: str, path: Path) -> int:
     _out(f"{iid}: transcript version {version} ({len(doc.words)} words) imported from "
          f"{path.name}")
     return 0
-
-
-def _work_file(study_dir: Path, iid: str) -> Path:
-    """Where the worker leaves its JSON: the study's ``.work/``, or memory if encrypted."""
-    from verbatim.vault import is_encrypted
-
-    if not is_encrypted(study_dir):
-        return study_dir / ".work" / f"{iid}.json"
-    from verbatim.vault.memdir import private_memory_dir
-
-    return private_memory_dir() / f"{iid}.json"
-
-
-def _pipeline_options(args: argparse.Namespace, config: Config) -> Any:
-    try:
-        pipeline = importlib.import_module("transcribe.pipeline")
-    except ImportError:
-        raise UserError("transcription is not available in this version") from None
-    return pipeline.PipelineOptions(
-        engine=args.engine or config.engine, model=args.model or config.model,
-        diarize=args.diarize or config.diarize, speakers=args.speakers,
-        language=args.language or config.language, models_dir=config.models_dir,
-        diarization=dict(config.diarization))
-
-
-def _run_pipeline(audio: Path, options: Any, out_path: Path, progress: Any) -> Any:
-    """Transcribe in a worker process (transcribe.jobs), or in this one if jobs is absent.
-
-    The worker writes its JSON into the study's private ``.work/`` folder; it
-    is read back and removed, so transcript text never lands outside the study.
-    """
-    failures: tuple[type[BaseException], ...] = (ValueError,)
-    try:
-        jobs = importlib.import_module("transcribe.jobs")
-    except ImportError:
-        jobs = None
-    try:
-        if jobs is None:
-            pipeline = importlib.import_module("transcribe.pipeline")
-            return pipeline.transcribe_file(audio, options, progress=progress)
-        failures += tuple(getattr(jobs, name) for name in ("JobFailed", "JobCancelled")
-                          if isinstance(getattr(jobs, name, None), type))
-        if hasattr(jobs, "run_worker"):  # the result comes back in memory: no work file
-            from transcript.document import loads
-
-            jobs.validate(audio, options)
-            return loads(jobs.run_worker(audio, options, progress=progress))
-        out_path.parent.mkdir(mode=0o700, exist_ok=True)
-        try:
-            return jobs.run_transcription_job(audio, options, out_path, progress=progress)
-        finally:
-            out_path.unlink(missing_ok=True)
-    except failures as exc:
-        raise UserError(f"transcription failed: {exc}") from None
 
 
 class _Progress:
@@ -576,9 +469,11 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
         doc = replace(doc, notes=notes)
         participant = study.participant(interview.participant_id)
         replacements = _export_replacements(study, args)
+        pseudonymised = bool(replacements) or bool(getattr(args, "pseudonymise", False))
         meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
                           interview_id=iid, attributes=dict(participant.attributes),
-                          extracts=tuple(study.extracts(interview=iid)))
+                          extracts=tuple(study.extracts(interview=iid)),
+                          **_export_media(study, iid, args, pseudonymised=pseudonymised))
         out = Path(args.out)
         if not out.parent.is_dir():
             raise UserError(f"{out.parent}: no such folder")
@@ -587,7 +482,8 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
         sweep_temps(out)  # what an export killed half-way left beside it
         try:
             export(doc, args.format, out, profile=_profile(config, args.notation),
-                   width=args.width or config.width, replacements=replacements, meta=meta)
+                   width=args.width or config.width, replacements=replacements, meta=meta,
+                   pseudonymised=pseudonymised)
         except ValueError as exc:
             raise UserError(f"export of {iid} failed: {exc}") from None
         _out(f"wrote {out}")
@@ -595,6 +491,36 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
 
         export_notice(study.path, out)
     return 0
+
+
+def _export_media(study: Study, iid: str, args: argparse.Namespace, *,
+                  pseudonymised: bool) -> dict[str, Any]:
+    """Where the recording is, for media links and the .qdpx that holds it (issue 19).
+
+    Links point at the study's recording; an encrypted study's stored file is
+    not playable, so links name the file only and a .qdpx gets the decrypted
+    copy. ``--no-media`` leaves the recording out; ``--media`` puts it in even
+    when pseudonymised.
+    """
+    from verbatim.vault.keys import is_encrypted
+
+    embed = getattr(args, "media", None)
+    wanted = args.format == "qdpx" and (embed if embed is not None else not pseudonymised)
+    interview = study.interview(iid)
+    if not interview.audio_file or interview.audio_deleted_at:
+        if wanted and embed:
+            raise UserError(f"{iid} has no recording to include; export without --media")
+        return {"embed_media": False}
+    encrypted = is_encrypted(study.path)
+    link = "" if encrypted else str((study.path / "audio" / interview.audio_file).resolve())
+    source = ""
+    if wanted:
+        try:
+            source = str(study.audio_path(iid))  # in an encrypted study: decrypted in memory
+        except StudyError as exc:
+            raise UserError(f"{exc}; export with --no-media to leave the recording out") \
+                from None
+    return {"media_path": link, "media_source": source, "embed_media": wanted}
 
 
 def _export_replacements(study: Study, args: argparse.Namespace) -> Any:

@@ -54,7 +54,8 @@ def pipeline_options(args: argparse.Namespace, config: Config) -> PipelineOption
         engine=args.engine or config.engine, model=args.model or config.model,
         diarize=args.diarize or config.diarize, speakers=args.speakers,
         language=args.language or config.language, models_dir=config.models_dir,
-        diarization=dict(config.diarization))
+        diarization=dict(config.diarization),
+        checkpoint_dir=config.data_dir / "checkpoints")  # a killed job resumes from here
 
 
 def run_transcribe(args: argparse.Namespace, config: Config) -> int:
@@ -121,6 +122,14 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
             for entry in entries:
                 print(f"{entry.name:<40} {entry.kind:<18} {_size(entry.size):>9}")
             return 0
+        if args.action == "available":
+            from transcribe.models import catalogue
+
+            for line in catalogue.format_rows(catalogue.available(store, engine=args.engine)):
+                print(line)
+            print("speed: seconds of work per second of audio on this machine (auto picks the "
+                  "most accurate model in the store at 0.50x or less)")
+            return 0
         if args.action == "verify":
             results = models.verify_models(store)
             if not results:
@@ -129,8 +138,20 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
                 print(f"{'ok' if result.ok else 'FAILED':<7}{result.name}: {result.detail}")
             return 0 if all(r.ok for r in results) else 1
         if args.action == "import":
-            entry = models.import_model(args.path, store, name=args.name)
-            print(f"imported {entry.name} ({entry.kind}, {_size(entry.size)}) into {store}")
+            report = models.import_models(args.path, store, name=args.name)
+            for entry in report.imported:
+                print(f"imported {entry.name} ({entry.kind}, {_size(entry.size)}) into {store}")
+            for name, reason in report.refused:
+                sys.stderr.write(f"refused {name}: {reason}\n")
+            if not report.imported:
+                raise UserError(f"nothing imported from {args.path}")
+            return 0
+        if args.action == "provision":
+            from transcribe.models.provision import provision
+
+            outcomes = provision(store, cache=args.cache, log=print)
+            ready = sum(o.status in ("provisioned", "present") for o in outcomes)
+            print(f"default models: {ready} of {len(outcomes)} ready in {store}")
             return 0
         if args.action == "download":
             bar = ProgressBar()
