@@ -164,8 +164,8 @@ def _stale_files(folder: Path) -> list[str]:
     patterns = (".import-*.partial", "*.tmp", "*.rekey", ".*.encrypting", "*-journal")
     found = [p for pattern in patterns for p in folder.rglob(pattern)]
     work = folder / ".work"
-    if work.is_dir():
-        found += list(work.iterdir())
+    if work.is_dir():  # (empty folders, e.g. checkpoints/, hold nothing)
+        found += [p for p in work.rglob("*") if p.is_file()]
     return sorted(str(p.relative_to(folder)) for p in found)
 
 

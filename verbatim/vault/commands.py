@@ -185,6 +185,7 @@ def _rekey(path: Path, args: argparse.Namespace) -> int:
         except VaultError:  # locked, or an agent holding the keys from before the rotation
             keys = _open_keys(path)  # type: ignore[assignment]
         ops.rekey(path, keys, passphrase=None, show_key=_key_shower(args))
+        ops.unlock(path, session.keys_for(path))  # the new keys, for this session's commands
         _out(f"finished rotating the keys of {path.name} (an earlier run was interrupted); "
              f"{_opens_with(path)}; the old ones no longer do")
         return 0
@@ -200,6 +201,7 @@ def _rekey(path: Path, args: argparse.Namespace) -> int:
     passphrase = None if args.key_file is not None else prompt.ask_new_passphrase()
     ops.rekey(path, old, passphrase=passphrase, key_file=args.key_file,
               old_passphrase=old_passphrase, show_key=_key_shower(args))
+    ops.unlock(path, session.keys_for(path))  # the new keys, for this session's commands
     _out(f"rotated the keys of {path.name}: database re-keyed, recordings re-encrypted; "
          f"{_opens_with(path)}; the old passphrase, recovery key and key files no longer do")
     return 0
