@@ -123,6 +123,9 @@ def stage(source: Path, study_dir: Path) -> Staged:
     (copying) happens here, outside any database transaction.
     """
     audio_dir = study_dir / AUDIO_DIR
+    from verbatim.storage import preflight
+
+    preflight(study_dir, need_bytes=source.stat().st_size)  # not a full disk half-way
     try:
         audio_dir.mkdir(mode=0o700, exist_ok=True)
         # the importer's pid in the name: a later command removes it once that process is dead
