@@ -115,6 +115,11 @@ def transcribe_interview(study: Study, iid: str, options: PipelineOptions, *,
                           checkpoint_dir=work_file(study.path, iid).parent / "checkpoints")
     doc = run_pipeline(audio, options, work_file(study.path, iid), progress)
     version = save_or_keep(study, iid, doc, options)
+    if options.checkpoint_dir is not None:  # finished: an empty checkpoint folder is clutter
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            Path(options.checkpoint_dir).rmdir()
     return version, doc
 
 
