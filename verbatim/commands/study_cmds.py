@@ -495,32 +495,14 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
 
 def _export_media(study: Study, iid: str, args: argparse.Namespace, *,
                   pseudonymised: bool) -> dict[str, Any]:
-    """Where the recording is, for media links and the .qdpx that holds it (issue 19).
+    """Where the recording is, for media links and the .qdpx that holds it."""
+    from verbatim.exportmedia import study_media
 
-    Links point at the study's recording; an encrypted study's stored file is
-    not playable, so links name the file only and a .qdpx gets the decrypted
-    copy. ``--no-media`` leaves the recording out; ``--media`` puts it in even
-    when pseudonymised.
-    """
-    from verbatim.vault.keys import is_encrypted
-
-    embed = getattr(args, "media", None)
-    wanted = args.format == "qdpx" and (embed if embed is not None else not pseudonymised)
-    interview = study.interview(iid)
-    if not interview.audio_file or interview.audio_deleted_at:
-        if wanted and embed:
-            raise UserError(f"{iid} has no recording to include; export without --media")
-        return {"embed_media": False}
-    encrypted = is_encrypted(study.path)
-    link = "" if encrypted else str((study.path / "audio" / interview.audio_file).resolve())
-    source = ""
-    if wanted:
-        try:
-            source = str(study.audio_path(iid))  # in an encrypted study: decrypted in memory
-        except StudyError as exc:
-            raise UserError(f"{exc}; export with --no-media to leave the recording out") \
-                from None
-    return {"media_path": link, "media_source": source, "embed_media": wanted}
+    try:
+        return study_media(study, iid, args.format, embed=getattr(args, "media", None),
+                           pseudonymised=pseudonymised)
+    except StudyError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _export_replacements(study: Study, args: argparse.Namespace) -> Any:
