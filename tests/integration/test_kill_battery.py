@@ -58,8 +58,19 @@ def wait_no_survivors(sid: int, seconds: float = 2.0) -> list[int]:
         time.sleep(0.05)
 
 
-def shm_semaphores() -> set[str]:
-    return {p.name for p in Path("/dev/shm").glob("sem.mp-*")}
+def session_semaphores(sid: int) -> set[str]:
+    """The POSIX semaphores (``/dev/shm/sem.mp-*``) the session's processes have mapped.
+
+    Only these are ours: other programs on the machine have their own.
+    """
+    names = set()
+    for pid in session_pids(sid):
+        try:
+            maps = Path(f"/proc/{pid}/maps").read_text()
+        except OSError:
+            continue
+        names |= set(re.findall(r"/dev/shm/(sem\.mp-\S+)", maps))
+    return names
 
 
 class Env:
@@ -70,6 +81,7 @@ class Env:
                      "VERBATIM_CONFIG": str(tmp / "config.toml"),
                      "VERBATIM_DATA": str(tmp / "data"), "XDG_RUNTIME_DIR": str(tmp / "run"),
                      "VERBATIM_NO_VOLUME_WARNING": "1"}
+        self.semaphores: set[str] = set()  # held by the last killed command's session
         self.vars.pop("VERBATIM_STUDY", None)
         self.vars.pop("VERBATIM_KEY_FILE", None)
         (tmp / "run").mkdir(mode=0o700, exist_ok=True)
@@ -105,6 +117,7 @@ class Env:
             time.sleep(0.01)
         time.sleep(delay)
         with_pid = child.pid
+        self.semaphores = session_semaphores(with_pid)
         if child.poll() is None:
             os.kill(with_pid, signal.SIGKILL)
         code = child.wait()
@@ -187,13 +200,15 @@ def test_killed_transcribe_leaves_no_worker_and_reruns(env: Env, tmp_path: Path,
     folder = _plain_study(env, tmp_path, clip)
     argv = ["--study", str(folder), "transcribe", "P1-1", "--model", "faster-whisper-tiny.en",
             "--diarize", "none"]
-    semaphores_before = shm_semaphores()
     survivors = 0
+    held: set[str] = set()
     for delay in (0.0, 1.5):
         _, alive = env.kill_after(argv, ready=worker_started, delay=delay)
+        held |= env.semaphores
         survivors += len(alive)
         assert not alive, f"survived a kill at +{delay}s: {alive}"
-    assert shm_semaphores() <= semaphores_before  # the tracker cleaned what the worker held
+    left = {name for name in held if (Path("/dev/shm") / name).exists()}
+    assert not left, f"semaphores of the killed job left in /dev/shm: {left}"
     done = env.run(*argv)
     assert "transcript version 1" in done.stdout
     assert "leaked" not in done.stderr and "Warning" not in done.stderr, done.stderr
