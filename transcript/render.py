@@ -21,8 +21,11 @@ speaker ``""`` when the profile writes gaps on their own line, else nothing.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import Any
 
 from transcript.joining import joins
 from transcript.model import Mark, MarkKind, Transcript, Word
@@ -109,8 +112,32 @@ def stutter_form(word: str) -> str:
 
 
 def render_turns(doc: Transcript, profile: str | Profile = "paper") -> tuple[Turn, ...]:
-    """The transcript as turns of text under a notation profile."""
+    """The transcript as turns of text under a notation profile.
+
+    Cached for the last few documents: numbering the lines and an exporter that
+    works by turns (ELAN) share one rendering. Safe because documents and
+    profiles are frozen values; the key is the whole document.
+    """
     prof = resolve_profile(profile)
+    # every field of the profile, its thresholds as a tuple: the profile as a hashable key
+    key = tuple((f.name, tuple(sorted(prof.thresholds.items())) if f.name == "thresholds"
+                 else getattr(prof, f.name)) for f in fields(Profile))
+    try:
+        hash(doc)
+        hash(key)
+    except TypeError:  # a hand-built document holding a list somewhere: just compute
+        return _render(doc, prof)
+    return _cached(doc, key)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(doc: Transcript, key: tuple[tuple[str, Any], ...]) -> tuple[Turn, ...]:
+    values = dict(key)
+    values["thresholds"] = MappingProxyType(dict(values["thresholds"]))
+    return _render(doc, Profile(**values))
+
+
+def _render(doc: Transcript, prof: Profile) -> tuple[Turn, ...]:
     words = sorted(doc.words, key=lambda w: (w.start, w.end))
     starts = [w.start for w in words]
     decor = [_Decor(body=w.text.strip(), before=[]) for w in words]

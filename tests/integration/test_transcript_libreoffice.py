@@ -25,7 +25,7 @@ import pytest
 
 from tests.golden.fixture import fixture_document, synthetic_document
 from transcript.export import export
-from transcript.lines import number_lines
+from transcript.lines import lock, number_lines
 
 pytestmark = pytest.mark.integration
 
@@ -91,6 +91,19 @@ def test_docx_converts_to_pdf_with_matching_line_numbers(tmp_path: Path, width: 
     text = _check_numbers(pdf, doc, width)
     assert "Occupational Therapist:" in text or ("Occupational" in text and "Therapist:" in text)
     assert _points(pdf) >= 8.9  # a long label never shrinks the text below 9 pt
+
+
+def test_an_overlong_line_keeps_its_number_in_word(tmp_path: Path) -> None:
+    """A 150-character stutter and a locked line written in Jefferson's longer notation."""
+    doc = _long_labels(600)
+    words = list(doc.words)
+    words[40] = replace(words[40], text="-".join(["okay"] * 30))
+    locked = lock(replace(doc, words=tuple(words)), width=80)
+    src = tmp_path / "long.docx"
+    export(locked, "docx", src, profile="jefferson")
+    pdf = _convert(src, "pdf", tmp_path)
+    _check_numbers(pdf, locked, 80)
+    assert _points(pdf) >= 8.9  # the rest of the text keeps its size
 
 
 def test_round_trip_through_odt_keeps_numbers_and_labelled_notes(tmp_path: Path) -> None:

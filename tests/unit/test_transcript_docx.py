@@ -88,3 +88,14 @@ def test_a_note_heading_is_kept_with_its_text() -> None:
     document = _open(render(fixture_document(), "docx", width=40, meta=ExportMeta(title="P4-1")))
     heading = next(p for p in document.paragraphs if p.text.startswith("Note 1:"))
     assert heading.paragraph_format.keep_with_next is True
+
+
+def test_one_overlong_line_is_sized_alone() -> None:
+    doc = _long_labels(synthetic_document(400, seed=2))
+    words = list(doc.words)
+    words[30] = replace(words[30], text="-".join(["okay"] * 30))
+    document = _open(render(replace(doc, words=tuple(words)), "docx", width=80))
+    assert document.styles["Verbatim Line"].font.size.pt >= READABLE_POINTS
+    sized = [p for p in _numbered(document) if p.runs[-1].font.size is not None]
+    assert len(sized) == 1 and "okay-okay" in sized[0].text
+    assert sized[0].runs[-1].font.size.pt * 0.6 * len(sized[0].text) <= 467.5

@@ -53,6 +53,20 @@ def test_eaf_validates_against_eaf_3_0() -> None:
         assert root.get("VERSION") == "3.0"
 
 
+def test_speaker_tiers_name_their_participant() -> None:
+    root = etree.fromstring(render(fixture_document(), "eaf"))
+    who = {t.get("TIER_ID"): t.get("PARTICIPANT") for t in root.iter("TIER")}
+    assert who["P4"] == who["P4 lines"] == "P4"
+    assert who["Interviewer"] == "Interviewer" and who["marks"] is None
+
+
+def test_elan_continues_annotation_ids_after_ours() -> None:
+    root = etree.fromstring(render(fixture_document(), "eaf"))
+    ids = [int(a.get("ANNOTATION_ID")[1:]) for a in root.iter("ALIGNABLE_ANNOTATION")]
+    last = root.find(".//PROPERTY[@NAME='lastUsedAnnotation']")
+    assert last is not None and int(last.text) == max(ids)
+
+
 def test_one_annotation_per_turn() -> None:
     doc = fixture_document()
     tiers = _tiers(render(doc, "eaf", width=40))

@@ -145,3 +145,22 @@ def test_streamed_file_equals_the_rendered_bytes(tmp_path: Path, study_wav: Path
     assert out.read_bytes() == render(fixture_document(), "qdpx", meta=_meta(study_wav),
                                       target_dir=tmp_path)
     assert out.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("fmt", ["json", "txt", "md", "eaf", "qdpx", "docx"])
+def test_no_pseudonymised_format_names_the_recordings_folder_or_file(fmt: str,
+                                                                     tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from transcript.model import AudioRef
+
+    secret = tmp_path / "Sarah Smith" / "Sarah Smith interview.wav"
+    doc = replace(fixture_document(), audio=AudioRef(str(secret), "ab" * 32, 19.0))
+    reps = Replacements.from_pairs([("dual edge", "thing")])
+    data = render(doc, fmt, replacements=reps, meta=ExportMeta(interview_id="P4-1"))
+    if fmt in ("qdpx", "docx"):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            data = b"".join(zf.read(n) for n in zf.namelist())
+    assert b"Sarah" not in data
+    if fmt in ("json", "eaf", "qdpx"):
+        assert b"P4-1.wav" in data

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from transcript.document import fsync_dir, write_atomic
 from transcript.export.layout import ExportMeta, Rendering
+from transcript.export.media import neutral_name
 from transcript.lines import lines_in_notation, number_lines
 from transcript.model import Transcript
 from transcript.notation import Profile, resolve_profile
@@ -77,9 +78,15 @@ def prepare(doc: Transcript, *, profile: str | Profile = "paper", width: int = 8
             meta = replace(meta, extracts=tuple(
                 replace(e, text=replacements.apply_text(e.text),
                         analysis=replacements.apply_text(e.analysis)) for e in meta.extracts))
-    return Rendering(doc=doc, lines=lines, profile=prof, width=width, meta=meta or ExportMeta(),
+    pseudonymised = pseudonymised or bool(replacements)
+    meta = meta or ExportMeta()
+    if pseudonymised and doc.audio.path:
+        # the recording's own path (folders, a named file) never leaves in a pseudonymised file
+        doc = replace(doc, audio=replace(doc.audio, path=neutral_name(doc.audio.path,
+                                                                      meta.interview_id)))
+    return Rendering(doc=doc, lines=lines, profile=prof, width=width, meta=meta,
                      target_dir=Path(target_dir) if target_dir is not None else None,
-                     pseudonymised=pseudonymised or bool(replacements))
+                     pseudonymised=pseudonymised)
 
 
 def render(doc: Transcript, fmt: str, *, profile: str | Profile = "paper", width: int = 80,

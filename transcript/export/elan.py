@@ -51,7 +51,8 @@ def _span(start: float, end: float) -> tuple[int, int]:
     return a, max(a + 1, millis(end))
 
 
-def _layered(eaf: object, base: str, ling: str, items: Iterable[tuple[int, int, str]]) -> None:
+def _layered(eaf: object, base: str, ling: str, items: Iterable[tuple[int, int, str]],
+             participant: str | None = None) -> None:
     """Put annotations on tier ``base``, spilling overlaps onto 'base 2', 'base 3'..."""
     ends: list[int] = []  # last end time on each layer
     for start, end, value in sorted(items):
@@ -59,7 +60,7 @@ def _layered(eaf: object, base: str, ling: str, items: Iterable[tuple[int, int, 
         tier = base if layer == 0 else f"{base} {layer + 1}"
         if layer == len(ends):
             ends.append(0)
-            eaf.add_tier(tier, ling=ling)  # type: ignore[attr-defined]
+            eaf.add_tier(tier, ling=ling, part=participant)  # type: ignore[attr-defined]
         ends[layer] = end
         eaf.add_annotation(tier, start, end, value)  # type: ignore[attr-defined]
 
@@ -168,12 +169,14 @@ def to_eaf(r: Rendering) -> bytes:
     numbers: dict[str, list[tuple[int, int, str]]] = {}
     for line in r.lines:
         numbers.setdefault(line.speaker, []).append((*_span(line.start, line.end), str(line.n)))
+    # each speaker's tiers name their participant (ELAN's tier attribute), as labelled
     for speaker, name in names.items():
         if speaker in spoken:
-            _layered(eaf, name, UTTERANCE, _sequential(spoken[speaker]))
+            _layered(eaf, name, UTTERANCE, _sequential(spoken[speaker]), r.label(speaker))
     for speaker, name in names.items():
         if speaker in numbers:
-            _layered(eaf, f"{name} lines", LINE, _sequential(numbers[speaker]))
+            _layered(eaf, f"{name} lines", LINE, _sequential(numbers[speaker]),
+                     r.label(speaker))
     if GAP_SPEAKER in numbers:  # jefferson numbers between-speaker gaps too
         _layered(eaf, "gap lines", LINE, _sequential(numbers[GAP_SPEAKER]))
     if r.doc.marks:
@@ -189,5 +192,11 @@ def to_eaf(r: Rendering) -> bytes:
                 parts.append(f"Understanding: {n.understanding}")
             notes.append((*_span(n.start, n.end), " | ".join(parts)))
         _layered(eaf, "notes", NOTE, notes)
+    # ELAN numbers the annotations a user adds from here: never reuse one of ours
+    eaf.properties = [(k, v) for k, v in eaf.properties if k != "lastUsedAnnotation"]
+    eaf.properties.append(("lastUsedAnnotation", eaf.maxaid))
     root = to_adocument(eaf, pretty=True)
-    return ElementTree.tostring(root, encoding="UTF-8", xml_declaration=True)
+    # serialised as text and encoded once: ElementTree's byte output resets a codec for
+    # every write, which was most of a two-hour transcript's export time
+    text = ElementTree.tostring(root, encoding="unicode")
+    return ("<?xml version='1.0' encoding='UTF-8'?>\n" + text).encode("utf-8")

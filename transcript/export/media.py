@@ -48,6 +48,15 @@ def mime_of(name: str) -> str:
     return MIMES.get(_suffix(name).lstrip("."), "audio/x-wav")
 
 
+def neutral_name(path: str, interview_id: str) -> str:
+    """The recording's name in a pseudonymised export: 'P4-1.wav' (no id: 'recording.wav').
+
+    The original file name may itself name someone ('Sarah Smith.wav'), so it
+    is never kept; only its suffix is.
+    """
+    return f"{interview_id or 'recording'}{_suffix(path)}" if path else ""
+
+
 def media_link(r: Rendering) -> MediaLink | None:
     """The link to the recording (None when the transcript names no recording at all)."""
     stored = r.doc.audio.path
@@ -56,10 +65,11 @@ def media_link(r: Rendering) -> MediaLink | None:
         return None
     suffix = _suffix(known or stored)
     if r.pseudonymised or not known:
-        stem = r.meta.interview_id or PurePosixPath(stored or known).stem or "recording"
-        if r.pseudonymised and not r.meta.interview_id:
-            stem = "recording"  # the original file name may itself name someone
-        name = f"{stem}{suffix}"
+        if r.pseudonymised:
+            name = neutral_name(known or stored, r.meta.interview_id)
+        else:
+            stem = r.meta.interview_id or PurePosixPath(stored).stem or "recording"
+            name = f"{stem}{suffix}"
         return MediaLink(url=name, relative=f"./{name}", name=name, mime=mime_of(name))
     absolute = Path(os.path.abspath(known))
     base = r.target_dir.resolve() if r.target_dir is not None else None

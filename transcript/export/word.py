@@ -31,6 +31,7 @@ READABLE_POINTS = 9.0         # labels never push the text below this
 MIN_POINTS = 6.0              # only a line width too wide for the page goes below 9 pt
 SAFETY = 0.97                 # leave room for rounding in the layout engine
 USABLE_PT = (PAGE_WIDTH_CM - 2 * MARGIN_CM) / 2.54 * 72 * SAFETY
+SMALLEST_POINTS = 3.0         # a single overlong line may go this small to stay one line
 MIN_LABEL_COLUMN = 10         # a narrower label column would break most labels mid-word
 
 # children of w:pPr that must come after w:suppressLineNumbers (ECMA-376 order)
@@ -146,9 +147,11 @@ def _add_numbered_lines(document: object, r: Rendering, rows: list[tuple[str, st
     style_id = document.styles["Verbatim Line"].style_id  # type: ignore[attr-defined]
     before = int(layout.points * 0.6 * 20)  # twentieths of a point
     column = layout.column
+    fits = int(USABLE_PT / (ADVANCE_EM * layout.points))  # characters per line at this size
 
-    def bold(text: str) -> str:
-        return f"<w:r><w:rPr><w:b/></w:rPr><w:t xml:space=\"preserve\">{escape(text)}</w:t></w:r>"
+    def bold(text: str, small: str = "") -> str:
+        return (f"<w:r><w:rPr><w:b/>{small}</w:rPr>"
+                f"<w:t xml:space=\"preserve\">{escape(text)}</w:t></w:r>")
 
     def label_line(text: str, first: bool) -> str:
         spacing = f'<w:spacing w:before="{before}"/>' if first else ""
@@ -179,15 +182,25 @@ def _add_numbered_lines(document: object, r: Rendering, rows: list[tuple[str, st
         for i, (n, _, text) in enumerate(turn):
             first = i == 0 and bool(label) and layout.beside and not overflow
             spacing = f'<w:spacing w:before="{before}"/>' if first else ""
+            # a line longer than the page holds at this size (a very long word, or a
+            # locked line written in a wordier notation) gets a size of its own, so
+            # it still takes one laid-out line and Word's number stays its number
+            chars = number_w + 2 + (column + 2 if layout.beside else 0) + len(text)
+            small = ""
+            if chars > fits:
+                half_points = max(2 * SMALLEST_POINTS, int(2 * USABLE_PT / (ADVANCE_EM * chars)))
+                small = f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>'
+            rpr = f"<w:rPr>{small}</w:rPr>" if small else ""
             cell = ""
             if layout.beside:
                 piece = pieces[i] if i < len(pieces) else ""
-                cell = (bold(piece) if piece else "") + \
-                    f'<w:r><w:t xml:space="preserve">{" " * (column - len(piece) + 2)}</w:t></w:r>'
+                pad = " " * (column - len(piece) + 2)
+                cell = (bold(piece, small) if piece else "") + \
+                    f'<w:r>{rpr}<w:t xml:space="preserve">{pad}</w:t></w:r>'
             parts.append(
-                f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/>{spacing}</w:pPr>'
-                f'<w:r><w:t xml:space="preserve">{n:>{number_w}}  </w:t></w:r>{cell}'
-                f'<w:r><w:t xml:space="preserve">{escape(_xml_safe(text))}</w:t></w:r></w:p>')
+                f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/>{spacing}{rpr}</w:pPr>'
+                f'<w:r>{rpr}<w:t xml:space="preserve">{n:>{number_w}}  </w:t></w:r>{cell}'
+                f'<w:r>{rpr}<w:t xml:space="preserve">{escape(_xml_safe(text))}</w:t></w:r></w:p>')
             numbered.append(True)
     parts.append("</w:body>")
     fragment = parse_xml("".join(parts))
@@ -227,8 +240,9 @@ def to_docx(r: Rendering) -> bytes:
     rows = list(r.numbered_rows())
     number_w = max((len(n) for n, _, _ in rows), default=1)
     label_w = max((len(lb) for _, lb, _ in rows), default=0)
-    longest = max((len(t) for _, _, t in rows), default=0)
-    layout = plan_layout(number_w, label_w, max(longest, r.width))
+    # the size follows the line width; a longer line (a very long word, or a locked line
+    # written in a wordier notation) is sized alone, so the rest keeps its size
+    layout = plan_layout(number_w, label_w, r.width)
     size = Pt(layout.points)
 
     style = document.styles.add_style("Verbatim Line", WD_STYLE_TYPE.PARAGRAPH)

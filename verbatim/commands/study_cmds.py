@@ -18,7 +18,7 @@ from typing import Any
 
 from transcript.model import Note
 from verbatim.config import Config
-from verbatim.errors import UserError
+from verbatim.errors import UserError, file_problem
 from verbatim.study import Study, StudyError, willig_template
 
 NO_STUDY = ("no study: give --study DIR, set VERBATIM_STUDY, or create one with "
@@ -33,6 +33,9 @@ def _study(config: Config) -> Iterator[Study]:
 
     with Study.open(config.study) as study:
         warn_if_exposed(study.path)
+        from verbatim.study.integrity import sweep_partials
+
+        sweep_partials(study.path)  # half-copied imports of a killed 'interview add'
         yield study
 
 
@@ -133,7 +136,13 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             due = study.retention_due()
             if due:
                 _out(f"  recordings past their retention date: {', '.join(i.id for i in due)}")
+            from verbatim.study.integrity import summary_lines
+
+            for line in summary_lines(study):
+                _out(f"  {line}")
             return 0
+        if args.action == "verify":
+            return _verify(study)
         if args.action == "backup":
             dest = study.backup(args.dest)
             if dest.is_dir():
@@ -159,6 +168,24 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             _out(f"replacement saved ({len(study.replacement_pairs())} in the list)")
             return 0
     raise UserError(f"unknown study action {args.action!r}")
+
+
+def _verify(study: Study) -> int:
+    """``study verify``: every recording's sha256; exit 1 when one is missing or altered."""
+    from verbatim.study.integrity import verify
+
+    states = verify(study)
+    for state in states:
+        _out(f"{state.interview}\t{state.state}" + (f"\t{state.detail}" if state.detail else ""))
+    bad = [s for s in states if s.state != "ok"]
+    if not states:
+        _out("no stored recordings to verify")
+    if bad:
+        raise UserError(f"{len(bad)} of {len(states)} recordings are missing or altered: "
+                        f"{', '.join(s.interview for s in bad)} (restore them from a backup, or "
+                        "accept a checked one with 'transcribe IID --accept-changed-audio')")
+    _out(f"all {len(states)} recordings match their checksums")
+    return 0
 
 
 def _retention(study: Study, args: argparse.Namespace) -> int:
@@ -225,7 +252,10 @@ def _participant_table(study: Study, args: argparse.Namespace) -> int:
         return 0
     if not Path(args.out).parent.is_dir():
         raise UserError(f"{Path(args.out).parent}: no such folder")
-    write_atomic(args.out, data)
+    try:
+        write_atomic(args.out, data)
+    except OSError as exc:
+        raise file_problem(exc, args.out) from None
     _out(f"wrote the participant table to {args.out}")
     from verbatim.vault.commands import export_notice
 
@@ -376,7 +406,9 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
                                    language=args.language)
         progress = _Progress(iid)
         try:
-            version, doc = transcribe_interview(study, iid, options, progress=progress)
+            version, doc = transcribe_interview(
+                study, iid, options, progress=progress,
+                accept_changed_audio=getattr(args, "accept_changed_audio", False))
         finally:
             progress.finish()
         _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
@@ -448,12 +480,17 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
         out = Path(args.out)
         if not out.parent.is_dir():
             raise UserError(f"{out.parent}: no such folder")
+        from verbatim.storage import sweep_temps
+
+        sweep_temps(out)  # what an export killed half-way left beside it
         try:
             export(doc, args.format, out, profile=_profile(config, args.notation),
                    width=args.width or config.width, replacements=replacements, meta=meta,
                    pseudonymised=pseudonymised)
         except ValueError as exc:
             raise UserError(f"export of {iid} failed: {exc}") from None
+        except OSError as exc:
+            raise file_problem(exc, out) from None
         _out(f"wrote {out}")
         from verbatim.vault.commands import export_notice
 
@@ -463,32 +500,14 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
 
 def _export_media(study: Study, iid: str, args: argparse.Namespace, *,
                   pseudonymised: bool) -> dict[str, Any]:
-    """Where the recording is, for media links and the .qdpx that holds it (issue 19).
+    """Where the recording is, for media links and the .qdpx that holds it."""
+    from verbatim.exportmedia import study_media
 
-    Links point at the study's recording; an encrypted study's stored file is
-    not playable, so links name the file only and a .qdpx gets the decrypted
-    copy. ``--no-media`` leaves the recording out; ``--media`` puts it in even
-    when pseudonymised.
-    """
-    from verbatim.vault.keys import is_encrypted
-
-    embed = getattr(args, "media", None)
-    wanted = args.format == "qdpx" and (embed if embed is not None else not pseudonymised)
-    interview = study.interview(iid)
-    if not interview.audio_file or interview.audio_deleted_at:
-        if wanted and embed:
-            raise UserError(f"{iid} has no recording to include; export without --media")
-        return {"embed_media": False}
-    encrypted = is_encrypted(study.path)
-    link = "" if encrypted else str((study.path / "audio" / interview.audio_file).resolve())
-    source = ""
-    if wanted:
-        try:
-            source = str(study.audio_path(iid))  # in an encrypted study: decrypted in memory
-        except StudyError as exc:
-            raise UserError(f"{exc}; export with --no-media to leave the recording out") \
-                from None
-    return {"media_path": link, "media_source": source, "embed_media": wanted}
+    try:
+        return study_media(study, iid, args.format, embed=getattr(args, "media", None),
+                           pseudonymised=pseudonymised)
+    except StudyError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _export_replacements(study: Study, args: argparse.Namespace) -> Any:
