@@ -28,6 +28,7 @@ from transcribe.engines import (
     Engine,
     load_engine,
     plan_chunks,
+    resolve_device,
 )
 from transcribe.errors import TranscribeError
 from transcribe.marks import (
@@ -40,6 +41,7 @@ from transcribe.marks import (
     utterances,
 )
 from transcribe.models import resolve_model
+from transcribe.models.catalogue import is_fast, record_speed
 from transcribe.privacy import network_blocked
 from transcribe.vad import ENERGY_HOP_SECONDS, SpeechMap, frame_energy_db, map_speech
 from transcript.model import AudioRef, Mark, Speaker, Transcript, Word
@@ -56,7 +58,8 @@ class PipelineOptions:
     """Everything a transcription run may be told; defaults are what a new user gets."""
 
     engine: str = "faster-whisper"
-    model: str = "tiny.en"  # a store name or a path
+    model: str = "auto"  # "auto" (transcribe.models.auto), a store name or a path
+    device: str = "auto"  # auto (CUDA where the engine sees one), cpu or cuda
     diarize: str = "embedding"
     speakers: int | None = None  # a hint for the diariser, when known
     language: str = "en"
@@ -81,7 +84,8 @@ def validate(path: str | Path, options: PipelineOptions) -> tuple[AudioInfo, Pat
         raise TranscribeError(f"unknown engine {options.engine!r} "
                               f"(choose from {', '.join(ENGINES)})")
     model_path = resolve_model(options.model, engine=options.engine,
-                               models_dir=options.models_dir)
+                               models_dir=options.models_dir, language=options.language,
+                               device=resolve_device(options.device, options.engine))
     info = probe_audio(path)
     check_mode(options.diarize, channels=info.channels)
     return info, model_path
@@ -98,11 +102,16 @@ def transcribe_file(path: str | Path, options: PipelineOptions, *,
     audio = load_audio(path)
     sha256 = file_sha256(path)
     if engine is None:
-        engine = load_engine(options.engine, model_path, threads=options.threads)
+        engine = load_engine(options.engine, model_path, threads=options.threads,
+                             device=options.device, fast=is_fast(options.model, options.engine))
     report("load", 1.0)
     load_seconds = time.perf_counter() - started
     doc = transcribe_audio(audio, options, engine=engine, progress=report, sha256=sha256)
     timings = {"load": round(load_seconds, 3), **doc.extra["pipeline"]["timings"]}
+    if model_path.parent == options.models_dir:  # the speed `model = "auto"` goes by
+        record_speed(model_path.name, audio_seconds=audio.duration,
+                     asr_seconds=timings.get("asr", 0.0) + timings.get("recover", 0.0),
+                     device=getattr(engine, "device", "cpu"))
     return dataclasses.replace(doc, extra={**doc.extra,
                                            "pipeline": {**doc.extra["pipeline"],
                                                         "timings": timings}})
@@ -144,8 +153,10 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     timings["asr"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    if options.recover_skipped:
-        asr = recover_skipped_speech(asr, audio, speech, engine, options.asr_settings)
+    if options.recover_skipped:  # in the language detected above, not detected again
+        settings = dataclasses.replace(options.asr_settings,
+                                       language=asr.language or options.asr_settings.language)
+        asr = recover_skipped_speech(asr, audio, speech, engine, settings)
     timings["recover"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -154,6 +165,10 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     report("marks", 1.0)
     timings["marks"] = time.perf_counter() - clock
     pipeline = {"engine": asr.engine, "model": Path(asr.model).name, "diarize": options.diarize,
+                "model_requested": options.model, "device": getattr(engine, "device", "cpu"),
+                "language": asr.language or options.language,
+                **({"language_probability": asr.language_probability}
+                   if asr.language_probability is not None else {}),
                 "offline": network_blocked(),
                 "timings": {k: round(v, 3) for k, v in timings.items()}}
     return dataclasses.replace(doc, extra={"pipeline": pipeline})

@@ -83,13 +83,13 @@ def test_the_catalogue_lists_the_models_researchers_choose(tmp_path: Path) -> No
     assert "1.6 GB" in turbo and "99 langs" in turbo and "est." in turbo
 
 
-def test_speed_is_measured_where_measured_else_scaled_by_parameters(tmp_path: Path) -> None:
+def test_speed_is_measured_where_measured_else_scaled_by_parameters() -> None:
     tiny, small = catalogue.find("tiny.en"), catalogue.find("small.en")
     assert tiny is not None and small is not None
-    catalogue.record_speed(tmp_path, tiny.entry, audio_seconds=60, asr_seconds=6)
-    catalogue.record_speed(tmp_path, small.entry, audio_seconds=5, asr_seconds=5)  # too short
-    assert catalogue.expected_speed(tiny, tmp_path) == catalogue.Speed(0.1, True)
-    estimate = catalogue.expected_speed(small, tmp_path)
+    catalogue.record_speed(tiny.entry, audio_seconds=60, asr_seconds=6)
+    catalogue.record_speed(small.entry, audio_seconds=5, asr_seconds=5)  # too short to count
+    assert catalogue.expected_speed(tiny) == catalogue.Speed(0.1, True)
+    estimate = catalogue.expected_speed(small)
     assert not estimate.measured and estimate.rtf == pytest.approx(0.1 * 244 / 39)
 
 

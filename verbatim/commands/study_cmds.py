@@ -406,6 +406,7 @@ def _pipeline_options(args: argparse.Namespace, config: Config) -> Any:
         engine=args.engine or config.engine, model=args.model or config.model,
         diarize=args.diarize or config.diarize, speakers=args.speakers,
         language=args.language or config.language, models_dir=config.models_dir,
+        device=getattr(args, "device", None) or config.device,
         diarization=dict(config.diarization))
 
 
