@@ -112,7 +112,7 @@ def resolve_model(name_or_path: str | Path, *, engine: str, models_dir: Path,
         raise ModelError(
             f"model {text!r} for {engine} is not in the model store ({models_dir}): run "
             f"'verbatim models import PATH' or 'verbatim models download "
-            f"{known.name if known else store_name(engine, text)}'")
+            f"{(known.name if engine == 'faster-whisper' else known.entry) if known else text}'")
     check_model_format(engine, found)
     auto.check_language(found, language)
     return found
