@@ -9,7 +9,6 @@ refusal is a ``UserError``: one line on stderr, non-zero exit, nothing changed.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from transcript.model import AudioRef, Note
+from transcript.model import Note
 from verbatim.config import Config
 from verbatim.errors import UserError
 from verbatim.study import Study, StudyError, willig_template
@@ -118,6 +117,10 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
 
             if is_encrypted(study.path):
                 _out("  encrypted at rest (recordings: age; database: SQLCipher); unlocked")
+                from verbatim.vault.commands import describe_vault
+
+                for line in describe_vault(study.path):
+                    _out(f"  {line}")
             _out(f"  participants {info['participants']}, interviews {info['interviews']} "
                  f"({info['locked']} locked), transcript versions {info['versions']}")
             to_complete = (f" ({info['notes_to_complete']} to complete)"
@@ -362,78 +365,38 @@ def run_pack(args: argparse.Namespace, config: Config) -> int:
 
 def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
     """Transcribe the interview's stored recording and save it as a new version."""
+    from verbatim.transcription import pipeline_options, transcribe_interview
+
     with _study(config) as study:
         iid = args.target
-        audio = study.audio_path(iid)
-        interview = study.interview(iid)
-        if interview.locked:
-            raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers, "
-                            "which a new transcription would not match")
-        options = _pipeline_options(args, config)
+        if getattr(args, "from_file", None) is not None:
+            return _import_kept(study, iid, Path(args.from_file))
+        options = pipeline_options(config, engine=args.engine, model=args.model,
+                                   diarize=args.diarize, speakers=args.speakers,
+                                   language=args.language, device=getattr(args, "device", None))
         progress = _Progress(iid)
         try:
-            doc = _run_pipeline(audio, options, _work_file(study.path, iid), progress)
+            version, doc = transcribe_interview(study, iid, options, progress=progress)
         finally:
             progress.finish()
-        doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
-                                          sha256=interview.audio_sha256 or "",
-                                          duration=interview.audio_duration or 0.0))
-        version = study.save_transcript(
-            iid, doc, origin="pipeline",
-            description=f"{options.engine} {options.model}, diarize {options.diarize}")
         _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
              f"{len(doc.speakers)} speakers)")
     return 0
 
 
-def _work_file(study_dir: Path, iid: str) -> Path:
-    """Where the worker leaves its JSON: the study's ``.work/``, or memory if encrypted."""
-    from verbatim.vault import is_encrypted
+def _import_kept(study: Study, iid: str, path: Path) -> int:
+    """``transcribe IID --from FILE``: save a transcript kept after a failed save."""
+    from verbatim.study import unsaved
 
-    if not is_encrypted(study_dir):
-        return study_dir / ".work" / f"{iid}.json"
-    from verbatim.vault.memdir import private_memory_dir
-
-    return private_memory_dir() / f"{iid}.json"
-
-
-def _pipeline_options(args: argparse.Namespace, config: Config) -> Any:
-    try:
-        pipeline = importlib.import_module("transcribe.pipeline")
-    except ImportError:
-        raise UserError("transcription is not available in this version") from None
-    return pipeline.PipelineOptions(
-        engine=args.engine or config.engine, model=args.model or config.model,
-        diarize=args.diarize or config.diarize, speakers=args.speakers,
-        language=args.language or config.language, models_dir=config.models_dir,
-        device=getattr(args, "device", None) or config.device,
-        diarization=dict(config.diarization))
-
-
-def _run_pipeline(audio: Path, options: Any, out_path: Path, progress: Any) -> Any:
-    """Transcribe in a worker process (transcribe.jobs), or in this one if jobs is absent.
-
-    The worker writes its JSON into the study's private ``.work/`` folder; it
-    is read back and removed, so transcript text never lands outside the study.
-    """
-    failures: tuple[type[BaseException], ...] = (ValueError,)
-    try:
-        jobs = importlib.import_module("transcribe.jobs")
-    except ImportError:
-        jobs = None
-    try:
-        if jobs is None:
-            pipeline = importlib.import_module("transcribe.pipeline")
-            return pipeline.transcribe_file(audio, options, progress=progress)
-        failures += tuple(getattr(jobs, name) for name in ("JobFailed", "JobCancelled")
-                          if isinstance(getattr(jobs, name, None), type))
-        out_path.parent.mkdir(mode=0o700, exist_ok=True)
-        try:
-            return jobs.run_transcription_job(audio, options, out_path, progress=progress)
-        finally:
-            out_path.unlink(missing_ok=True)
-    except failures as exc:
-        raise UserError(f"transcription failed: {exc}") from None
+    doc = unsaved.load(path, study.path, iid)
+    if study.interview(iid).locked:
+        raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers")
+    version = study.save_transcript(iid, doc, origin="import",
+                                    description=f"kept transcript {path.name}")
+    path.unlink()
+    _out(f"{iid}: transcript version {version} ({len(doc.words)} words) imported from "
+         f"{path.name}")
+    return 0
 
 
 class _Progress:
@@ -477,15 +440,18 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
         doc = replace(doc, notes=notes)
         participant = study.participant(interview.participant_id)
         replacements = _export_replacements(study, args)
+        pseudonymised = bool(replacements) or bool(getattr(args, "pseudonymise", False))
         meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
                           interview_id=iid, attributes=dict(participant.attributes),
-                          extracts=tuple(study.extracts(interview=iid)))
+                          extracts=tuple(study.extracts(interview=iid)),
+                          **_export_media(study, iid, args, pseudonymised=pseudonymised))
         out = Path(args.out)
         if not out.parent.is_dir():
             raise UserError(f"{out.parent}: no such folder")
         try:
             export(doc, args.format, out, profile=_profile(config, args.notation),
-                   width=args.width or config.width, replacements=replacements, meta=meta)
+                   width=args.width or config.width, replacements=replacements, meta=meta,
+                   pseudonymised=pseudonymised)
         except ValueError as exc:
             raise UserError(f"export of {iid} failed: {exc}") from None
         _out(f"wrote {out}")
@@ -493,6 +459,18 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
 
         export_notice(study.path, out)
     return 0
+
+
+def _export_media(study: Study, iid: str, args: argparse.Namespace, *,
+                  pseudonymised: bool) -> dict[str, Any]:
+    """Where the recording is, for media links and the .qdpx that holds it."""
+    from verbatim.exportmedia import study_media
+
+    try:
+        return study_media(study, iid, args.format, embed=getattr(args, "media", None),
+                           pseudonymised=pseudonymised)
+    except StudyError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _export_replacements(study: Study, args: argparse.Namespace) -> Any:

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from verbatim.config import Config
 from verbatim.errors import UserError
@@ -55,12 +55,13 @@ def pipeline_options(args: argparse.Namespace, config: Config) -> PipelineOption
         diarize=args.diarize or config.diarize, speakers=args.speakers,
         language=args.language or config.language, models_dir=config.models_dir,
         device=getattr(args, "device", None) or config.device,
-        diarization=dict(config.diarization))
+        diarization=dict(config.diarization),
+        checkpoint_dir=config.data_dir / "checkpoints")  # a killed job resumes from here
 
 
 def run_transcribe(args: argparse.Namespace, config: Config) -> int:
     from transcribe.errors import TranscribeError
-    from transcribe.jobs import JobCancelled, JobFailed, run_transcription_job
+    from transcribe.jobs import JobCancelled, JobFailed, JobResultNotSaved, run_transcription_job
 
     if args.out is None:
         raise UserError("transcribe FILE needs --out T.json (where to write the transcript)")
@@ -68,6 +69,9 @@ def run_transcribe(args: argparse.Namespace, config: Config) -> int:
     bar = ProgressBar()
     try:
         doc = run_transcription_job(Path(args.target), options, args.out, progress=bar)
+    except JobResultNotSaved as exc:
+        bar.finish()
+        raise _kept(exc, Path(args.out), config) from None
     except (TranscribeError, JobFailed) as exc:
         bar.finish()
         raise UserError(str(exc)) from None
@@ -93,6 +97,24 @@ def made_by(pipeline: dict) -> str:
         if "language_probability" in pipeline:
             text += f" (detected, {pipeline['language_probability']:.2f})"
     return text
+
+
+def _kept(exc: Any, out: Path, config: Config) -> UserError:
+    """The transcript could not be written to ``out``: keep it in the data folder instead."""
+    from transcript.document import write_atomic
+    from verbatim.storage import StorageError, explain
+
+    reason = (explain(exc.cause, out.parent) or f"cannot write {out}: {exc.cause}")
+    reason = reason.replace("; nothing was lost", "")
+    kept = Path(config.data_dir) / "unsaved" / out.name
+    try:
+        kept.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(kept, exc.result)
+    except OSError as kept_exc:
+        return StorageError(f"{reason}; the transcription could not be kept either "
+                            f"({kept_exc.strerror or kept_exc})")
+    return StorageError(f"{reason}. The finished transcript is kept in {kept}; once there is "
+                        f"room, move it to {out}")
 
 
 def _size(n: int) -> str:

@@ -32,6 +32,13 @@ class AudioFileError(StudyError):
     """A recording that cannot be imported or found; the message is one line."""
 
 
+def _storage(exc: OSError, folder: Path) -> str | None:
+    """A full disk or read-only folder said as such (verbatim.storage)."""
+    from verbatim.storage import explain
+
+    return explain(exc, folder)
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -61,11 +68,11 @@ def probe_duration(path: Path) -> float:
 def _probe_with_pipeline_loader(path: Path) -> float:
     """Formats libsndfile cannot read (m4a, …) are tried with the pipeline's loader."""
     try:
-        from transcribe.audio import load_audio
+        from transcribe.audio import probe_audio
     except ImportError:
         raise AudioFileError(f"{path}: not an audio file this version can read") from None
     try:
-        return float(load_audio(path).duration)
+        return float(probe_audio(path).duration)  # the header, not a decode of the whole file
     except Exception:
         raise AudioFileError(f"{path}: not an audio file this version can read") from None
 
@@ -120,7 +127,8 @@ def stage(source: Path, study_dir: Path) -> Staged:
         audio_dir.mkdir(mode=0o700, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".import-", suffix=".partial", dir=audio_dir)
     except OSError as exc:
-        raise AudioFileError(f"cannot write into {audio_dir}: {exc.strerror or exc}") from exc
+        raise AudioFileError(_storage(exc, audio_dir)
+                             or f"cannot write into {audio_dir}: {exc.strerror or exc}") from exc
     staged = Staged(Path(name), "")
     recipient = _recipient(study_dir)
     if recipient is not None:
@@ -139,7 +147,8 @@ def stage(source: Path, study_dir: Path) -> Staged:
     except BaseException as exc:
         staged.discard()
         if isinstance(exc, OSError):
-            raise AudioFileError(f"cannot copy {source} into the study: "
+            raise AudioFileError(_storage(exc, study_dir / AUDIO_DIR)
+                                 or f"cannot copy {source} into the study: "
                                  f"{exc.strerror or exc}") from exc
         raise
     return Staged(staged.tmp, digest.hexdigest())
@@ -158,7 +167,8 @@ def _stage_encrypted(fd: int, staged: Staged, source: Path, study_dir: Path,
     except BaseException as exc:
         staged.discard()
         if isinstance(exc, OSError):
-            raise AudioFileError(f"cannot copy {source} into the study: "
+            raise AudioFileError(_storage(exc, study_dir / AUDIO_DIR)
+                                 or f"cannot copy {source} into the study: "
                                  f"{exc.strerror or exc}") from exc
         if isinstance(exc, VaultError):
             raise AudioFileError(f"{source}: {exc}") from exc

@@ -354,13 +354,18 @@ def _export(app: Any, iid: str, choice: Any) -> None:
                            response=n.response, understanding=n.understanding,
                            written_at=n.written_at) for n in study.notes(iid))
         participant = study.participant(interview.participant_id)
+        from verbatim.exportmedia import study_media
+
         meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
                           interview_id=iid, attributes=dict(participant.attributes),
-                          extracts=tuple(study.extracts(interview=iid)))
+                          extracts=tuple(study.extracts(interview=iid)),
+                          **study_media(study, iid, choice.fmt,
+                                        pseudonymised=bool(choice.pseudonymise)))
         choice.out.parent.mkdir(parents=True, exist_ok=True)
         replacements = study.replacements() if choice.pseudonymise else None
         export(replace(doc, notes=notes), choice.fmt, choice.out, profile=choice.notation,
-               width=choice.width, replacements=replacements, meta=meta)
+               width=choice.width, replacements=replacements, meta=meta,
+               pseudonymised=bool(choice.pseudonymise))
     except Exception as exc:
         app.call_from_thread(app.notify, f"export failed: {exc}", severity="error", timeout=10)
         return
