@@ -12,8 +12,9 @@ STAMP  := $(VENV)/.installed
 # device (null sink) for recorder tests.  tmux: the end-to-end terminal test.
 # libreoffice-writer-nogui, poppler-utils: the .docx round trip through
 # LibreOffice (40 s to install on Debian 12, ~200 MB; the tests take ~35 s).
+# strace: the OS-level privacy test (every packet and DNS query of every job).
 DEBIAN_PACKAGES := libportaudio2 espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins tmux \
-                   libreoffice-writer-nogui poppler-utils
+                   libreoffice-writer-nogui poppler-utils strace
 
 .PHONY: run test setup debian models lint typecheck bench clean
 

@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import re
 import sqlite3
 import sys
-import traceback
+import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 from transcribe.privacy import allow_network, block_network, contain_library_files
 from verbatim import scratch
 from verbatim.config import Config, load_config
-from verbatim.errors import FileProblemError, UserError, os_error_line
+from verbatim.errors import (
+    FileProblemError,
+    UserError,
+    crash_line,
+    os_error_line,
+    write_crash_log,
+)
 
 PROG = "verbatim"
 
@@ -388,19 +394,19 @@ def _resolve(key: str) -> Any:
     return getattr(module, func_name)
 
 
-def _log_crash(config: Config | None, exc: BaseException) -> Path | None:
-    """Save a traceback owner-only; it names code, never transcript content."""
-    try:
-        log_dir = (config.log_dir if config else Path.home() / ".verbatim-logs")
-        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        path = log_dir / f"crash-{stamp}-{os.getpid()}.log"
-        frames = traceback.format_tb(exc.__traceback__)
-        path.write_text(f"{type(exc).__name__}\n" + "".join(frames), encoding="utf-8")
-        path.chmod(0o600)
-        return path
-    except OSError:
-        return None
+def _log_dir(config: Config | None) -> Path:
+    return config.log_dir if config else Path.home() / ".verbatim-logs"
+
+
+def _thread_crash(args: threading.ExceptHookArgs) -> None:
+    """A bug in a background thread: the same one line and log, never a traceback."""
+    if args.exc_value is None or isinstance(args.exc_value, SystemExit):
+        return
+    log = write_crash_log(_log_dir(_CONFIG[0] if _CONFIG else None), args.exc_value)
+    sys.stderr.write(crash_line(PROG, args.exc_value, log) + "\n")
+
+
+_CONFIG: list[Config] = []
 
 
 def _storage_cause(err: UserError, config: Config | None) -> str | None:
@@ -416,6 +422,10 @@ def _storage_cause(err: UserError, config: Config | None) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``verbatim`` console script."""
     os.umask(0o077)  # every file and folder this program creates is owner-only
+    threading.excepthook = _thread_crash
+    for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 file name must not crash a message
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
     scratch.enter()  # own temp folder (TMPDIR); a crashed run's leftovers are swept
     args = build_parser().parse_args(argv)
     key = handler_key(args)
@@ -427,6 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config()
         contain_library_files(config.data_dir)
+        _CONFIG[:] = [config]
         if args.study is not None:
             from dataclasses import replace
 
@@ -436,9 +447,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as err:
         storage = _storage_cause(err, config)
         if storage is not None:  # "cannot write X: No space left" said as a full disk
-            sys.stderr.write(f"{PROG}: {storage}\n")
+            sys.stderr.write(_printable(f"{PROG}: {storage}\n"))
             return 74
-        sys.stderr.write(f"{PROG}: {err}\n")
+        sys.stderr.write(_printable(f"{PROG}: {err}\n"))
         return err.exit_code
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
@@ -448,16 +459,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         storage = explain(exc, config.study if config else None)
         if storage:  # a full disk or a read-only folder, met on any write path
-            sys.stderr.write(f"{PROG}: {storage}\n")
+            sys.stderr.write(_printable(f"{PROG}: {storage}\n"))
             return StorageError.exit_code
         # A disk, permission or path problem that no verb turned into its own line:
         # still one line naming the file and the fix (verbatim.errors), not a crash.
         if not _is_file_problem(exc):
             return _internal_error(config, exc)
-        sys.stderr.write(f"{PROG}: {os_error_line(exc, action='use')}\n")
+        where = None
+        if isinstance(exc, sqlite3.Error) and config is not None and config.study is not None:
+            where = config.study / "study.sqlite"
+        sys.stderr.write(_printable(f"{PROG}: {os_error_line(exc, where, action='use')}\n"))
         return FileProblemError.exit_code
     except Exception as exc:  # a bug: one line for the user, the traceback to a log
         return _internal_error(config, exc)
+
+
+def _printable(text: str) -> str:
+    """A message that any terminal encoding can show: a file name that is not valid
+    UTF-8 (kept by Python as lone surrogates) is shown with backslash escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _is_file_problem(exc: BaseException) -> bool:
@@ -470,9 +490,8 @@ def _is_file_problem(exc: BaseException) -> bool:
 def _internal_error(config: Config | None, exc: BaseException) -> int:
     """A bug: one line for the user (the exception's type only, never its text or
     locals, which may hold transcript words), the stack frames to a log."""
-    log = _log_crash(config, exc)
-    where = f" (details in {log})" if log else ""
-    sys.stderr.write(f"{PROG}: internal error: {type(exc).__name__}{where}\n")
+    log = write_crash_log(_log_dir(config), exc)
+    sys.stderr.write(crash_line(PROG, exc, log) + "\n")
     return 70
 
 

@@ -3,7 +3,10 @@
 ``os_error_line`` is the one place that turns an ``OSError`` (or SQLite's
 full/read-only/locked errors) into a sentence that names the file or folder
 and says what to do; write paths and both doors (CLI and app) use it, so a full
-disk or an unwritable folder reads the same everywhere.
+disk or an unwritable folder reads the same everywhere. Full disks, read-only
+disks and missing permissions are worded by ``verbatim.storage.explain``
+(the reliability room's one source); this module covers the other errnos
+(paths, loops, folders where files belong) and SQLite's "in use".
 """
 
 from __future__ import annotations
@@ -78,6 +81,14 @@ def os_error_line(exc: BaseException, path: str | Path | None = None, *,
     ``path`` is what the user asked for (the error's own file name is used when
     absent); ``action`` is the verb ("write", "read", "create"...).
     """
+    from verbatim.storage import explain  # full, read-only and permission: its words
+
+    if path is not None:
+        storage = explain(exc, Path(path) if Path(path).is_dir() else Path(path).parent)
+    else:
+        storage = explain(exc, None) if getattr(exc, "filename", None) else None
+    if storage:
+        return storage
     target = path if path is not None else getattr(exc, "filename", None)
     name = str(target) if target is not None else ""
     folder = str(Path(name).parent) if name else "the folder"
@@ -105,3 +116,38 @@ def file_problem(exc: BaseException, path: str | Path | None = None, *,
                  action: str = "write") -> FileProblemError:
     """``os_error_line`` as an exception to raise (``raise file_problem(exc, p) from None``)."""
     return FileProblemError(os_error_line(exc, path, action=action))
+
+
+def write_crash_log(log_dir: Path, exc: BaseException) -> Path | None:
+    """Save a bug's stack frames owner-only; returns the file, or None when it cannot.
+
+    Only the exception's type and the frames (file, line, function, source line)
+    are kept: never the exception's message or any local variable, which may hold
+    transcript words, notes or names.
+    """
+    import os
+    import traceback
+    from datetime import UTC, datetime
+
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = log_dir / f"crash-{stamp}-{os.getpid()}.log"
+        chain: list[str] = []
+        seen: BaseException | None = exc
+        while seen is not None and len(chain) < 5:
+            chain.append(f"{type(seen).__module__}.{type(seen).__qualname__}\n"
+                         + "".join(traceback.format_tb(seen.__traceback__)))
+            seen = seen.__cause__ or seen.__context__
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("\nwhile handling:\n".join(chain))
+        return path
+    except OSError:
+        return None
+
+
+def crash_line(prog: str, exc: BaseException, log: Path | None) -> str:
+    """The one line a user sees for a bug: the exception's type, where the details are."""
+    where = f" (details in {log})" if log else ""
+    return f"{prog}: internal error: {type(exc).__name__}{where}"

@@ -1,7 +1,8 @@
 """Nothing lingers: a kill -9 mid-job, then the next start, leaves no plaintext anywhere.
 
-An encrypted study's transcription is killed (the command and its worker, as a
-power cut or the out-of-memory killer would) at two moments; then any
+An encrypted study's transcription (twice, at two moments) and a batch are
+killed (the command and its workers, as a power cut or the out-of-memory killer
+would); then any
 ``verbatim`` command starts and sweeps. Byte scans of the study folder, the
 temp folder and this user's in-memory folder look for the recording's
 plaintext (a block of its samples, its WAV header) and for the run's own
@@ -115,25 +116,39 @@ def encrypted(tmp_path: Path, vault_runtime: Path, models_dir: Path,
     return env, study, audio
 
 
-@pytest.mark.parametrize("delay", [0.0, 2.5])
-def test_kill_9_mid_transcription_of_an_encrypted_study(
-        encrypted: tuple[dict[str, str], Path, Path], tmp_path: Path, delay: float) -> None:
+KILLS = [
+    ("transcribe", ("transcribe", "P1-1", "--diarize", "none"), 0.0),
+    ("transcribe", ("transcribe", "P1-1", "--diarize", "none"), 2.5),
+    ("batch", ("batch", "P1-1", "--local", "1", "--diarize", "none"), 4.0),
+]
+
+
+@pytest.mark.parametrize(("job", "args", "delay"), KILLS,
+                         ids=[f"{job}-after-{delay}s" for job, _, delay in KILLS])
+def test_kill_9_mid_job_in_an_encrypted_study(
+        encrypted: tuple[dict[str, str], Path, Path], tmp_path: Path, job: str,
+        args: tuple[str, ...], delay: float) -> None:
     env, study, audio = encrypted
     raw = audio.read_bytes()
     needles = [raw[44 + 40_000:44 + 44_096], raw[:36]]  # samples, and the plain WAV header
-    job = subprocess.Popen([sys.executable, "-m", "verbatim", "transcribe", "P1-1", "--diarize",
-                            "none"], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, start_new_session=True)
-    memory = user_memory_dir() / str(job.pid)
+    run = subprocess.Popen([sys.executable, "-m", "verbatim", *args], env=env, cwd=REPO,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    started = user_memory_dir() / str(run.pid) if job == "transcribe" else None
     deadline = time.monotonic() + 120
-    while not memory.exists() and job.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)  # the job has opened the study and made its in-memory folder
-    assert memory.exists(), "the transcription never reached its worker"
+    while run.poll() is None and time.monotonic() < deadline:
+        # transcribe: the job has opened the study and made its in-memory folder;
+        # batch: the run has made its temp folder (then the delay reaches the worker)
+        if (started.exists() if started else _run_folders(run.pid, tmp_path / "tmp")[1:]):
+            break
+        time.sleep(0.05)
+    assert run.poll() is None, f"{job} ended before it could be killed"
     time.sleep(delay)
-    os.killpg(job.pid, signal.SIGKILL)  # the command and its worker at once
-    job.wait()
-    started = _verbatim(env, "study", "info")
-    assert started.returncode == 0, started.stderr
-    leftovers = [str(f) for f in _run_folders(job.pid, tmp_path / "tmp") if f.exists()]
+    os.killpg(run.pid, signal.SIGKILL)  # the command and its workers at once
+    run.wait()
+    assert any(f.exists() for f in _run_folders(run.pid, tmp_path / "tmp"))  # it left some
+    after = _verbatim(env, "study", "info")  # the next start
+    assert after.returncode == 0, after.stderr
+    leftovers = [str(f) for f in _run_folders(run.pid, tmp_path / "tmp") if f.exists()]
     assert not leftovers
     assert not _holding(needles, study, tmp_path / "tmp", user_memory_dir())

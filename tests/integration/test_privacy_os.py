@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -91,8 +92,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, models_dir: Path,
     why = netwatch.available()
     if why:
         pytest.skip(why)
-    clip = Path(os.environ.get("VERBATIM_TEST_AUDIO", models_dir.parent / "audio"))
-    clip = clip / "stereo_diarization.wav"
+    clip = _shared_audio() / "stereo_diarization.wav"
     if not clip.exists():
         pytest.skip(f"{clip} not found (set VERBATIM_TEST_AUDIO to the shared/audio folder)")
     from tests.fixtures.pyannote_pipeline import build_pipeline_folder
@@ -112,7 +112,20 @@ def world(tmp_path_factory: pytest.TempPathFactory, models_dir: Path,
                VERBATIM_DATA=str(root / "data"), VERBATIM_CONFIG=str(root / "config.toml"),
                VERBATIM_MODELS=str(models_dir), PYTHONWARNINGS="ignore")
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    (root / "batch-in").mkdir()
+    shutil.copy(clip, root / "batch-in" / clip.name)
+    (root / "batch").mkdir()
     yield World(root=root, env=env, study=root / "study", clip=clip)
+
+
+def _shared_audio() -> Path:
+    """The real speech clips: $VERBATIM_TEST_AUDIO, else shared/audio beside the models."""
+    if os.environ.get("VERBATIM_TEST_AUDIO"):
+        return Path(os.environ["VERBATIM_TEST_AUDIO"])
+    candidates = [REPO.parent / "shared" / "audio", REPO.parents[1] / "shared" / "audio"]
+    if os.environ.get("VERBATIM_TEST_MODELS"):
+        candidates.insert(0, Path(os.environ["VERBATIM_TEST_MODELS"]).parent / "audio")
+    return next((c for c in candidates if c.is_dir()), candidates[-1])
 
 
 def _assert_no_leaks(world: World, *jobs: str) -> None:
@@ -129,28 +142,30 @@ def test_study_set_up_sends_nothing(world: World) -> None:
     _assert_no_leaks(world, "study init", "participant add", "interview add")
 
 
-def test_transcribe_with_each_engine_and_diariser(world: World) -> None:
-    """Three transcriptions side by side (each a CLI process and its worker)."""
-    jobs = {
-        "transcribe faster-whisper/none": ("transcribe", str(world.clip), "--out",
-                                           str(world.root / "none.json"), "--diarize", "none"),
+def test_transcribe_with_each_engine_and_diariser_and_from_the_app(world: World) -> None:
+    """Four transcription jobs side by side: a batch of a folder, two CLI transcriptions and the
+    app, each with its worker processes.
+
+    The app's start-up and its background job (faster-whisper, embeddings) run in
+    one traced process; it prints the job's final state.
+    """
+    jobs: dict[str, tuple[str, ...]] = {
+        "batch of a folder, faster-whisper/none": (
+            "batch", "--folder", str(world.root / "batch-in"), "--out", str(world.root / "batch"),
+            "--local", "1", "--diarize", "none"),
         "transcribe faster-whisper/pyannote": ("transcribe", str(world.clip), "--out",
                                                str(world.root / "pyannote.json"),
                                                "--diarize", "pyannote"),
         "transcribe whisper/channels": ("transcribe", "P1-1", "--engine", "whisper",
                                         "--diarize", "channels"),
     }
-    with ThreadPoolExecutor(len(jobs)) as pool:
+    app_job = "app + transcribe faster-whisper/embedding"
+    with ThreadPoolExecutor(len(jobs) + 1) as pool:
+        app = pool.submit(world.run, app_job, str(world.study), script=APP_SCRIPT)
         for future in [pool.submit(world.run, job, *args) for job, args in jobs.items()]:
             future.result()
-    _assert_no_leaks(world, *jobs)
-
-
-def test_app_start_up_and_a_transcription_with_embeddings(world: World) -> None:
-    result = world.run("app + transcribe faster-whisper/embedding", str(world.study),
-                       script=APP_SCRIPT)
-    assert result.stdout.split()[:2] == ["job", "done"], result.stdout
-    _assert_no_leaks(world, "app + transcribe faster-whisper/embedding")
+        assert app.result().stdout.split()[:2] == ["job", "done"], app.result().stdout
+    _assert_no_leaks(world, *jobs, app_job)
 
 
 def test_lock_cite_export_and_pack(world: World) -> None:
@@ -158,7 +173,7 @@ def test_lock_cite_export_and_pack(world: World) -> None:
     world.run("extract add", "extract", "add", "P1-1", "--lines", "1-2")
     world.run("export docx", "export", "P1-1", "--format", "docx", "--out",
               str(world.root / "P1-1.docx"))
-    world.run("export qdpx (file)", "export", str(world.root / "none.json"), "--format",
+    world.run("export qdpx (file)", "export", str(world.root / "pyannote.json"), "--format",
               "qdpx", "--out", str(world.root / "none.qdpx"))
     world.run("pack", "pack", "P1", "--out", str(world.root / "pack"))
     _assert_no_leaks(world, "lock", "extract add", "export docx", "export qdpx (file)", "pack")

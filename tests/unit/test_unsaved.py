@@ -11,7 +11,7 @@ import soundfile as sf
 
 from transcript.model import AudioRef, Transcript, Word
 from verbatim.cli import main
-from verbatim.commands import study_cmds
+from verbatim import transcription
 from verbatim.study import Study
 
 WORDS = tuple(Word(text=f"w{i}", start=float(i), end=i + 0.5, speaker="S1") for i in range(5))
@@ -30,7 +30,7 @@ def study(tmp_path: Path) -> Path:
 def test_a_transcript_the_disk_refused_is_kept_then_imported(
         study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(study_cmds, "_run_pipeline",
+    monkeypatch.setattr(transcription, "run_pipeline",
                         lambda *a, **k: Transcript(audio=AudioRef("x.wav"), words=WORDS))
     real_save = Study.save_transcript
 

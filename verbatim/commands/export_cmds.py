@@ -17,7 +17,7 @@ from transcript.export import FORMATS, ExportMeta, export
 from transcript.notation import get_profile
 from transcript.pseudonymise import Replacements
 from verbatim.config import Config
-from verbatim.errors import UserError
+from verbatim.errors import UserError, file_problem
 
 
 def load_replacements(path: Path) -> Replacements:
@@ -70,7 +70,12 @@ def run_export(args: argparse.Namespace, config: Config) -> int:
         raise UserError("--pseudonymise needs a study's replacement list; for a file, "
                         "give --replacements FILE")
     out = Path(args.out)
-    if out.resolve() == target.resolve():
+    try:
+        same = out.resolve() == target.resolve()
+    except (OSError, RuntimeError):  # Python 3.11 says RuntimeError for a symlink loop
+        raise UserError(f"cannot use {out} or {target}: too many symbolic links (a loop?); "
+                        "give the real path") from None
+    if same:
         raise UserError(f"refusing to overwrite the transcript itself ({target}) with the export")
     meta = ExportMeta(media_path=_recording(doc.audio.path, target),
                       embed_media=getattr(args, "media", None))
@@ -80,5 +85,5 @@ def run_export(args: argparse.Namespace, config: Config) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise file_problem(exc, out) from None
     return 0

@@ -18,7 +18,7 @@ from typing import Any
 
 from transcript.model import Note
 from verbatim.config import Config
-from verbatim.errors import UserError
+from verbatim.errors import UserError, file_problem
 from verbatim.study import Study, StudyError, willig_template
 
 NO_STUDY = ("no study: give --study DIR, set VERBATIM_STUDY, or create one with "
@@ -225,7 +225,10 @@ def _participant_table(study: Study, args: argparse.Namespace) -> int:
         return 0
     if not Path(args.out).parent.is_dir():
         raise UserError(f"{Path(args.out).parent}: no such folder")
-    write_atomic(args.out, data)
+    try:
+        write_atomic(args.out, data)
+    except OSError as exc:
+        raise file_problem(exc, args.out) from None
     _out(f"wrote the participant table to {args.out}")
     from verbatim.vault.commands import export_notice
 
@@ -454,6 +457,8 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
                    pseudonymised=pseudonymised)
         except ValueError as exc:
             raise UserError(f"export of {iid} failed: {exc}") from None
+        except OSError as exc:
+            raise file_problem(exc, out) from None
         _out(f"wrote {out}")
         from verbatim.vault.commands import export_notice
 

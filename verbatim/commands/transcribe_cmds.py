@@ -63,6 +63,9 @@ def run_transcribe(args: argparse.Namespace, config: Config) -> int:
     from transcribe.errors import TranscribeError
     from transcribe.jobs import JobCancelled, JobFailed, JobResultNotSaved, run_transcription_job
 
+    if not Path(args.target).exists() and not Path(args.target).is_symlink():
+        raise UserError(f"{args.target}: no such recording, and not an interview id (ids look "
+                        "like P4-1: see 'verbatim interview list')")
     if args.out is None:
         raise UserError("transcribe FILE needs --out T.json (where to write the transcript)")
     options = pipeline_options(args, config)

@@ -49,10 +49,18 @@ def sha256_file(path: Path) -> str:
 
 def probe_duration(path: Path) -> float:
     """Seconds of audio in ``path``; an ``AudioFileError`` if it is not a usable recording."""
+    if path.is_dir():
+        raise AudioFileError(f"{path} is a folder; give the recording file inside it")
     if not path.is_file():
         raise AudioFileError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise AudioFileError(f"{path}: the file is empty")
+    from transcribe.integrity import IncompleteRecordingError, check_complete
+
+    try:
+        check_complete(path)
+    except IncompleteRecordingError as exc:
+        raise AudioFileError(str(exc)) from None
     try:
         import soundfile
 

@@ -25,6 +25,7 @@ from transcript import document
 from transcript.model import Extract, Line, Note, Transcript
 from transcript.notation import Profile
 from transcript.pseudonymise import Replacements
+from verbatim.errors import os_error_line
 from verbatim.study import db, files, schema, transcript_api
 from verbatim.study.errors import StudyError
 from verbatim.study.values import (
@@ -101,7 +102,7 @@ class Study:
             db_path.chmod(0o600)
             conn = db.connect(db_path)
         except OSError as exc:
-            raise StudyError(f"cannot create a study in {path}: {exc.strerror or exc}") from exc
+            raise StudyError(os_error_line(exc, path, action="create a study in")) from exc
         schema.migrate(conn)
         study = cls(path, conn)
         with study._tx():
@@ -756,12 +757,22 @@ class Study:
         return write_pack(self, pid, Path(out_dir).expanduser())
 
 
+# A part of a reflexive note is a paragraph or a page, not a document: 20,000
+# characters (about 3,000 words) leaves room and stops a pasted file.
+MAX_NOTE_PART = 20_000
+
+
 def _check_note(note: Note) -> None:
     if note.phase not in PHASES:
         raise StudyError(f"phase must be one of {', '.join(PHASES)}, not {note.phase!r}")
     if note.start < 0 or note.end < note.start:
         raise StudyError(f"a note's time range must run forwards from 0 "
                          f"(got {note.start}-{note.end})")
+    for part in ("moment", "response", "understanding"):
+        size = len(getattr(note, part))
+        if size > MAX_NOTE_PART:
+            raise StudyError(f"the note's {part} is {size:,} characters; a part may hold "
+                             f"{MAX_NOTE_PART:,}: shorten it or split it into several notes")
 
 
 def _stored_note(row: sqlite3.Row) -> StoredNote:
