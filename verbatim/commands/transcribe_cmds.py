@@ -137,8 +137,10 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
             entries = models.list_models(store)
             if not entries:
                 print(f"no models in {store} (import one: verbatim models import PATH)")
+            sources = models.read_manifest(store)
             for entry in entries:
-                print(f"{entry.name:<40} {entry.kind:<18} {_size(entry.size):>9}")
+                source = sources.get(entry.name, {}).get("source", "copied in by hand")
+                print(f"{entry.name:<32} {entry.kind:<18} {_size(entry.size):>9}  {source}")
             return 0
         if args.action == "available":
             from transcribe.models import catalogue
