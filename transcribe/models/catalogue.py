@@ -206,7 +206,8 @@ def format_rows(rows: list[Row]) -> list[str]:
         langs = {"en": "English", "99": "99 langs"}.get(m.languages, m.languages)
         how = "measured" if row.speed.measured else "est."
         speed = f"{row.speed.rtf:.2f}x real time {how}"
-        lines.append(f"{m.name:<20} {m.engine:<15} {disk:>8} {langs:<12} {speed:<20} "
+        name = m.name if m.engine == "faster-whisper" else m.entry  # what download takes
+        lines.append(f"{name:<20} {m.engine:<15} {disk:>8} {langs:<12} {speed:<20} "
                      f"{'yes' if row.in_store else '-':<6} {m.note}".rstrip())
     return lines
 
