@@ -198,7 +198,7 @@ def available(store: Path, *, engine: str | None = None, device: str = "cpu") ->
 
 def format_rows(rows: list[Row]) -> list[str]:
     """One line per model: name, engine, disk, languages, speed here, in the store, note."""
-    lines = [f"{'NAME':<20} {'ENGINE':<15} {'DISK':>8} {'LANGUAGES':<12} "
+    lines = [f"{'NAME':<26} {'ENGINE':<15} {'DISK':>8} {'LANGUAGES':<12} "
              f"{'SPEED HERE':<20} {'STORE':<6} NOTE"]
     for row in rows:
         m = row.model
@@ -207,7 +207,7 @@ def format_rows(rows: list[Row]) -> list[str]:
         how = "measured" if row.speed.measured else "est."
         speed = f"{row.speed.rtf:.2f}x real time {how}"
         name = m.name if m.engine == "faster-whisper" else m.entry  # what download takes
-        lines.append(f"{name:<20} {m.engine:<15} {disk:>8} {langs:<12} {speed:<20} "
+        lines.append(f"{name:<26} {m.engine:<15} {disk:>8} {langs:<12} {speed:<20} "
                      f"{'yes' if row.in_store else '-':<6} {m.note}".rstrip())
     return lines
 
