@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="AUDIO|INTERVIEW")
     p.add_argument("--out", metavar="T.json", type=Path,
                    help="where to write the transcript (required for a file)")
+    p.add_argument("--accept-changed-audio", action="store_true",
+                   help="with an interview id: transcribe a recording that changed since it "
+                   "was imported, recording its new checksum in the audit trail")
     p.add_argument("--from", dest="from_file", metavar="FILE", type=Path,
                    help="with an interview id: save a transcript kept after a failed save "
                    "(a full disk) instead of transcribing again")
@@ -213,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--yes", action="store_true",
                    help="do not ask to confirm the new recovery key (scripts); it is still "
                    "printed before anything is re-encrypted")
-    sv.add_parser("info", help="summarise the study")
+    sv.add_parser("info", help="summarise the study (and flag missing or changed recordings)")
+    sv.add_parser("verify", help="check every recording against its sha256 (audited)")
     q = sv.add_parser("backup", help="back the study up: DEST/ (a folder) for everything, "
                       "DEST (a new file) for the database alone",
                       description="DEST/ or an existing folder: a complete, verified copy of the "
@@ -413,10 +417,15 @@ def _storage_cause(err: UserError, config: Config | None) -> str | None:
     """A refusal caused by a full disk or a read-only folder: verbatim.storage's one line."""
     from verbatim.storage import StorageError, explain
 
-    cause = err.__cause__
+    cause = err.__cause__ or err.__context__  # also "raise UserError(...) from None"
     if cause is None or isinstance(err, StorageError):
         return None
-    return explain(cause, config.study if config else None)
+    message = explain(cause, config.study if config else None)
+    # a full or read-only disk only: a refusal for a permission keeps its own words
+    # (it may be about reading, where "no permission to write" would mislead)
+    if message and (message.startswith("disk full") or "read-only" in message):
+        return message
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

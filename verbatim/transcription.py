@@ -6,7 +6,8 @@ way whichever door started it. The pieces are separate because a batch
 transcribes elsewhere (worker processes, a Dask cluster) and only saves here:
 
 - ``pipeline_options``: the run's options, from flags over the config;
-- ``check_transcribable``: refuse a locked interview or a missing recording;
+- ``check_transcribable``: refuse a locked interview, a missing recording, or one
+  changed since import (unless the user accepts it: its new sha256 is audited);
 - ``save_pipeline_transcript``: point the document at the stored recording and
   save it as a new version (the only write, always in the caller's process);
 - ``transcribe_interview``: all three around one local pipeline run.
@@ -49,14 +50,35 @@ def pipeline_options(config: Config, *, engine: str | None = None, model: str | 
     return options
 
 
-def check_transcribable(study: Study, iid: str) -> Interview:
+def check_transcribable(study: Study, iid: str, *,
+                        accept_changed_audio: bool = False) -> Interview:
     """The interview, if a new transcription may be saved for it; else a UserError."""
     interview = study.interview(iid)
     if interview.locked:
         raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers, "
                         "which a new transcription would not match")
     study.audio_path(iid)  # StudyError (one line) when the recording is gone
-    return interview
+    check_recording(study, iid, accept=accept_changed_audio)
+    return study.interview(iid)
+
+
+def check_recording(study: Study, iid: str, *, accept: bool) -> None:
+    """Refuse a recording that changed since import, unless the user accepts it (audited)."""
+    import sys
+
+    from verbatim.study.integrity import accept_changed, changed_since_import
+
+    sha = changed_since_import(study, iid)
+    if sha is None:
+        return
+    if not accept:
+        raise UserError(f"the recording of {iid} has changed since it was imported (its sha256 "
+                        "no longer matches); check it, then run again with "
+                        "--accept-changed-audio to transcribe it as it is now (the new "
+                        "checksum goes into the audit trail)")
+    accept_changed(study, iid, sha)
+    sys.stderr.write(f"{iid}: the changed recording is accepted (sha256 {sha[:12]}…, in the "
+                     "audit trail)\n")
 
 
 def save_pipeline_transcript(study: Study, iid: str, doc: Transcript,
@@ -79,9 +101,10 @@ def save_pipeline_transcript(study: Study, iid: str, doc: Transcript,
 
 
 def transcribe_interview(study: Study, iid: str, options: PipelineOptions, *,
-                         progress: Progress | None = None) -> tuple[int, Transcript]:
+                         progress: Progress | None = None,
+                         accept_changed_audio: bool = False) -> tuple[int, Transcript]:
     """Transcribe one interview on this machine and save it; (version, document)."""
-    interview = check_transcribable(study, iid)
+    interview = check_transcribable(study, iid, accept_changed_audio=accept_changed_audio)
     from verbatim.storage import preflight
 
     # a second now rather than a failure after minutes of work: room for the new
@@ -94,6 +117,11 @@ def transcribe_interview(study: Study, iid: str, options: PipelineOptions, *,
                           checkpoint_dir=work_file(study.path, iid).parent / "checkpoints")
     doc = run_pipeline(audio, options, work_file(study.path, iid), progress)
     version = save_or_keep(study, iid, doc, options)
+    if options.checkpoint_dir is not None:  # finished: an empty checkpoint folder is clutter
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            Path(options.checkpoint_dir).rmdir()
     return version, doc
 
 
