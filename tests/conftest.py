@@ -17,6 +17,10 @@ apply_privacy_env()
 REPO = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "gpu: needs a CUDA device (skips where none is seen)")
+
+
 class NetworkAccessError(AssertionError):
     """A test opened a network connection: everything must work offline."""
 

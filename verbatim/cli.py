@@ -346,12 +346,16 @@ def _add_engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=ENGINES, default=None,
                    help="ASR engine (default from config: faster-whisper)")
     p.add_argument("--model", metavar="NAME|PATH", default=None,
-                   help="Whisper model: a store name or a path")
+                   help="Whisper model: auto (default: the most accurate in the store that "
+                   "runs at 0.5x real time here), a store name or a path")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                   help="where ASR runs (default from config: auto, CUDA where one is seen)")
     p.add_argument("--diarize", default=None, metavar="MODE",
                    help="speaker diarisation: " + ", ".join(DIARISERS))
     p.add_argument("--speakers", metavar="N", type=_positive_int, default=None,
                    help="number of speakers, when known")
-    p.add_argument("--language", metavar="LANG", default=None, help="spoken language (default en)")
+    p.add_argument("--language", metavar="LANG", default=None,
+                   help="spoken language, e.g. en, de, fr; auto detects it (default en)")
 
 
 def _add_consent_flags(p: argparse.ArgumentParser) -> None:

@@ -35,7 +35,8 @@ Progress = Callable[[str, float], None]
 
 def pipeline_options(config: Config, *, engine: str | None = None, model: str | None = None,
                      diarize: str | None = None, speakers: int | None = None,
-                     language: str | None = None) -> PipelineOptions:
+                     language: str | None = None, device: str | None = None,
+                     ) -> PipelineOptions:
     """The run's options: each given value over the config's default."""
     try:
         pipeline = importlib.import_module("transcribe.pipeline")
@@ -45,7 +46,7 @@ def pipeline_options(config: Config, *, engine: str | None = None, model: str | 
         engine=engine or config.engine, model=model or config.model,
         diarize=diarize or config.diarize, speakers=speakers,
         language=language or config.language, models_dir=config.models_dir,
-        diarization=dict(config.diarization))
+        device=device or config.device, diarization=dict(config.diarization))
     return options
 
 
@@ -92,7 +93,8 @@ def save_pipeline_transcript(study: Study, iid: str, doc: Transcript,
     doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
                                       sha256=interview.audio_sha256 or "",
                                       duration=interview.audio_duration or 0.0))
-    description = f"{options.engine} {options.model}, diarize {options.diarize}"
+    used = str(doc.extra.get("pipeline", {}).get("model") or options.model)  # auto's choice
+    description = f"{options.engine} {used}, diarize {options.diarize}"
     if where:
         description += f", {where}"
     return study.save_transcript(iid, doc, origin="pipeline", description=description)

@@ -91,7 +91,7 @@ def run_batch_command(args: argparse.Namespace, config: Config) -> int:
         parse_scheduler(args.scheduler, insecure=args.insecure)
     options = pipeline_options(config, engine=args.engine, model=args.model,
                                diarize=args.diarize, speakers=args.speakers,
-                               language=args.language)
+                               language=args.language, device=getattr(args, "device", None))
     _check_options(options)
     section = dict(config.batch)
     with _items(args, config, options) as (items, save, skipped):

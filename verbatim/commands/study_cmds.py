@@ -403,7 +403,7 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
             return _import_kept(study, iid, Path(args.from_file))
         options = pipeline_options(config, engine=args.engine, model=args.model,
                                    diarize=args.diarize, speakers=args.speakers,
-                                   language=args.language)
+                                   language=args.language, device=getattr(args, "device", None))
         progress = _Progress(iid)
         try:
             version, doc = transcribe_interview(

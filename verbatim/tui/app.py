@@ -165,15 +165,17 @@ class VerbatimApp(App[None]):
                 self.post_message(JobProgress(job.id, stage, overall_fraction(stage, fraction)))
 
             doc = runner(audio, options, out, progress=progress, cancel=job.cancel)
+            model = str(doc.extra.get("pipeline", {}).get("model", ""))
             self.study.save_transcript(job.interview, doc, origin="pipeline",
-                                       description="transcribed in the app")
+                                       description="transcribed in the app"
+                                       + (f" with {model}" if model else ""))
             out.unlink(missing_ok=True)
         except Exception as exc:  # every failure becomes one line on the jobs screen
             cancelled = job.cancel.is_set() or type(exc).__name__ == "JobCancelled"
             self.post_message(JobFinished(job.id, job.interview, str(exc) or type(exc).__name__,
                                           cancelled=cancelled))
             return
-        self.post_message(JobFinished(job.id, job.interview))
+        self.post_message(JobFinished(job.id, job.interview, model=model))
 
     def start_pending_batch(self) -> Job | None:
         """Transcribe every pending interview on local worker processes, as one job.
@@ -231,7 +233,8 @@ class VerbatimApp(App[None]):
         elif message.error:
             self.notify(f"{message.interview}: {message.error}", severity="error", timeout=10)
         else:
-            self.notify(f"{message.interview} is transcribed: open it from the study home")
+            made = f" with {message.model}" if message.model else ""
+            self.notify(f"{message.interview} is transcribed{made}: open it from the study home")
         self.broadcast(message)
         self.broadcast(StudyChanged(message.interview))
 
@@ -329,7 +332,7 @@ def _pipeline_options(config: Config) -> Any:
 
     return PipelineOptions(engine=config.engine, model=config.model, diarize=config.diarize,
                            language=config.language, models_dir=config.models_dir,
-                           diarization=dict(config.diarization))
+                           device=config.device, diarization=dict(config.diarization))
 
 
 def _job_dir(study: Any, config: Config) -> Path:
