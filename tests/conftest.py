@@ -14,6 +14,8 @@ from transcribe.privacy import apply_privacy_env, is_local_address
 apply_privacy_env()
 
 REPO = Path(__file__).resolve().parent.parent
+# the user's model store as it was before isolated_config points VERBATIM_MODELS elsewhere
+_PROVISIONED_MODELS = os.environ.get("VERBATIM_MODELS")
 
 
 class NetworkAccessError(AssertionError):
@@ -114,3 +116,29 @@ def segmentation_3_onnx(models_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def ge2e_encoder(models_dir: Path) -> Path:
     return _model(models_dir, "ge2e-voice-encoder/pretrained.pt")
+
+
+def _provisioned(models_dir: Path | None, relative: str) -> Path:
+    """A model from the test models, else from the store `make setup` provisioned."""
+    import platformdirs
+
+    stores = [models_dir] if models_dir is not None else []
+    stores.append(Path(_PROVISIONED_MODELS) if _PROVISIONED_MODELS
+                  else Path(platformdirs.user_data_dir("verbatim")) / "models")
+    for store in stores:
+        if (store / relative).exists():
+            return store / relative
+    pytest.skip(f"model {relative} not found in {' or '.join(map(str, stores))} "
+                "(run `make setup`, or set VERBATIM_TEST_MODELS)")
+
+
+@pytest.fixture(scope="session")
+def campplus_model() -> Path:
+    """CAM++ speaker-embedding weights (campplus-cn-en/campplus_cn_en_common.pt)."""
+    return _provisioned(_test_models_dir(), "campplus-cn-en/campplus_cn_en_common.pt")
+
+
+@pytest.fixture(scope="session")
+def segmentation_3_pyannote() -> Path:
+    """pyannote segmentation-3.0 in pyannote's own checkpoint format."""
+    return _provisioned(_test_models_dir(), "pyannote-segmentation-3.0/pytorch_model.bin")
