@@ -276,6 +276,12 @@ def _add_engine_flags(p: argparse.ArgumentParser) -> None:
                    help="speaker diarisation: " + ", ".join(DIARISERS))
     p.add_argument("--speakers", metavar="N", type=_positive_int, default=None,
                    help="number of speakers, when known")
+    p.add_argument("--min-speakers", metavar="N", type=_positive_int, default=None,
+                   help="at least N speakers (when the count is estimated)")
+    p.add_argument("--max-speakers", metavar="N", type=_positive_int, default=None,
+                   help="at most N speakers (default 8)")
+    p.add_argument("--voice-model", choices=("auto", "campplus", "ge2e"), default=None,
+                   help="voice prints of the embedding diariser (default auto: CAM++)")
     p.add_argument("--language", metavar="LANG", default=None, help="spoken language (default en)")
 
 

@@ -636,11 +636,14 @@ def diarise(audio: Audio, *, num_speakers: int | None = None,
         if options["embedding_onnx"] and options["embedding"] == "pipeline":
             export_embedding_trunk(pipeline, threads=options["threads"])
     load_seconds = time.perf_counter() - clock
+    bounds = {key: int(settings[key]) for key in ("min_speakers", "max_speakers")
+              if settings.get(key) and num_speakers is None}
     return run_pipeline(pipeline, audio, num_speakers=num_speakers, progress=progress,
-                        extra_timings={"load": load_seconds})
+                        extra_timings={"load": load_seconds}, **bounds)
 
 
 def run_pipeline(pipeline: Any, audio: Audio, *, num_speakers: int | None = None,
+                 min_speakers: int | None = None, max_speakers: int | None = None,
                  progress: Progress | None = None,
                  extra_timings: Mapping[str, float] | None = None) -> Diarisation:
     """Apply a loaded pipeline to in-memory audio and convert its output."""
@@ -654,7 +657,9 @@ def run_pipeline(pipeline: Any, audio: Audio, *, num_speakers: int | None = None
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", UserWarning)
         output = pipeline({"waveform": waveform, "sample_rate": audio.sample_rate,
-                           "uri": "audio"}, num_speakers=num_speakers, hook=stage_clock)
+                           "uri": "audio"}, num_speakers=num_speakers,
+                          min_speakers=min_speakers, max_speakers=max_speakers,
+                          hook=stage_clock)
     total = time.perf_counter() - stage_clock.start
     timings = dict(extra_timings or {})
     timings.update(stage_clock.timings())

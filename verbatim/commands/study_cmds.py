@@ -406,7 +406,7 @@ def _pipeline_options(args: argparse.Namespace, config: Config) -> Any:
         engine=args.engine or config.engine, model=args.model or config.model,
         diarize=args.diarize or config.diarize, speakers=args.speakers,
         language=args.language or config.language, models_dir=config.models_dir,
-        diarization=dict(config.diarization))
+        diarization=_speaker_settings(args, config))
 
 
 def _run_pipeline(audio: Path, options: Any, out_path: Path, progress: Any) -> Any:
@@ -514,3 +514,16 @@ def _export_replacements(study: Study, args: argparse.Namespace) -> Any:
 
 
 __all__ = ["StudyError", "parse_line_range", "parse_time_range"]
+
+
+def _speaker_settings(args: argparse.Namespace, config: Config) -> dict:
+    """[diarization] with --min-speakers, --max-speakers and --voice-model over it."""
+    from transcribe.diarize.registry import DiarisationError, speaker_settings
+
+    try:
+        return speaker_settings(config.diarization, speakers=args.speakers,
+                                min_speakers=getattr(args, "min_speakers", None),
+                                max_speakers=getattr(args, "max_speakers", None),
+                                voice_model=getattr(args, "voice_model", None))
+    except DiarisationError as exc:
+        raise UserError(str(exc)) from None

@@ -54,7 +54,7 @@ def pipeline_options(args: argparse.Namespace, config: Config) -> PipelineOption
         engine=args.engine or config.engine, model=args.model or config.model,
         diarize=args.diarize or config.diarize, speakers=args.speakers,
         language=args.language or config.language, models_dir=config.models_dir,
-        diarization=dict(config.diarization))
+        diarization=_speaker_settings(args, config))
 
 
 def run_transcribe(args: argparse.Namespace, config: Config) -> int:
@@ -124,3 +124,16 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
     except models.ModelError as exc:
         raise UserError(str(exc)) from None
     raise UserError(f"unknown models action {args.action!r}")
+
+
+def _speaker_settings(args: argparse.Namespace, config: Config) -> dict:
+    """[diarization] with --min-speakers, --max-speakers and --voice-model over it."""
+    from transcribe.diarize.registry import DiarisationError, speaker_settings
+
+    try:
+        return speaker_settings(config.diarization, speakers=args.speakers,
+                                min_speakers=getattr(args, "min_speakers", None),
+                                max_speakers=getattr(args, "max_speakers", None),
+                                voice_model=getattr(args, "voice_model", None))
+    except DiarisationError as exc:
+        raise UserError(str(exc)) from None
