@@ -20,6 +20,7 @@ from transcribe.align import assign_speakers, smooth_speakers
 from transcribe.audio import Audio, AudioInfo, file_sha256, load_audio, probe_audio
 from transcribe.diarize import Diarisation, Progress
 from transcribe.diarize.registry import check_mode, diarise
+from transcribe.diarize.voiceprints import name_speakers
 from transcribe.engines import (
     ENGINES,
     AsrResult,
@@ -151,6 +152,10 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     clock = time.perf_counter()
     report("marks", 0.0)
     doc = assemble(audio, asr, speech, diarisation, options=options, sha256=sha256)
+    names = name_speakers(audio.mono, diarisation, options.diarization, options.models_dir)
+    if names:  # enrolled voices recognised: their names become the speakers' labels
+        doc = dataclasses.replace(doc, speakers=tuple(
+            Speaker(s.id, names.get(s.id, s.label)) for s in doc.speakers))
     report("marks", 1.0)
     timings["marks"] = time.perf_counter() - clock
     pipeline = {"engine": asr.engine, "model": Path(asr.model).name, "diarize": options.diarize,

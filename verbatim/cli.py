@@ -43,6 +43,7 @@ HANDLERS: dict[str, str] = {
     "transcribe": "transcribe_cmds:run_transcribe",
     "transcribe-interview": "study_cmds:run_transcribe_interview",
     "models": "transcribe_cmds:run_models",
+    "voice": "voice_cmds:run_voice",
     "export": "export_cmds:run_export",
     "export-interview": "study_cmds:run_export_interview",
     "study": "study_cmds:run_study",
@@ -137,6 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="apply the study's replacement list (names -> [colleague])")
     p.add_argument("--replacements", metavar="FILE", type=Path,
                    help="a replacement list to apply (one 'original = [replacement]' per line)")
+
+    p = verbs.add_parser("voice", help="enrol a recurring voice (e.g. the interviewer)",
+                         description="Keep a voiceprint (a vector, never audio) so "
+                         "transcription names this speaker. With a study (--study or "
+                         "VERBATIM_STUDY) it is kept in the study, sealed when the study is "
+                         "encrypted; otherwise in your data folder.")
+    vv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    q = vv.add_parser("enrol", help="learn NAME's voice from AUDIO (a recording of them alone)")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("audio", metavar="AUDIO", type=Path)
+    vv.add_parser("list", help="list the enrolled voices")
 
     p = verbs.add_parser("models", help="list, verify, import or download models",
                          description="The local model store. Nothing is downloaded unless "

@@ -127,13 +127,19 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
 
 
 def _speaker_settings(args: argparse.Namespace, config: Config) -> dict:
-    """[diarization] with --min-speakers, --max-speakers and --voice-model over it."""
+    """[diarization] with --min-speakers, --max-speakers and --voice-model over it, and
+    the enrolled voiceprints."""
     from transcribe.diarize.registry import DiarisationError, speaker_settings
+    from verbatim.commands.voice_cmds import enrolled
 
     try:
-        return speaker_settings(config.diarization, speakers=args.speakers,
-                                min_speakers=getattr(args, "min_speakers", None),
-                                max_speakers=getattr(args, "max_speakers", None),
-                                voice_model=getattr(args, "voice_model", None))
+        settings = speaker_settings(config.diarization, speakers=args.speakers,
+                                    min_speakers=getattr(args, "min_speakers", None),
+                                    max_speakers=getattr(args, "max_speakers", None),
+                                    voice_model=getattr(args, "voice_model", None))
     except DiarisationError as exc:
         raise UserError(str(exc)) from None
+    prints = enrolled(config)
+    if prints:  # enrolled voices: speakers that match are named (voiceprints.identify)
+        settings["voiceprints"] = prints
+    return settings
