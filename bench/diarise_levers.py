@@ -1,4 +1,6 @@
-"""Diarisation speed and accuracy, every mode, from one run (issue 8).
+"""Diarisation speed levers of the pyannote path (issue 8): tuned vs default, ONNX.
+
+The speakers report of issue 15 (every diariser on real voices) is bench/diarise.py.
 
 Prints, on >= 5 minutes of two-speaker audio (synthetic interviews laid end to
 end, same two voices throughout):
@@ -12,7 +14,7 @@ end, same two voices throughout):
   GE2E as the speaker embedding because WeSpeaker's weights are gated), on
   pyannote's sample.wav and on the long synthetic interview.
 
-Usage: .venv/bin/python bench/diarise.py [--minutes 5] [--models DIR] [--quick]
+Usage: .venv/bin/python bench/diarise_levers.py [--minutes 5] [--models DIR] [--quick]
 (--quick: 2 minutes of audio and no 2022-model guard, for a smoke run)
 """
 

@@ -1,0 +1,181 @@
+"""Speakers on real voices, every diariser, from one run (issue 15).
+
+For each diariser (``embedding`` with CAM++ and with GE2E, ``pyannote`` with
+all-real weights: segmentation-3.0 + CAM++ and + GE2E, ``channels`` where a file
+has one voice per channel) and each case, prints DER (no collar), the share of
+words on the right speaker, the speakers found against the truth, and the
+diarisation real-time factor (wall seconds / audio seconds, and CPU seconds per
+audio second, which a busy shared machine inflates less).
+
+Cases, all real human speech:
+- the real-voice meetings of ``tests/fixtures/real_voices.py``: 2, 3, 4 and 6 real
+  speakers joined with silences and, at every third change, 0.5 s of overlap
+  (seeds 0 and 1), and two-speaker ones without overlap (an interview);
+- every real multi-speaker file in ../shared/audio: the AMI meeting cut (truth from
+  ami_cuts.json), stereo_diarization.wav mixed to mono (truth: each channel's
+  speech), apollo11.mp3 (no truth: speakers found only);
+- pyannote's sample.wav (sample.rttm; words from sample.stm spread evenly over each
+  segment).
+Then the RTF on all meetings laid end to end (about 4 minutes).
+
+Usage: .venv/bin/python bench/diarise.py [--models DIR] [--quick]
+(the store must hold campplus-cn-en/, pyannote-segmentation-3.0/ and ge2e-voice-encoder/;
+--quick: seed 0 only, no GE2E rows)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import transcribe  # noqa: E402,F401  (privacy env before pyannote loads)
+from tests.fixtures import real_voices  # noqa: E402
+from tests.fixtures.diarise_scoring import der, read_rttm, word_speaker_accuracy  # noqa: E402
+from transcribe.audio import Audio, load_audio  # noqa: E402
+from transcribe.diarize.registry import diarise  # noqa: E402
+
+
+@dataclass
+class Case:
+    name: str
+    audio: Audio
+    turns: list[tuple[float, float, str]] | None
+    words: list[tuple[str, float, float, str]] | None
+    speakers: int | None
+
+
+def _spread(segments: list[tuple[float, float, str, str]]) -> list[tuple[str, float, float, str]]:
+    """Words of (start, end, speaker, text) segments, spread evenly over each segment."""
+    words = []
+    for start, end, speaker, text in segments:
+        tokens = text.split()
+        step = (end - start) / max(1, len(tokens))
+        words += [(w, start + i * step, start + (i + 1) * step, speaker)
+                  for i, w in enumerate(tokens)]
+    return words
+
+
+def real_files() -> list[Case]:
+    audio_dir, sample = real_voices.AUDIO, real_voices.sample_dir()
+    cases = []
+    truth = read_rttm(sample / "sample.rttm")
+    stm = [line.split(maxsplit=6) for line in (sample / "sample.stm").read_text().splitlines()
+           if line.strip() and not line.startswith(";;")]
+    segments = [(float(p[3]), float(p[4]), p[2], p[6] if len(p) > 6 else "")
+                for p in stm if len(p) >= 5]
+    # the transcript names the callers, the RTTM numbers them: pair them by overlap
+    names = {name: max({t[2] for t in truth}, key=lambda label: sum(
+        max(0.0, min(b, t[1]) - max(a, t[0])) for a, b, n, _ in segments if n == name
+        for t in truth if t[2] == label)) for name in {seg[2] for seg in segments}}
+    words = _spread([(a, b, names[n], text) for a, b, n, text in segments])
+    cases.append(Case("pyannote sample.wav", load_audio(sample / "sample.wav"), truth,
+                      words or None, 2))
+    cut = json.loads((audio_dir / "ami_cuts.json").read_text())[0]
+    segments = [(s["start"], s["start"] + s["duration"], s["speaker"], s["text"])
+                for s in cut["supervisions"]]
+    cases.append(Case("AMI ES2011a 6 s", load_audio(audio_dir / cut["recording"]["id"]),
+                      [(a, b, who) for a, b, who, _ in segments], _spread(segments), 2))
+    stereo = load_audio(audio_dir / "stereo_diarization.wav")
+    from transcribe.diarize.embedding import speech_regions
+
+    turns = [(a, b, f"ch{c}") for c in (0, 1)
+             for a, b in speech_regions(stereo.samples[c], sample_rate=stereo.sample_rate)]
+    cases.append(Case("stereo_diarization (mono mix)", stereo, turns, None, 2))
+    cases.append(Case("apollo11 (no truth)", load_audio(audio_dir / "apollo11.mp3"),
+                      None, None, None))
+    return cases
+
+
+def meetings(seeds: tuple[int, ...]) -> list[Case]:
+    cases = []
+    for count in (2, 3, 4, 6):
+        for seed in seeds:
+            m = real_voices.make_mixture(count, seed=seed)
+            cases.append(Case(f"meeting {count} voices s{seed}", m.audio(), m.turns, m.words,
+                              count))
+    for seed in seeds:
+        m = real_voices.make_mixture(2, seed=seed, overlap_every=10**6)
+        cases.append(Case(f"interview 2 voices s{seed}, no overlap", m.audio(), m.turns,
+                          m.words, 2))
+    return cases
+
+
+def run(mode: str, settings: dict[str, Any], case: Case, models: Path,
+        ) -> tuple[Any, float, float]:
+    clock, cpu = time.perf_counter(), time.process_time()
+    result = diarise(case.audio, mode=mode, settings=settings, models_dir=models)
+    return result, time.perf_counter() - clock, time.process_time() - cpu
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=Path,
+                        default=Path(os.environ.get("VERBATIM_TEST_MODELS")
+                                     or real_voices.SHARED / "models"))
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    models = args.models
+    diarisers = [("embedding CAM++", "embedding", {"voice_model": "campplus"}),
+                 ("pyannote seg-3.0+CAM++", "pyannote", {}),
+                 ("embedding GE2E", "embedding", {"voice_model": "ge2e"}),
+                 ("pyannote seg-3.0+GE2E", "pyannote", {"embedding": "ge2e"})]
+    if args.quick:
+        diarisers = diarisers[:2]
+    cases = meetings((0,) if args.quick else (0, 1)) + real_files()
+    for _, mode, settings in diarisers:  # load every model once before timing anything
+        run(mode, settings, cases[0], models)
+    print(f"models: {models}; machine: {os.cpu_count()} cores, load "
+          f"{os.getloadavg()[0]:.1f} (shared: read RTF as an upper bound)\n")
+    print(f"{'case':<34} {'diariser':<24} {'spk':>5} {'words':>6} {'DER':>6} "
+          f"{'RTF':>6} {'cpu/s':>6}")
+    totals: dict[str, list[float]] = {}
+    for case in cases:
+        for label, mode, settings in diarisers:
+            result, wall, cpu = run(mode, settings, case, models)
+            found = len(result.speakers)
+            count = f"{found}/{case.speakers}" if case.speakers else f"{found}/?"
+            words = (f"{word_speaker_accuracy(case.words, case.turns, result.turns):.3f}"
+                     if case.words and case.turns else "-")
+            error = f"{der(case.turns, result.turns):.3f}" if case.turns else "-"
+            totals.setdefault(label, [0.0, 0.0, 0.0])
+            totals[label][0] += wall
+            totals[label][1] += cpu
+            totals[label][2] += case.audio.duration
+            print(f"{case.name:<34} {label:<24} {count:>5} {words:>6} {error:>6} "
+                  f"{wall / case.audio.duration:6.3f} {cpu / case.audio.duration:6.3f}",
+                  flush=True)
+        if case.name.startswith("stereo"):
+            result, wall, cpu = run("channels", {}, case, models)
+            print(f"{case.name:<34} {'channels':<24} {len(result.speakers)}/2 {'-':>6} "
+                  f"{der(case.turns, result.turns):6.3f} "
+                  f"{wall / case.audio.duration:6.3f} {cpu / case.audio.duration:6.3f}")
+
+    print("\nall cases, per diariser: RTF = total wall / total audio")
+    for label, (wall, cpu, seconds) in totals.items():
+        print(f"  {label:<24} RTF {wall / seconds:.3f}  cpu/s {cpu / seconds:.3f}  "
+              f"({seconds:.0f} s of audio)")
+    long = Audio(np.concatenate([c.audio.mono for c in cases
+                                 if c.name.startswith(("meeting", "interview"))])[None])
+    print(f"\nall meetings end to end ({long.duration:.0f} s), one run each:")
+    for label, mode, settings in diarisers:
+        result, wall, cpu = run(mode, settings, Case("long", long, None, None, None), models)
+        print(f"  {label:<24} RTF {wall / long.duration:.3f}  cpu/s {cpu / long.duration:.3f}"
+              f"  speakers {len(result.speakers)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
