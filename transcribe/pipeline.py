@@ -19,6 +19,7 @@ import numpy as np
 from transcribe.align import assign_speakers, smooth_speakers
 from transcribe.audio import Audio, AudioInfo, file_sha256, load_audio, probe_audio
 from transcribe.diarize import Diarisation, Progress
+from transcribe.diarize.boundaries import check_boundaries
 from transcribe.diarize.registry import check_mode, diarise
 from transcribe.diarize.voiceprints import name_speakers
 from transcribe.engines import (
@@ -148,6 +149,11 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     if options.recover_skipped:
         asr = recover_skipped_speech(asr, audio, speech, engine, options.asr_settings)
     timings["recover"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    diarisation = check_boundaries(audio.mono, diarisation, asr.words, options.diarization,
+                                   options.models_dir)  # words near a change: a second look
+    timings["boundaries"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     report("marks", 0.0)
