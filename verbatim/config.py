@@ -51,11 +51,15 @@ class Config:
     """Where the demo study and logs live."""
     engine: str = "faster-whisper"
     """ASR engine: faster-whisper (default, 2-3x faster on CPU) or whisper."""
-    model: str = "tiny.en"
-    """Whisper model: a store name or a path."""
+    model: str = "auto"
+    """Whisper model: "auto" (the most accurate in the store that runs at 0.5x real time or
+    faster here), a store name (tiny.en, base, large-v3-turbo ...) or a path."""
+    device: str = "auto"
+    """Where ASR runs: auto (CUDA where one is seen, float16; else the CPU, int8), cpu, cuda."""
     diarize: str = "embedding"
     """Diariser: pyannote, channels, embedding (no account needed) or none."""
     language: str = "en"
+    """Spoken language (a Whisper code such as en, de, fr), or auto to detect it once."""
     notation: str = "paper"
     """Default notation profile: paper, jefferson or dresing-pehl."""
     width: int = 80
@@ -64,6 +68,8 @@ class Config:
     """Per-profile overrides of pause thresholds, e.g. {"paper": {"short_pause": 0.3}}."""
     diarization: dict[str, Any] = field(default_factory=dict)
     """Diariser tuning (segmentation step, batch sizes, threads); see README."""
+    batch: dict[str, Any] = field(default_factory=dict)
+    """``verbatim batch``: workers, TLS files (tls_ca, tls_cert, tls_key), [batch.slurm]."""
 
     @property
     def log_dir(self) -> Path:
@@ -101,7 +107,7 @@ def config_from_mapping(raw: dict[str, Any], *, source: str = "config") -> Confi
             if not isinstance(value, str):
                 raise UserError(f"{source}: {key} must be a path string")
             values[name] = Path(value).expanduser()
-        elif name in ("notation_thresholds", "diarization"):
+        elif name in ("notation_thresholds", "diarization", "batch"):
             if not isinstance(value, dict):
                 raise UserError(f"{source}: [{key}] must be a table")
             if name == "notation_thresholds":

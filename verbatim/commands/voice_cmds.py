@@ -8,35 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import Any
 
 from verbatim.config import Config
 from verbatim.errors import UserError
-
-
-def voice_folder(config: Config) -> tuple[Path, str | None]:
-    """Where voiceprints live (the study, else the data folder) and the study's age
-    recipient when it is encrypted (voiceprints are then sealed)."""
-    if config.study is None:
-        return config.data_dir, None
-    from verbatim.study import files
-
-    return config.study, files._recipient(config.study)
-
-
-def enrolled(config: Config) -> list[dict[str, Any]]:
-    """Every voiceprint this run may use: the data folder's and the study's (sealed
-    ones only when the study is unlocked)."""
-    from transcribe.diarize import voiceprints
-
-    prints = voiceprints.load(config.data_dir)
-    if config.study is not None:
-        from verbatim.study import files
-
-        prints += voiceprints.load(config.study,
-                                   identities=files._held_identities(config.study))
-    return prints
+from verbatim.voices import enrolled, voice_folder
 
 
 def run_voice(args: argparse.Namespace, config: Config) -> int:

@@ -96,6 +96,7 @@ class VerbatimApp(App[None]):
         self.player_factory = player_factory
         self.pipeline_options = pipeline_options or _pipeline_options
         self.jobs: dict[int, Job] = {}
+        self._crash: BaseException | None = None
         self.recorder: Any = None
         """The live recorder, owned by the app so leaving the record screen never stops it."""
 
@@ -164,15 +165,17 @@ class VerbatimApp(App[None]):
                 self.post_message(JobProgress(job.id, stage, overall_fraction(stage, fraction)))
 
             doc = runner(audio, options, out, progress=progress, cancel=job.cancel)
+            model = str(doc.extra.get("pipeline", {}).get("model", ""))
             self.study.save_transcript(job.interview, doc, origin="pipeline",
-                                       description="transcribed in the app")
+                                       description="transcribed in the app"
+                                       + (f" with {model}" if model else ""))
             out.unlink(missing_ok=True)
         except Exception as exc:  # every failure becomes one line on the jobs screen
             cancelled = job.cancel.is_set() or type(exc).__name__ == "JobCancelled"
             self.post_message(JobFinished(job.id, job.interview, str(exc) or type(exc).__name__,
                                           cancelled=cancelled))
             return
-        self.post_message(JobFinished(job.id, job.interview))
+        self.post_message(JobFinished(job.id, job.interview, model=model))
 
     def on_job_progress(self, message: JobProgress) -> None:
         job = self.jobs.get(message.job)
@@ -195,7 +198,8 @@ class VerbatimApp(App[None]):
         elif message.error:
             self.notify(f"{message.interview}: {message.error}", severity="error", timeout=10)
         else:
-            self.notify(f"{message.interview} is transcribed: open it from the study home")
+            made = f" with {message.model}" if message.model else ""
+            self.notify(f"{message.interview} is transcribed{made}: open it from the study home")
         self.broadcast(message)
         self.broadcast(StudyChanged(message.interview))
 
@@ -223,7 +227,24 @@ class VerbatimApp(App[None]):
     def _handle_exception(self, error: Exception) -> None:
         """A crash in the UI must not cost the recording: finish the file first."""
         self.stop_recorder_quietly()
+        self._crash = error
         super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """A bug: one line on the terminal, the stack frames (no locals) to the crash log.
+
+        Textual's own report is a traceback with local variables, which can put
+        a line of transcript or note text into the terminal and its scrollback.
+        """
+        from rich.text import Text
+
+        from verbatim.errors import crash_line, write_crash_log
+
+        error: BaseException = self._crash or RuntimeError("unknown")
+        error = getattr(error, "error", error)  # a failed worker's own exception
+        self.bell()
+        line = crash_line("verbatim", error, write_crash_log(self.config.log_dir, error))
+        self.panic(Text(line))
 
     def stop_recorder_quietly(self) -> Any:
         recorder, self.recorder = self.recorder, None
@@ -273,10 +294,11 @@ def _pipeline_options(config: Config) -> Any:
         from transcribe.pipeline import PipelineOptions
     except ImportError:
         raise RuntimeError("transcription is not available in this installation") from None
+    from verbatim.voices import diarization_settings
 
     return PipelineOptions(engine=config.engine, model=config.model, diarize=config.diarize,
                            language=config.language, models_dir=config.models_dir,
-                           diarization=dict(config.diarization))
+                           device=config.device, diarization=diarization_settings(config))
 
 
 def _job_dir(study: Any, config: Config) -> Path:
