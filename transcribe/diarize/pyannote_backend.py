@@ -631,12 +631,13 @@ def diarise(audio: Audio, *, num_speakers: int | None = None,
         torch.set_num_threads(options["threads"])
     clock = time.perf_counter()
     folder = pipeline_folder(settings, models_dir)
+    ge2e = options["embedding"] == "ge2e"
     built = (not settings.get("pyannote_pipeline") and not (folder / "config.yaml").is_file()
-             and options["embedding"] != "ge2e" and pyannote_campplus.available(models_dir))
+             and pyannote_campplus.available(models_dir, campplus=not ge2e))
     if built:  # no pipeline folder of the user's: segmentation-3.0 + CAM++ from the store
         pipeline = pyannote_campplus.build_pipeline(
-            models_dir, threshold=options["campplus_threshold"],
-            embedding_model=settings.get("embedding_model") or None)
+            models_dir, threshold=options["campplus_threshold"], campplus=not ge2e,
+            embedding_model=None if ge2e else settings.get("embedding_model") or None)
         if options["tuned"]:
             pipeline.__class__ = _tuned_class(type(pipeline))
             if options["segmentation_step"] == "auto":

@@ -100,16 +100,17 @@ def use_campplus_embedding(pipeline: Any, model: Any, *,
     pipeline._expects_num_speakers = False
 
 
-def available(models_dir: Path) -> bool:
+def available(models_dir: Path, *, campplus: bool = True) -> bool:
     from transcribe.diarize.voices import model_path
 
     return ((models_dir / SEGMENTATION_MODEL).is_file()
-            and model_path("campplus", models_dir).is_file())
+            and (not campplus or model_path("campplus", models_dir).is_file()))
 
 
 def build_pipeline(models_dir: Path, *, threshold: float = CLUSTER_THRESHOLD,
-                   embedding_model: str | Path | None = None) -> Any:
-    """pyannote's SpeakerDiarization from the store's segmentation-3.0 and CAM++."""
+                   campplus: bool = True, embedding_model: str | Path | None = None) -> Any:
+    """pyannote's SpeakerDiarization from the store's segmentation-3.0 and CAM++
+    (``campplus`` False: the caller swaps in another embedding and its clustering)."""
     import logging
 
     from pyannote.audio import Model
@@ -123,7 +124,7 @@ def build_pipeline(models_dir: Path, *, threshold: float = CLUSTER_THRESHOLD,
         raise PipelineFolderError(
             f"no pyannote pipeline folder and no {SEGMENTATION_MODEL} in {models_dir} "
             "(run `make setup`, or give diarization.pyannote_pipeline)")
-    model = voices.load_voice_model("campplus", models_dir, embedding_model)
+    model = voices.load_voice_model("campplus", models_dir, embedding_model) if campplus else None
     logging.getLogger("lightning.pytorch.utilities.migration.utils").setLevel(logging.WARNING)
     try:
         segmenter = Model.from_pretrained(str(segmentation))
@@ -138,6 +139,12 @@ def build_pipeline(models_dir: Path, *, threshold: float = CLUSTER_THRESHOLD,
                                   plda=_placeholder_plda(), clustering="OracleClustering",
                                   embedding_exclude_overlap=True, embedding_batch_size=16,
                                   segmentation_batch_size=32)
+    if model is None:
+        from pyannote.audio.core.io import Audio as PyannoteAudio
+
+        pipeline._audio = PyannoteAudio(sample_rate=16_000, mono="downmix")
+        pipeline.instantiate({"segmentation": {"min_duration_off": 0.0}, "clustering": {}})
+        return pipeline
     use_campplus_embedding(pipeline, model, threshold=threshold)
     pipeline.instantiate({"segmentation": {"min_duration_off": 0.0},
                           "clustering": {"method": METHOD,
