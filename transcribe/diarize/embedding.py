@@ -32,7 +32,7 @@ from transcribe.diarize import Diarisation, Progress, clustering, voices
 DEFAULTS: dict[str, Any] = {
     "voice_model": voices.DEFAULT_VOICE_MODEL,
     "window": 0.0,  # s, 0: the voice model's own (CAM++ 1.5, GE2E 1.6: one partial)
-    "hop": 0.0,  # s between windows, 0: the model's own (CAM++ 0.75, GE2E 0.4)
+    "hop": 0.0,  # s between windows, 0: the model's own (CAM++ 1.0, GE2E 0.4)
     "resolution": 0.05,  # s, the frame grid of the output turns
     "min_turn": 0.6,  # s, shorter speaker runs inside speech are smoothed away
     "merge_gap": 2.0,  # s, same-speaker turns closer than this become one turn
