@@ -30,12 +30,13 @@ def enrolled(config: Config) -> list[dict[str, Any]]:
     from transcribe.diarize import voiceprints
 
     prints = voiceprints.load(config.data_dir)
-    if config.study is not None and config.study.is_dir():
-        from verbatim.study import files
+    if config.study is None or not (config.study / "voices").is_dir():
+        return prints
+    from verbatim.study import files
 
-        prints += voiceprints.load(config.study,
-                                   identities=files._held_identities(config.study))
-    return prints
+    sealed = files._recipient(config.study) is not None
+    identities = files._held_identities(config.study) if sealed else []
+    return prints + voiceprints.load(config.study, identities=identities)
 
 
 def diarization_settings(config: Config, *, speakers: int | None = None,
