@@ -28,7 +28,9 @@ import numpy as np
 from transcribe.align import assign_speakers, smooth_speakers
 from transcribe.audio import Audio, AudioInfo, file_sha256, probe_audio, spool_audio
 from transcribe.diarize import Diarisation, Progress
+from transcribe.diarize.boundaries import check_boundaries
 from transcribe.diarize.registry import check_mode, diarise
+from transcribe.diarize.voiceprints import name_speakers
 from transcribe.engines import (
     BATCH_SIZE,
     ENGINES,
@@ -223,8 +225,17 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     timings["recover"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
+    diarisation = check_boundaries(audio.mono, diarisation, asr.words, options.diarization,
+                                   options.models_dir)  # words near a change: a second look
+    timings["boundaries"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
     report("marks", 0.0)
     doc = assemble(audio, asr, speech, diarisation, options=options, sha256=sha256)
+    names = name_speakers(audio.mono, diarisation, options.diarization, options.models_dir)
+    if names:  # enrolled voices recognised: their names become the speakers' labels
+        doc = dataclasses.replace(doc, speakers=tuple(
+            Speaker(s.id, names.get(s.id, s.label)) for s in doc.speakers))
     report("marks", 1.0)
     timings["marks"] = time.perf_counter() - clock
     checkpoint.remove()

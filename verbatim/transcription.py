@@ -36,8 +36,12 @@ Progress = Callable[[str, float], None]
 def pipeline_options(config: Config, *, engine: str | None = None, model: str | None = None,
                      diarize: str | None = None, speakers: int | None = None,
                      language: str | None = None, device: str | None = None,
-                     ) -> PipelineOptions:
-    """The run's options: each given value over the config's default."""
+                     min_speakers: int | None = None, max_speakers: int | None = None,
+                     voice_model: str | None = None) -> PipelineOptions:
+    """The run's options: each given value over the config's default (speaker flags and
+    enrolled voices through ``verbatim.voices.diarization_settings``)."""
+    from verbatim.voices import diarization_settings
+
     try:
         pipeline = importlib.import_module("transcribe.pipeline")
     except ImportError:
@@ -46,8 +50,16 @@ def pipeline_options(config: Config, *, engine: str | None = None, model: str | 
         engine=engine or config.engine, model=model or config.model,
         diarize=diarize or config.diarize, speakers=speakers,
         language=language or config.language, models_dir=config.models_dir,
-        device=device or config.device, diarization=dict(config.diarization))
+        device=device or config.device,
+        diarization=diarization_settings(config, speakers=speakers, min_speakers=min_speakers,
+                                         max_speakers=max_speakers, voice_model=voice_model))
     return options
+
+
+def speaker_flags(args: Any) -> dict[str, Any]:
+    """--min-speakers, --max-speakers, --voice-model of a parsed command line."""
+    return {key: getattr(args, key, None)
+            for key in ("min_speakers", "max_speakers", "voice_model")}
 
 
 def check_transcribable(study: Study, iid: str, *,

@@ -85,13 +85,14 @@ def _clock(seconds: float) -> str:
 
 def run_batch_command(args: argparse.Namespace, config: Config) -> int:
     from verbatim.batch.cluster import parse_scheduler
-    from verbatim.transcription import pipeline_options
+    from verbatim.transcription import pipeline_options, speaker_flags
 
     if args.scheduler is not None:  # the address rules first: they need nothing else
         parse_scheduler(args.scheduler, insecure=args.insecure)
     options = pipeline_options(config, engine=args.engine, model=args.model,
                                diarize=args.diarize, speakers=args.speakers,
-                               language=args.language, device=getattr(args, "device", None))
+                               language=args.language, device=getattr(args, "device", None),
+                               **speaker_flags(args))
     _check_options(options)
     section = dict(config.batch)
     with _items(args, config, options) as (items, save, skipped):

@@ -55,7 +55,7 @@ def pipeline_options(args: argparse.Namespace, config: Config) -> PipelineOption
         diarize=args.diarize or config.diarize, speakers=args.speakers,
         language=args.language or config.language, models_dir=config.models_dir,
         device=getattr(args, "device", None) or config.device,
-        diarization=dict(config.diarization),
+        diarization=_speaker_settings(args, config),
         checkpoint_dir=config.data_dir / "checkpoints")  # a killed job resumes from here
 
 
@@ -186,3 +186,12 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
     except models.ModelError as exc:
         raise UserError(str(exc)) from None
     raise UserError(f"unknown models action {args.action!r}")
+
+
+def _speaker_settings(args: argparse.Namespace, config: Config) -> dict:
+    """[diarization] with --min-speakers, --max-speakers and --voice-model over it, and
+    the enrolled voiceprints."""
+    from verbatim.transcription import speaker_flags
+    from verbatim.voices import diarization_settings
+
+    return diarization_settings(config, speakers=args.speakers, **speaker_flags(args))

@@ -329,10 +329,11 @@ def _pipeline_options(config: Config) -> Any:
         from transcribe.pipeline import PipelineOptions
     except ImportError:
         raise RuntimeError("transcription is not available in this installation") from None
+    from verbatim.voices import diarization_settings
 
     return PipelineOptions(engine=config.engine, model=config.model, diarize=config.diarize,
                            language=config.language, models_dir=config.models_dir,
-                           device=config.device, diarization=dict(config.diarization))
+                           device=config.device, diarization=diarization_settings(config))
 
 
 def _job_dir(study: Any, config: Config) -> Path:
