@@ -51,6 +51,7 @@ HANDLERS: dict[str, str] = {
     "transcribe": "transcribe_cmds:run_transcribe",
     "transcribe-interview": "study_cmds:run_transcribe_interview",
     "models": "transcribe_cmds:run_models",
+    "voice": "voice_cmds:run_voice",
     "export": "export_cmds:run_export",
     "export-interview": "study_cmds:run_export_interview",
     "study": "study_cmds:run_study",
@@ -133,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="AUDIO|INTERVIEW")
     p.add_argument("--out", metavar="T.json", type=Path,
                    help="where to write the transcript (required for a file)")
+    p.add_argument("--accept-changed-audio", action="store_true",
+                   help="with an interview id: transcribe a recording that changed since it "
+                   "was imported, recording its new checksum in the audit trail")
     p.add_argument("--from", dest="from_file", metavar="FILE", type=Path,
                    help="with an interview id: save a transcript kept after a failed save "
                    "(a full disk) instead of transcribing again")
@@ -156,6 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timestamps", metavar="turn|N|turn,N", default="",
                    help="txt, md, docx: a time stamp at each speaker change (turn) and/or "
                    "every N seconds")
+
+    p = verbs.add_parser("voice", help="enrol a recurring voice (e.g. the interviewer)",
+                         description="Keep a voiceprint (a vector, never audio) so "
+                         "transcription names this speaker. With a study (--study or "
+                         "VERBATIM_STUDY) it is kept in the study, sealed when the study is "
+                         "encrypted; otherwise in your data folder.")
+    vv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    q = vv.add_parser("enrol", help="learn NAME's voice from AUDIO (a recording of them alone)")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("audio", metavar="AUDIO", type=Path)
+    vv.add_parser("list", help="list the enrolled voices")
 
     p = verbs.add_parser("models", help="list, verify, import or download models",
                          description="The local model store. Nothing is downloaded unless "
@@ -216,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--yes", action="store_true",
                    help="do not ask to confirm the new recovery key (scripts); it is still "
                    "printed before anything is re-encrypted")
-    sv.add_parser("info", help="summarise the study")
+    sv.add_parser("info", help="summarise the study (and flag missing or changed recordings)")
+    sv.add_parser("verify", help="check every recording against its sha256 (audited)")
     q = sv.add_parser("backup", help="back the study up: DEST/ (a folder) for everything, "
                       "DEST (a new file) for the database alone",
                       description="DEST/ or an existing folder: a complete, verified copy of the "
@@ -345,12 +361,22 @@ def _add_engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=ENGINES, default=None,
                    help="ASR engine (default from config: faster-whisper)")
     p.add_argument("--model", metavar="NAME|PATH", default=None,
-                   help="Whisper model: a store name or a path")
+                   help="Whisper model: auto (default: the most accurate in the store that "
+                   "runs at 0.5x real time here), a store name or a path")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                   help="where ASR runs (default from config: auto, CUDA where one is seen)")
     p.add_argument("--diarize", default=None, metavar="MODE",
                    help="speaker diarisation: " + ", ".join(DIARISERS))
     p.add_argument("--speakers", metavar="N", type=_positive_int, default=None,
                    help="number of speakers, when known")
-    p.add_argument("--language", metavar="LANG", default=None, help="spoken language (default en)")
+    p.add_argument("--min-speakers", metavar="N", type=_positive_int, default=None,
+                   help="at least N speakers (when the count is estimated)")
+    p.add_argument("--max-speakers", metavar="N", type=_positive_int, default=None,
+                   help="at most N speakers (default 8)")
+    p.add_argument("--voice-model", choices=("auto", "campplus", "ge2e"), default=None,
+                   help="voice prints of the embedding diariser (default auto: CAM++)")
+    p.add_argument("--language", metavar="LANG", default=None,
+                   help="spoken language, e.g. en, de, fr; auto detects it (default en)")
 
 
 def _add_consent_flags(p: argparse.ArgumentParser) -> None:
@@ -412,10 +438,15 @@ def _storage_cause(err: UserError, config: Config | None) -> str | None:
     """A refusal caused by a full disk or a read-only folder: verbatim.storage's one line."""
     from verbatim.storage import StorageError, explain
 
-    cause = err.__cause__
+    cause = err.__cause__ or err.__context__  # also "raise UserError(...) from None"
     if cause is None or isinstance(err, StorageError):
         return None
-    return explain(cause, config.study if config else None)
+    message = explain(cause, config.study if config else None)
+    # a full or read-only disk only: a refusal for a permission keeps its own words
+    # (it may be about reading, where "no permission to write" would mislead)
+    if message and (message.startswith("disk full") or "read-only" in message):
+        return message
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

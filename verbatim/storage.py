@@ -10,6 +10,7 @@ before a long job: enough free space, a database that accepts a write.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sqlite3
@@ -119,6 +120,18 @@ def explain(exc: BaseException, folder: Path | str | None) -> str | None:
 def as_storage_error(exc: BaseException, folder: Path | str | None) -> StorageError | None:
     message = explain(exc, folder)
     return StorageError(message) if message else None
+
+
+def sweep_temps(target: Path) -> None:
+    """Remove the half-written temporary copies of ``target`` a killed writer left beside it.
+
+    ``write_atomic`` writes ``.<name>.<random>.tmp`` and renames it; a kill in
+    between leaves that file. The next write of the same target removes it.
+    """
+    target = Path(target)
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def preflight(folder: Path, *, need_bytes: int = 0, database: Path | None = None) -> None:

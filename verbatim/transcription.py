@@ -6,7 +6,8 @@ way whichever door started it. The pieces are separate because a batch
 transcribes elsewhere (worker processes, a Dask cluster) and only saves here:
 
 - ``pipeline_options``: the run's options, from flags over the config;
-- ``check_transcribable``: refuse a locked interview or a missing recording;
+- ``check_transcribable``: refuse a locked interview, a missing recording, or one
+  changed since import (unless the user accepts it: its new sha256 is audited);
 - ``save_pipeline_transcript``: point the document at the stored recording and
   save it as a new version (the only write, always in the caller's process);
 - ``transcribe_interview``: all three around one local pipeline run.
@@ -34,8 +35,13 @@ Progress = Callable[[str, float], None]
 
 def pipeline_options(config: Config, *, engine: str | None = None, model: str | None = None,
                      diarize: str | None = None, speakers: int | None = None,
-                     language: str | None = None) -> PipelineOptions:
-    """The run's options: each given value over the config's default."""
+                     language: str | None = None, device: str | None = None,
+                     min_speakers: int | None = None, max_speakers: int | None = None,
+                     voice_model: str | None = None) -> PipelineOptions:
+    """The run's options: each given value over the config's default (speaker flags and
+    enrolled voices through ``verbatim.voices.diarization_settings``)."""
+    from verbatim.voices import diarization_settings
+
     try:
         pipeline = importlib.import_module("transcribe.pipeline")
     except ImportError:
@@ -44,18 +50,47 @@ def pipeline_options(config: Config, *, engine: str | None = None, model: str | 
         engine=engine or config.engine, model=model or config.model,
         diarize=diarize or config.diarize, speakers=speakers,
         language=language or config.language, models_dir=config.models_dir,
-        diarization=dict(config.diarization))
+        device=device or config.device,
+        diarization=diarization_settings(config, speakers=speakers, min_speakers=min_speakers,
+                                         max_speakers=max_speakers, voice_model=voice_model))
     return options
 
 
-def check_transcribable(study: Study, iid: str) -> Interview:
+def speaker_flags(args: Any) -> dict[str, Any]:
+    """--min-speakers, --max-speakers, --voice-model of a parsed command line."""
+    return {key: getattr(args, key, None)
+            for key in ("min_speakers", "max_speakers", "voice_model")}
+
+
+def check_transcribable(study: Study, iid: str, *,
+                        accept_changed_audio: bool = False) -> Interview:
     """The interview, if a new transcription may be saved for it; else a UserError."""
     interview = study.interview(iid)
     if interview.locked:
         raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers, "
                         "which a new transcription would not match")
     study.audio_path(iid)  # StudyError (one line) when the recording is gone
-    return interview
+    check_recording(study, iid, accept=accept_changed_audio)
+    return study.interview(iid)
+
+
+def check_recording(study: Study, iid: str, *, accept: bool) -> None:
+    """Refuse a recording that changed since import, unless the user accepts it (audited)."""
+    import sys
+
+    from verbatim.study.integrity import accept_changed, changed_since_import
+
+    sha = changed_since_import(study, iid)
+    if sha is None:
+        return
+    if not accept:
+        raise UserError(f"the recording of {iid} has changed since it was imported (its sha256 "
+                        "no longer matches); check it, then run again with "
+                        "--accept-changed-audio to transcribe it as it is now (the new "
+                        "checksum goes into the audit trail)")
+    accept_changed(study, iid, sha)
+    sys.stderr.write(f"{iid}: the changed recording is accepted (sha256 {sha[:12]}…, in the "
+                     "audit trail)\n")
 
 
 def save_pipeline_transcript(study: Study, iid: str, doc: Transcript,
@@ -70,16 +105,18 @@ def save_pipeline_transcript(study: Study, iid: str, doc: Transcript,
     doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
                                       sha256=interview.audio_sha256 or "",
                                       duration=interview.audio_duration or 0.0))
-    description = f"{options.engine} {options.model}, diarize {options.diarize}"
+    used = str(doc.extra.get("pipeline", {}).get("model") or options.model)  # auto's choice
+    description = f"{options.engine} {used}, diarize {options.diarize}"
     if where:
         description += f", {where}"
     return study.save_transcript(iid, doc, origin="pipeline", description=description)
 
 
 def transcribe_interview(study: Study, iid: str, options: PipelineOptions, *,
-                         progress: Progress | None = None) -> tuple[int, Transcript]:
+                         progress: Progress | None = None,
+                         accept_changed_audio: bool = False) -> tuple[int, Transcript]:
     """Transcribe one interview on this machine and save it; (version, document)."""
-    interview = check_transcribable(study, iid)
+    interview = check_transcribable(study, iid, accept_changed_audio=accept_changed_audio)
     from verbatim.storage import preflight
 
     # a second now rather than a failure after minutes of work: room for the new
@@ -92,6 +129,11 @@ def transcribe_interview(study: Study, iid: str, options: PipelineOptions, *,
                           checkpoint_dir=work_file(study.path, iid).parent / "checkpoints")
     doc = run_pipeline(audio, options, work_file(study.path, iid), progress)
     version = save_or_keep(study, iid, doc, options)
+    if options.checkpoint_dir is not None:  # finished: an empty checkpoint folder is clutter
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            Path(options.checkpoint_dir).rmdir()
     return version, doc
 
 

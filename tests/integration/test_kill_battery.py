@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -57,8 +58,19 @@ def wait_no_survivors(sid: int, seconds: float = 2.0) -> list[int]:
         time.sleep(0.05)
 
 
-def shm_semaphores() -> set[str]:
-    return {p.name for p in Path("/dev/shm").glob("sem.mp-*")}
+def session_semaphores(sid: int) -> set[str]:
+    """The POSIX semaphores (``/dev/shm/sem.mp-*``) the session's processes have mapped.
+
+    Only these are ours: other programs on the machine have their own.
+    """
+    names = set()
+    for pid in session_pids(sid):
+        try:
+            maps = Path(f"/proc/{pid}/maps").read_text()
+        except OSError:
+            continue
+        names |= set(re.findall(r"/dev/shm/(sem\.mp-\S+)", maps))
+    return names
 
 
 class Env:
@@ -69,6 +81,7 @@ class Env:
                      "VERBATIM_CONFIG": str(tmp / "config.toml"),
                      "VERBATIM_DATA": str(tmp / "data"), "XDG_RUNTIME_DIR": str(tmp / "run"),
                      "VERBATIM_NO_VOLUME_WARNING": "1"}
+        self.semaphores: set[str] = set()  # held by the last killed command's session
         self.vars.pop("VERBATIM_STUDY", None)
         self.vars.pop("VERBATIM_KEY_FILE", None)
         (tmp / "run").mkdir(mode=0o700, exist_ok=True)
@@ -104,6 +117,7 @@ class Env:
             time.sleep(0.01)
         time.sleep(delay)
         with_pid = child.pid
+        self.semaphores = session_semaphores(with_pid)
         if child.poll() is None:
             os.kill(with_pid, signal.SIGKILL)
         code = child.wait()
@@ -163,8 +177,8 @@ def _stale_files(folder: Path) -> list[str]:
     patterns = (".import-*.partial", "*.tmp", "*.rekey", ".*.encrypting", "*-journal")
     found = [p for pattern in patterns for p in folder.rglob(pattern)]
     work = folder / ".work"
-    if work.is_dir():
-        found += list(work.iterdir())
+    if work.is_dir():  # (empty folders, e.g. checkpoints/, hold nothing)
+        found += [p for p in work.rglob("*") if p.is_file()]
     return sorted(str(p.relative_to(folder)) for p in found)
 
 
@@ -186,13 +200,15 @@ def test_killed_transcribe_leaves_no_worker_and_reruns(env: Env, tmp_path: Path,
     folder = _plain_study(env, tmp_path, clip)
     argv = ["--study", str(folder), "transcribe", "P1-1", "--model", "faster-whisper-tiny.en",
             "--diarize", "none"]
-    semaphores_before = shm_semaphores()
     survivors = 0
+    held: set[str] = set()
     for delay in (0.0, 1.5):
         _, alive = env.kill_after(argv, ready=worker_started, delay=delay)
+        held |= env.semaphores
         survivors += len(alive)
         assert not alive, f"survived a kill at +{delay}s: {alive}"
-    assert shm_semaphores() <= semaphores_before  # the tracker cleaned what the worker held
+    left = {name for name in held if (Path("/dev/shm") / name).exists()}
+    assert not left, f"semaphores of the killed job left in /dev/shm: {left}"
     done = env.run(*argv)
     assert "transcript version 1" in done.stdout
     assert "leaked" not in done.stderr and "Warning" not in done.stderr, done.stderr
@@ -307,3 +323,79 @@ def shown_recovery_keys_text(text: str) -> str:
     keys = RECOVERY.findall(text)
     assert keys
     return str(keys[-1])
+
+
+def _long_wav(path: Path, seconds: int) -> Path:
+    rng = np.random.default_rng(3)
+    sf.write(str(path), rng.uniform(-0.1, 0.1, 16000 * seconds).astype("float32"), 16000,
+             subtype="PCM_16")
+    return path
+
+
+def test_killed_interview_add_leaves_nothing_after_the_next_command(env: Env, tmp_path: Path,
+                                                                    clip: Path) -> None:
+    folder = _plain_study(env, tmp_path, clip)
+    big = _long_wav(tmp_path / "long.wav", 1200)  # 38 MB: the copy takes a moment
+    argv = ["--study", str(folder), "interview", "add", "P1", str(big)]
+    kills = survivors = 0
+    for delay in (0.0, 0.05):
+        _, alive = env.kill_after(argv, ready=_file_appears("audio/.import-*.partial", folder),
+                                  delay=delay)
+        kills += 1
+        survivors += len(alive)
+    listed = env.run("--study", str(folder), "interview", "list").stdout  # the next command
+    stale = _stale_files(folder)
+    assert not stale and not survivors, (stale, survivors)
+    added = env.run(*argv).stdout.strip()
+    assert added.startswith("P1-") and added not in listed
+    verified = env.run("--study", str(folder), "study", "verify")
+    assert "all" in verified.stdout and _integrity_ok(folder)
+    _count("interview add", kills=kills, survivors=survivors, stale=len(stale))
+
+
+def _study_with_transcript(tmp_path: Path, clip: Path) -> Path:
+    from tests.golden.fixture import synthetic_document
+    from verbatim.study import Study
+
+    folder = tmp_path / "study"
+    with Study.init(folder) as study:
+        study.add_participant("P1", attributes={"profession": "Nurse"})
+        study.add_interview("P1", clip)
+        study.save_transcript("P1-1", synthetic_document(8000))
+    return folder
+
+
+def test_killed_export_and_backup_leave_nothing_that_looks_finished(env: Env, tmp_path: Path,
+                                                                    clip: Path) -> None:
+    folder = _study_with_transcript(tmp_path, clip)
+    out = tmp_path / "out"
+    out.mkdir()
+    export = ["--study", str(folder), "export", "P1-1", "--format", "docx", "--out",
+              str(out / "P1-1.docx")]
+    kills = survivors = 0
+    for delay in (0.3, 0.8):
+        _, alive = env.kill_after(export, ready=lambda pid: True, delay=delay)
+        kills += 1
+        survivors += len(alive)
+    env.run(*export)
+    stale_export = sorted(p.name for p in out.iterdir() if p.name != "P1-1.docx")
+    assert (out / "P1-1.docx").stat().st_size > 0 and not stale_export
+    _count("export", kills=kills, survivors=survivors, stale=len(stale_export))
+
+    backups = tmp_path / "backups"
+    backup = ["--study", str(folder), "study", "backup", f"{backups}/"]
+    kills = survivors = 0
+    for ready in (_file_appears(".*.partial", backups),
+                  _file_appears(".*.partial/audio", backups)):
+        _, alive = env.kill_after(backup, ready=ready)
+        kills += 1
+        survivors += len(alive)
+        assert not [p for p in backups.iterdir() if not p.name.startswith(".")], \
+            "a killed backup looks like a backup"
+    env.run(*backup)
+    made = list(backups.iterdir())
+    stale_backup = [p.name for p in made if p.name.startswith(".")]
+    assert len(made) == 1 and not stale_backup and not survivors
+    assert json.loads((made[0] / "backup.json").read_text())["complete"] is True
+    assert "interviews 1" in env.run("--study", str(made[0]), "study", "info").stdout
+    _count("backup", kills=kills, survivors=survivors, stale=len(stale_backup))

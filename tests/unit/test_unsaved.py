@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 
 from transcript.model import AudioRef, Transcript, Word
-from verbatim.cli import main
 from verbatim import transcription
+from verbatim.cli import main
 from verbatim.study import Study
 
 WORDS = tuple(Word(text=f"w{i}", start=float(i), end=i + 0.5, speaker="S1") for i in range(5))

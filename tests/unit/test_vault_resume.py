@@ -76,7 +76,7 @@ def test_rekey_cut_mid_way_opens_with_old_and_new_keys_then_finishes(
     old = session.keys_for(folder)
     shown: list[ops.NewSecrets] = []
     real_reencrypt = ops._reencrypt
-    done = []
+    done: list[Path] = []
 
     def cut_after_one(stored: Path, new: object, identities: list[object]) -> None:
         if done:
@@ -132,3 +132,28 @@ def test_rekey_needs_the_current_passphrase(tmp_path: Path) -> None:
     Study.init(folder).close()
     with pytest.raises(VaultError, match="current passphrase"):
         ops.rekey(folder, session.keys_for(folder), passphrase="another passphrase")
+
+
+def test_cli_rekey_with_the_recovery_key_when_the_passphrase_is_forgotten(
+        tmp_path: Path, vault_runtime: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import re
+
+    from verbatim.cli import main
+
+    study = tmp_path / "study"
+    monkeypatch.setattr("sys.stdin", io.StringIO("forgotten passphrase\n"))
+    assert main(["study", "init", str(study), "--encrypt"]) == 0
+    recovery = re.findall(r"RECOVERY KEY: (\S+)", capsys.readouterr().out)[0]
+    session.forget()
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{recovery}\nbrand new passphrase\n"))
+    assert main(["--study", str(study), "study", "rekey", "--yes"]) == 0
+    out = capsys.readouterr().out
+    new_recovery = re.findall(r"RECOVERY KEY: (\S+)", out)[0]
+    assert "opens with the passphrase, the recovery key" in out
+    for wrong in ({"passphrase": "forgotten passphrase"}, {"identity_text": recovery}):
+        with pytest.raises(WrongKeyError):
+            ops.open_vault(study, **wrong)
+    assert ops.open_vault(study, identity_text=new_recovery) == \
+        ops.open_vault(study, passphrase="brand new passphrase")

@@ -85,6 +85,9 @@ def run_export(args: argparse.Namespace, config: Config) -> int:
                         "give the real path") from None
     if same:
         raise UserError(f"refusing to overwrite the transcript itself ({target}) with the export")
+    from verbatim.storage import sweep_temps
+
+    sweep_temps(out)  # what an export killed half-way left beside it
     meta = ExportMeta(media_path=_recording(doc.audio.path, target),
                       embed_media=getattr(args, "media", None),
                       timestamps=timestamps_arg(args))

@@ -33,6 +33,9 @@ def _study(config: Config) -> Iterator[Study]:
 
     with Study.open(config.study) as study:
         warn_if_exposed(study.path)
+        from verbatim.study.integrity import sweep_partials
+
+        sweep_partials(study.path)  # half-copied imports of a killed 'interview add'
         yield study
 
 
@@ -133,7 +136,13 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             due = study.retention_due()
             if due:
                 _out(f"  recordings past their retention date: {', '.join(i.id for i in due)}")
+            from verbatim.study.integrity import summary_lines
+
+            for line in summary_lines(study):
+                _out(f"  {line}")
             return 0
+        if args.action == "verify":
+            return _verify(study)
         if args.action == "backup":
             dest = study.backup(args.dest)
             if dest.is_dir():
@@ -159,6 +168,24 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             _out(f"replacement saved ({len(study.replacement_pairs())} in the list)")
             return 0
     raise UserError(f"unknown study action {args.action!r}")
+
+
+def _verify(study: Study) -> int:
+    """``study verify``: every recording's sha256; exit 1 when one is missing or altered."""
+    from verbatim.study.integrity import verify
+
+    states = verify(study)
+    for state in states:
+        _out(f"{state.interview}\t{state.state}" + (f"\t{state.detail}" if state.detail else ""))
+    bad = [s for s in states if s.state != "ok"]
+    if not states:
+        _out("no stored recordings to verify")
+    if bad:
+        raise UserError(f"{len(bad)} of {len(states)} recordings are missing or altered: "
+                        f"{', '.join(s.interview for s in bad)} (restore them from a backup, or "
+                        "accept a checked one with 'transcribe IID --accept-changed-audio')")
+    _out(f"all {len(states)} recordings match their checksums")
+    return 0
 
 
 def _retention(study: Study, args: argparse.Namespace) -> int:
@@ -368,7 +395,7 @@ def run_pack(args: argparse.Namespace, config: Config) -> int:
 
 def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
     """Transcribe the interview's stored recording and save it as a new version."""
-    from verbatim.transcription import pipeline_options, transcribe_interview
+    from verbatim.transcription import pipeline_options, speaker_flags, transcribe_interview
 
     with _study(config) as study:
         iid = args.target
@@ -376,10 +403,13 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
             return _import_kept(study, iid, Path(args.from_file))
         options = pipeline_options(config, engine=args.engine, model=args.model,
                                    diarize=args.diarize, speakers=args.speakers,
-                                   language=args.language)
+                                   language=args.language, device=getattr(args, "device", None),
+                                   **speaker_flags(args))
         progress = _Progress(iid)
         try:
-            version, doc = transcribe_interview(study, iid, options, progress=progress)
+            version, doc = transcribe_interview(
+                study, iid, options, progress=progress,
+                accept_changed_audio=getattr(args, "accept_changed_audio", False))
         finally:
             progress.finish()
         _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
@@ -453,6 +483,9 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
         out = Path(args.out)
         if not out.parent.is_dir():
             raise UserError(f"{out.parent}: no such folder")
+        from verbatim.storage import sweep_temps
+
+        sweep_temps(out)  # what an export killed half-way left beside it
         try:
             export(doc, args.format, out, profile=_profile(config, args.notation),
                    width=args.width or config.width, replacements=replacements, meta=meta,

@@ -107,6 +107,11 @@ def _backup_folder(study: Study, dest: Path) -> BackupReport:
     if (dest / name).exists() or (dest / f"{name}-INCOMPLETE").exists():
         raise StudyError(f"{dest / name} already exists; a backup never overwrites")
     sweep_dead_partials(dest)
+    from verbatim.storage import preflight
+
+    # a second now, not a full disk half-way: the database and every recording
+    preflight(dest, need_bytes=sum(p.stat().st_size for p in study.path.rglob("*")
+                                   if p.is_file()))
     work = dest / f".{name}{PARTIAL}"
     try:
         work.mkdir(mode=0o700)

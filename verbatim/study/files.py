@@ -131,9 +131,14 @@ def stage(source: Path, study_dir: Path) -> Staged:
     (copying) happens here, outside any database transaction.
     """
     audio_dir = study_dir / AUDIO_DIR
+    from verbatim.storage import preflight
+
+    preflight(study_dir, need_bytes=source.stat().st_size)  # not a full disk half-way
     try:
         audio_dir.mkdir(mode=0o700, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".import-", suffix=".partial", dir=audio_dir)
+        # the importer's pid in the name: a later command removes it once that process is dead
+        fd, name = tempfile.mkstemp(prefix=f".import-{os.getpid()}-", suffix=".partial",
+                                    dir=audio_dir)
     except OSError as exc:
         raise AudioFileError(_storage(exc, audio_dir)
                              or f"cannot write into {audio_dir}: {exc.strerror or exc}") from exc
@@ -191,7 +196,9 @@ STALE_PARTIAL_SECONDS = 600
 
 def clean_stale_partials(study_dir: Path, *, older_than: float = STALE_PARTIAL_SECONDS) -> int:
     """Remove half-copied imports left by a crash; returns how many were removed."""
-    removed = 0
+    from verbatim.study.integrity import sweep_partials
+
+    removed = sum(not p.alive for p in sweep_partials(study_dir))  # dead importers' copies
     cutoff = time.time() - older_than
     for partial in (study_dir / AUDIO_DIR).glob(".import-*.partial"):
         try:

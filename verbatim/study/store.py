@@ -360,7 +360,7 @@ class Study:
                 name = files.stored_name(iid, source)
                 # a file left by an import that crashed before its commit belongs to no one
                 files.set_aside_orphan(self.path, name)
-                files.publish(staged, self.path, name)
+                stored = files.publish(staged, self.path, name).stat()
                 published = name
                 conn.execute(
                     "INSERT INTO interviews (id, participant_id, number, date, place, audio_file,"
@@ -374,7 +374,8 @@ class Study:
                         " written_at, source, to_complete) VALUES (?,?,?,?,?,?,?,1)",
                         (iid, at, at, "during", text, now(), "live-mark"))
                 self._audit("interview.add", iid, sha256=staged.sha256,
-                            duration=round(duration, 3), live_marks=len(marks))
+                            duration=round(duration, 3), live_marks=len(marks),
+                            size=stored.st_size, mtime_ns=stored.st_mtime_ns)
         except BaseException:
             if published is not None:
                 files.remove(self.path, published)

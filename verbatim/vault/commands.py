@@ -185,13 +185,21 @@ def _rekey(path: Path, args: argparse.Namespace) -> int:
         except VaultError:  # locked, or an agent holding the keys from before the rotation
             keys = _open_keys(path)  # type: ignore[assignment]
         ops.rekey(path, keys, passphrase=None, show_key=_key_shower(args))
+        ops.unlock(path, session.keys_for(path))  # the new keys, for this session's commands
         _out(f"finished rotating the keys of {path.name} (an earlier run was interrupted); "
              f"{_opens_with(path)}; the old ones no longer do")
         return 0
     old_passphrase = None
+    forgotten = False
     if any(slot.kind == "passphrase" for slot in vault.slots):
-        old_passphrase = prompt.ask_passphrase("Current passphrase: ")
-        old = ops.open_vault(path, passphrase=old_passphrase)
+        answer = prompt.ask_passphrase("Current passphrase (or the recovery key if it is "
+                                       "forgotten): ")
+        if answer.strip().upper().startswith("AGE-SECRET-KEY-1"):
+            old = ops.open_vault(path, identity_text=answer)  # the old passphrase is lost
+            forgotten = True
+        else:
+            old_passphrase = answer
+            old = ops.open_vault(path, passphrase=old_passphrase)
     else:
         try:
             old = session.keys_for(path)
@@ -199,7 +207,9 @@ def _rekey(path: Path, args: argparse.Namespace) -> int:
             old = _open_keys(path)  # type: ignore[assignment]
     passphrase = None if args.key_file is not None else prompt.ask_new_passphrase()
     ops.rekey(path, old, passphrase=passphrase, key_file=args.key_file,
-              old_passphrase=old_passphrase, show_key=_key_shower(args))
+              old_passphrase=old_passphrase, passphrase_forgotten=forgotten,
+              show_key=_key_shower(args))
+    ops.unlock(path, session.keys_for(path))  # the new keys, for this session's commands
     _out(f"rotated the keys of {path.name}: database re-keyed, recordings re-encrypted; "
          f"{_opens_with(path)}; the old passphrase, recovery key and key files no longer do")
     return 0

@@ -338,6 +338,7 @@ def _encrypt_recording(plain: Path, recipient: str, identities: list[object],
 
 def rekey(study_dir: Path, old: StudyKeys, *, passphrase: str | None,
           key_file: Path | None = None, old_passphrase: str | None = None,
+          passphrase_forgotten: bool = False,
           show_key: ShowKey | None = None) -> NewSecrets | None:
     """New secrets for everything: database re-keyed, every recording re-encrypted.
 
@@ -346,7 +347,9 @@ def rekey(study_dir: Path, old: StudyKeys, *, passphrase: str | None,
     new recovery key is shown (``show_key``) before anything is re-encrypted;
     only when every file has moved and been verified does the vault keep the
     new ways in alone. ``old_passphrase`` keeps the old passphrase working
-    meanwhile (needed when the study has one). A re-run after a kill resumes
+    meanwhile (needed when the study has one, unless ``passphrase_forgotten``:
+    the user opened it with the recovery key, and the old passphrase stops
+    working at once). A re-run after a kill resumes
     (``old`` is then the payload any current way in opens) and returns None
     unless it had to replace a recovery key that was never confirmed.
     """
@@ -366,7 +369,8 @@ def rekey(study_dir: Path, old: StudyKeys, *, passphrase: str | None,
     else:
         if passphrase is None and key_file is None:
             raise VaultError("the rotated study needs a passphrase or a key file")
-        if old_passphrase is None and any(s.kind == "passphrase" for s in vault.slots):
+        if old_passphrase is None and not passphrase_forgotten \
+                and any(s.kind == "passphrase" for s in vault.slots):
             raise VaultError("give the current passphrase: it keeps opening the study until "
                              "the rotation is complete")
         _room_for_copies(study_dir, every_file=False)
