@@ -42,7 +42,7 @@ def type_into_prompt(session: str, title: str, text: str) -> None:
         keys(session, "C-a", "C-k")
         tmux("send-keys", "-t", session, "-l", text)
         try:
-            wait_for_text(session, text[-12:], timeout=5.0)
+            wait_for_text(session, text, timeout=5.0)
         except AssertionError:
             continue
         keys(session, "Enter")
@@ -88,10 +88,10 @@ def test_desk_journey(tmp_path: Path) -> None:
         study.add_participant("P1", attributes={"profession": "Social Worker"})
         iid = study.add_interview("P1", DEMO_AUDIO)
         study.save_transcript(iid, doc, origin="pipeline")
-    # the participant's first line, with the doubtful word corrected, as the author types it
+    # the participant's first line, corrected by the author (short: the input shows it whole)
     lines = number_lines(doc, width=80)
     second = next(ln for ln in lines if ln.speaker == "S2")
-    typed = second.text.replace(" .. ", " ").replace("I've", "I have")
+    typed = "Yes I am a social worker, I have been"
 
     session = f"verbatim-desk-{uuid.uuid4().hex[:8]}"
     env = {"VERBATIM_DATA": str(tmp_path / "data"), "VERBATIM_CONFIG": str(tmp_path / "c.toml"),
@@ -127,6 +127,8 @@ def test_desk_journey(tmp_path: Path) -> None:
         keys(session, "e")
         type_into_prompt(session, f"Words of line {second.n}", typed)
         wait_for_text(session, "doubtful 0", "I have been")
+        until(lambda: "I have been" in " ".join(w.text for w in current().words),  # type: ignore
+              "the correction", session)
         # the interviewer's last word goes to the participant
         stop_playback(session)
         keys(session, "g", "}")
@@ -135,8 +137,10 @@ def test_desk_journey(tmp_path: Path) -> None:
               "the boundary move", session)
         keys(session, "L")
         wait_for_text(session, "Lock P1-1")
+        time.sleep(0.5)  # keys sent as a dialog opens can reach it before it takes them
         keys(session, "Enter")
-        wait_for_text(session, "locked")
+        wait_for_text(session, "· locked")
+        time.sleep(0.5)
         keys(session, "x")  # extract of line 1, cited before the next correction
         wait_for_text(session, "(Extract 1. P1, Social Worker. 1)")
         for _ in range(5):  # escape is read after a pause (it may start a key sequence)
