@@ -260,7 +260,7 @@ class DeskMixin:
         strip = self.query_one("#editor-strip", Static)
         line = self._current_line()
         if line is None or self.doc is None:
-            strip.update("")
+            strip.update("", layout=False)
             return
         key = (id(self.doc), line, strip.size.width)
         if key == self._strip_key:
@@ -284,6 +284,6 @@ class DeskMixin:
             levels, who = passage_strip(self._envelope, words[lo:hi], start, end, columns,
                                         order)
         except Exception:  # no recording here (a demo, a moved file): say so, quietly
-            strip.update("(no recording to draw the level strip from)")
+            strip.update("(no recording to draw the level strip from)", layout=False)
             return
-        strip.update(f"{levels}\n{who}")
+        strip.update(f"{levels}\n{who}", layout=False)  # fixed height: no relayout
