@@ -177,6 +177,41 @@ class VerbatimApp(App[None]):
             return
         self.post_message(JobFinished(job.id, job.interview, model=model))
 
+    def start_pending_batch(self) -> Job | None:
+        """Transcribe every pending interview on local worker processes, as one job.
+
+        The same use case as ``verbatim batch --pending`` (``verbatim.batch.study``).
+        """
+        if self.study is None:
+            self.notify("no study is open", severity="error")
+            return None
+        job = Job(id=len(self.jobs) + 1, interview="all pending")
+        self.jobs[job.id] = job
+
+        def run() -> None:
+            from verbatim.batch.study import transcribe_pending
+
+            def report(event: Any) -> None:
+                fraction = (event.done_seconds / event.total_seconds if event.total_seconds
+                            else event.done_items / max(1, event.total_items))
+                self.post_message(JobProgress(job.id, f"{event.done_items}/{event.total_items}"
+                                              " saved", fraction))
+
+            try:
+                summary = transcribe_pending(self.study, self.pipeline_options(self.config),
+                                             report=report, cancel=job.cancel)
+            except Exception as exc:  # one line on the jobs screen, like any job
+                self.post_message(JobFinished(job.id, job.interview, str(exc)))
+                return
+            failed = "; ".join(f"{k}: {v}" for k, v in summary.failed.items()) or None
+            self.post_message(JobFinished(job.id, job.interview, failed,
+                                          cancelled=summary.cancelled))
+
+        self.run_worker(run, thread=True, group="transcribe", exit_on_error=False,
+                        name=f"job-{job.id}")
+        self.notify("transcribing all pending interviews in the background")
+        return job
+
     def on_job_progress(self, message: JobProgress) -> None:
         job = self.jobs.get(message.job)
         if job and job.state == "running":
