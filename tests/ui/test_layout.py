@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -67,16 +66,6 @@ def test_line_flags_mark_notes_and_unconfirmed_auto_marks() -> None:
         Mark(MarkKind.TONE, 4.3, 4.3, "S2", "laughs", Source.HUMAN)))
     notes = [Note(start=0.2, end=1.6, phase="after", moment="m")]
     assert line_flags(lines(), doc, notes) == [(True, False), (True, True), (False, False)]
-
-
-def test_overall_job_progress_runs_through_the_stages_in_order() -> None:
-    from verbatim.tui.app import overall_fraction
-
-    steps = [overall_fraction(stage, f) for stage in ("load", "vad", "asr", "diarise", "marks")
-             for f in (0.0, 0.5, 1.0)]
-    assert steps == sorted(steps) and steps[0] == 0.0 and steps[-1] == 1.0
-    assert overall_fraction("asr", 0.0) == pytest.approx(0.15)
-    assert overall_fraction("something new", 0.4) == 0.4
 
 
 def test_notation_of_marks_is_picked_out_of_a_line_in_every_profile() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from transcribe.jobs import JobCancelled
 from transcript.model import Source
 from verbatim.study import Study
 from verbatim.tui.screens.dialogs import (
@@ -378,14 +379,10 @@ async def test_record_start_mark_stop_adds_an_interview(make_app: Any, study: St
 # ------------------------------------------------------------ jobs
 
 
-class JobCancelled(Exception):
-    pass
-
-
 def gated_runner(gate: threading.Event) -> Callable[..., Any]:
     def run(path: Path, options: Any, out: Path, *, progress: Any = None,
             cancel: threading.Event | None = None) -> Any:
-        progress("transcribing", 0.4)
+        progress("asr", 0.4)
         while not gate.is_set():
             if cancel is not None and cancel.is_set():
                 raise JobCancelled("cancelled")
@@ -398,10 +395,10 @@ def gated_runner(gate: threading.Event) -> Callable[..., Any]:
 async def test_transcription_job_runs_in_background_and_saves(make_app: Any,
                                                               study: Study) -> None:
     gate = threading.Event()
-    app = make_app(job_runner=gated_runner(gate), pipeline_options=lambda c: None)
+    app = make_app(job_runner=gated_runner(gate))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab", "down", "t")  # P1-2 is recorded, not transcribed
-        await wait_for(pilot, lambda: 1 in app.jobs and app.jobs[1].fraction == 0.4)
+        await wait_for(pilot, lambda: 1 in app.jobs and app.jobs[1].stage == "asr")
         assert str(app.screen.query_one("#interviews").get_row_at(1)[3]) == "transcribing"
         await pilot.press("ctrl+o")
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
@@ -412,10 +409,10 @@ async def test_transcription_job_runs_in_background_and_saves(make_app: Any,
 
 async def test_transcription_job_can_be_cancelled_and_failures_shown(make_app: Any,
                                                                      study: Study) -> None:
-    app = make_app(job_runner=gated_runner(threading.Event()), pipeline_options=lambda c: None)
+    app = make_app(job_runner=gated_runner(threading.Event()))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab", "down", "t", "ctrl+o")
-        await wait_for(pilot, lambda: app.jobs[1].fraction == 0.4)
+        await wait_for(pilot, lambda: app.jobs[1].stage == "asr")
         await pilot.press("c")
         await wait_for(pilot, lambda: app.jobs[1].state == "cancelled")
         assert study.transcript("P1-2") is None
@@ -423,7 +420,7 @@ async def test_transcription_job_can_be_cancelled_and_failures_shown(make_app: A
     def broken(*_a: Any, **_k: Any) -> Any:
         raise RuntimeError("model tiny.en not found in the store")
 
-    app = make_app(job_runner=broken, pipeline_options=lambda c: None)
+    app = make_app(job_runner=broken)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab", "down", "t", "ctrl+o")
         await wait_for(pilot, lambda: app.jobs[1].state == "failed")
