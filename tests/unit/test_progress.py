@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from transcribe.progress import CEILING, Tick, Tracker, plan
@@ -62,7 +64,7 @@ def test_time_left_counts_down_smoothly_at_a_steady_rate() -> None:
     assert lefts, "a time left once there is a rate"
     asr = lefts[10:-1]
     # one second per tick: the estimate falls by about a second a tick, never jumps a minute
-    steps = [a - b for a, b in zip(asr, asr[1:], strict=False)]
+    steps = [a - b for a, b in itertools.pairwise(asr)]
     assert all(-2.0 < step < 4.0 for step in steps), steps
     assert asr[-1] < asr[0]
 

@@ -68,7 +68,10 @@ def build_pack(study: Study, pid: str) -> Pack:
                               lines=tuple(text.splitlines()),
                               analysis=pseudo.replace_text(extract.analysis, pairs)))
     numbers = [i.number for i in study.interviews(pid)]
-    next_interview = f"{participant.id}-{max(numbers, default=0) + 1}"
+    # the pack goes to the interview after the last one held; it may not exist yet
+    last = max(numbers, default=0)
+    next_interview = (f"the next interview with {participant.id} (after {participant.id}-{last})"
+                      if last else f"the first interview with {participant.id}")
     return Pack(participant=participant.id, next_interview=next_interview,
                 study=pseudo.replace_text(study.name, pairs),
                 prepared=datetime.now(UTC).date().isoformat(), items=tuple(items),
@@ -77,7 +80,7 @@ def build_pack(study: Study, pid: str) -> Pack:
 
 def to_markdown(pack: Pack) -> str:
     out = [f"# Member check: {pack.participant}", "",
-           f"For interview {pack.next_interview}. {pack.study}. Prepared {pack.prepared}.", "",
+           f"For {pack.next_interview}. {pack.study}. Prepared {pack.prepared}.", "",
            pack.invitation, ""]
     for item in pack.items:
         out += [f"## Extract {item.number}", ""]
@@ -93,7 +96,7 @@ def to_docx(pack: Pack) -> bytes:
 
     doc = docx.Document()
     doc.add_heading(f"Member check: {pack.participant}", level=1)
-    doc.add_paragraph(f"For interview {pack.next_interview}. {pack.study}. "
+    doc.add_paragraph(f"For {pack.next_interview}. {pack.study}. "
                       f"Prepared {pack.prepared}.")
     doc.add_paragraph(pack.invitation)
     for item in pack.items:

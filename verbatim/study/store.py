@@ -15,8 +15,8 @@ import threading
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -384,11 +384,12 @@ class Study:
                     " retention_date, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (iid, pid, number, date, place, name, staged.sha256, duration,
                      consent_form, consent_date, consent_scope, retention_date, now()))
-                for at, text in marks:
+                for mark in marks:
                     conn.execute(
                         "INSERT INTO notes (interview_id, start, \"end\", phase, moment,"
                         " written_at, source, to_complete) VALUES (?,?,?,?,?,?,?,1)",
-                        (iid, at, at, "during", text, now(), "live-mark"))
+                        (iid, mark.start, mark.end, "during", mark.text,
+                         mark.written_at or now(), "live-mark"))
                 self._audit("interview.add", iid, sha256=staged.sha256,
                             duration=round(duration, 3), live_marks=len(marks))
         except BaseException:
@@ -804,15 +805,43 @@ def _read_sidecar(source: Path) -> Any | None:
         return None  # a damaged sidecar must not block importing the recording itself
 
 
-def _live_marks(sidecar: Any | None) -> list[tuple[float, str]]:
+LIVE_MARK_SPAN = 10.0
+"""A live mark is tapped just after the moment it marks: its note covers the 10 s before."""
+
+
+@dataclass(frozen=True)
+class _LiveMark:
+    start: float
+    end: float
+    text: str
+    written_at: str
+
+
+def _live_marks(sidecar: Any | None) -> list[_LiveMark]:
+    """The recording's live marks as notes: when they were tapped, on what came just before."""
     if sidecar is None:
         return []
     marks = getattr(sidecar, "marks", None) or []
+    started = str(getattr(sidecar, "started_at", "") or "")
     out = []
     for mark in marks:
         text = str(getattr(mark, "text", "") or "").strip() or "marked during the interview"
-        out.append((max(0.0, float(getattr(mark, "time", 0.0))), text))
+        at = max(0.0, float(getattr(mark, "time", 0.0)))
+        marked = str(getattr(mark, "marked_at", "") or "")
+        written = _offset(marked, 0.0) if marked else _offset(started, at)
+        out.append(_LiveMark(max(0.0, at - LIVE_MARK_SPAN), at, text, written))
     return out
+
+
+def _offset(started: str, seconds: float) -> str:
+    """``started`` (ISO) plus ``seconds``, in the store's format; "" if unknown."""
+    try:
+        moment = datetime.fromisoformat(started)
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment + timedelta(seconds=seconds)).astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _recording_date(source: Path, sidecar: Any | None) -> str:

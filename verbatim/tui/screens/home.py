@@ -63,7 +63,7 @@ class HomeScreen(Screen[None]):
         yield Static(self._title(), id="study-title", markup=False)
         yield Label("Participants  (a: add)", classes="section")
         yield DataTable(id="participants", cursor_type="row", zebra_stripes=True)
-        yield Label("Interviews  (i: add · enter: open · t: transcribe)", classes="section")
+        yield Label("Interviews", id="interviews-title", classes="section")
         yield DataTable(id="interviews", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
@@ -124,6 +124,9 @@ class HomeScreen(Screen[None]):
         keep = self.selected_interview()
         talks.clear()
         pid = self.selected_participant()
+        self.query_one("#interviews-title", Label).update(
+            f"Interviews of {pid}  (i: add · enter: open · t: transcribe · e: export)"
+            if pid else "Interviews")
         if pid is None or self.study is None:
             return
         running = {j.interview for j in self.app.jobs.values()  # type: ignore[attr-defined]
@@ -162,7 +165,13 @@ class HomeScreen(Screen[None]):
         self.reload()
 
     def palette_commands(self) -> list[SystemCommand]:
-        return [SystemCommand("Record an interview", "Open the recorder", self.action_record),
+        return [SystemCommand("Open interview", "The selected interview in the editor",
+                              self.action_open),
+                SystemCommand("Transcribe interview", "The selected interview, in the background",
+                              self.action_transcribe),
+                SystemCommand("Export interview", "Word, text, QDA ... of the selected interview",
+                              self.action_export),
+                SystemCommand("Record an interview", "Open the recorder", self.action_record),
                 SystemCommand("Add participant", "A new participant", self.action_add_participant),
                 SystemCommand("Add interview", "A recording for the selected participant",
                               self.action_add_interview),
@@ -227,18 +236,26 @@ class HomeScreen(Screen[None]):
         assert pid is not None
 
         def added(result: dict[str, Any] | None) -> None:
-            if result is None:
-                return
-            try:
-                iid = self.study.add_interview(pid, result["audio"], date=result["date"],
-                                               place=result["place"])
-            except Exception as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.notify(f"added {iid}: press t to transcribe it")
-            self.show_interviews()
+            if result is not None:
+                self.notify(f"adding {Path(result['audio']).name} ...")
+                self.app.run_worker(lambda: self._add_interview(pid, result), thread=True,
+                                    group="add", exit_on_error=False)
 
         self.app.push_screen(InterviewDialog(pid, audio), added)
+
+    def _add_interview(self, pid: str, result: dict[str, Any]) -> None:
+        """Worker thread: the CLI's ``interview add`` (copy, checksum, live marks)."""
+        from verbatim.usecases.recording import add_recording
+
+        app: Any = self.app
+        try:
+            added = add_recording(self.study, pid, Path(result["audio"]),
+                                  details={"date": result["date"], "place": result["place"]})
+        except Exception as exc:
+            app.call_from_thread(app.notify, str(exc), severity="error")
+            return
+        app.call_from_thread(app.notify, f"added {added.interview}: press t to transcribe it")
+        app.call_from_thread(app.broadcast, StudyChanged(added.interview))
 
     def action_edit_participant(self) -> None:
         pid = self.selected_participant()
@@ -336,32 +353,16 @@ def open_export(screen: Screen[Any], iid: str) -> None:
 
 
 def _export(app: Any, iid: str, choice: Any) -> None:
-    """Worker thread: export with the interview's notes, extracts and Table One facts."""
-    from dataclasses import replace
+    """Worker thread: the export use case (the CLI's ``export IID``), result as a notice."""
+    from verbatim.usecases.exporting import export_interview
 
-    from transcript.export import ExportMeta, export
-    from transcript.model import Note
-
-    study = app.study
     try:
-        doc = study.transcript(iid)
-        if doc is None:
-            raise ValueError(f"{iid} has no transcript yet")
-        interview = study.interview(iid)
-        if interview.locked and not doc.lines:
-            doc = study.locked_transcript(iid)  # cite the frozen numbering
-        notes = tuple(Note(start=n.start, end=n.end, phase=n.phase, moment=n.moment,
-                           response=n.response, understanding=n.understanding,
-                           written_at=n.written_at) for n in study.notes(iid))
-        participant = study.participant(interview.participant_id)
-        meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
-                          interview_id=iid, attributes=dict(participant.attributes),
-                          extracts=tuple(study.extracts(interview=iid)))
-        choice.out.parent.mkdir(parents=True, exist_ok=True)
-        replacements = study.replacements() if choice.pseudonymise else None
-        export(replace(doc, notes=notes), choice.fmt, choice.out, profile=choice.notation,
-               width=choice.width, replacements=replacements, meta=meta)
+        result = export_interview(app.study, iid, choice.fmt, choice.out,
+                                  profile=choice.notation, width=choice.width,
+                                  pseudonymise=choice.pseudonymise, make_folder=True)
     except Exception as exc:
         app.call_from_thread(app.notify, f"export failed: {exc}", severity="error", timeout=10)
         return
-    app.call_from_thread(app.notify, f"exported {iid} to {choice.out}")
+    warning = (" (plaintext of an encrypted study: keep it on encrypted storage)"
+               if result.plaintext_warning else "")
+    app.call_from_thread(app.notify, f"exported {iid} to {result.path}{warning}")
