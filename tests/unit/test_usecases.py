@@ -14,8 +14,9 @@ from verbatim.usecases import editing, speakers
 
 
 def _doc() -> Transcript:
+    tokens = ["so", "how", "did", "it", "start", "well", "it", "began", "slowly"]
     words = [Word(t, i * 0.5, i * 0.5 + 0.3, "S1" if i < 4 else "S2")
-             for i, t in enumerate(["so", "how", "did", "it", "start", "well", "it", "began", "slowly"])]
+             for i, t in enumerate(tokens)]
     return Transcript(audio=AudioRef("audio/P1-1.wav"), words=tuple(words))
 
 
