@@ -91,3 +91,38 @@ def test_no_sound_device_is_said_plainly() -> None:
 
     message = describe_output_error(Exception("Error querying device -1"))
     assert message.startswith("no sound output device found") and "-1" not in message
+
+
+def _line_doc() -> Transcript:
+    from transcript.model import Mark, MarkKind, Source
+
+    tokens = ["it's", "-", "it's", "a", "double-edged", "thing"]
+    words = tuple(Word(t, i * 0.5, i * 0.5 + 0.4, "S2") for i, t in enumerate(tokens))
+    marks = (Mark(MarkKind.INAUDIBLE, 0.0, 1.4, "S2", "", Source.AUTO),
+             Mark(MarkKind.PAUSE, 2.45, 2.9, "S2", "", Source.AUTO))
+    return Transcript(audio=AudioRef("a"), words=words, marks=marks)
+
+
+def test_editing_a_word_leaves_an_uncertainty_mark_on_its_words() -> None:
+    """Finding 8: ``[it's - it's?]`` must not become ``it's - it's [a?] double-edged``."""
+    from transcript.lines import number_lines
+
+    doc = _line_doc()
+    before = number_lines(doc)[0].text
+    assert before.startswith("[it's - it's?] a")
+    edited = editing.retype_words(0, 5, "it's - it's a double edged thing")(doc)
+    after = number_lines(edited)[0].text
+    assert after.startswith("[it's - it's?] a") and "double edged" in after
+
+
+def test_retyping_a_line_with_its_pause_adds_no_second_pause() -> None:
+    """Issue 20, 7: the line as shown ("a .. double-edged") retyped must export one pause."""
+    from transcript.lines import number_lines
+
+    doc = _line_doc()
+    shown = number_lines(doc)[0].text
+    assert shown.count("..") == 1
+    typed = shown.replace("[", "").replace("?]", "").replace("thing", "matter")
+    edited = editing.retype_words(0, 5, typed)(doc)
+    assert [w.text for w in edited.words][-1] == "matter"
+    assert number_lines(edited)[0].text.count("..") == 1

@@ -8,6 +8,7 @@ between the store's versions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -68,3 +69,28 @@ def undo(study: Study, iid: str) -> Transcript | None:
 def redo(study: Study, iid: str) -> Transcript | None:
     """Step forward to the version last undone; None when there is none."""
     return study.redo(iid)
+
+
+PAUSE_NOTATION = re.compile(r"^(\.{2,}|…|\((\.+|\d+(\.\d+)?)\))$")
+"""A pause as a profile writes it: "..", "...", "…", "(.)", "(..)", "(0.5)"."""
+
+
+def retype_words(first: int, last: int, text: str) -> Change:
+    """The change for retyping words ``first..last`` as ``text`` (the editor's ``e``).
+
+    A pause is a mark, drawn between the words: typing its notation back into
+    the line ("it's .. that") would add it a second time as a word, so pause
+    notation is dropped from the text when the span already holds a pause.
+    """
+    def change(doc: Transcript) -> Transcript:
+        from transcript import edits
+        from transcript.model import MarkKind
+
+        words = doc.words[first:last + 1]
+        tokens = text.split()
+        if words and any(doc.marks[i].kind is MarkKind.PAUSE for i in edits.marks_between(
+                doc, words[0].start, words[-1].end)):
+            tokens = [t for t in tokens if not PAUSE_NOTATION.match(t)]
+        return edits.replace_words(doc, first, last, " ".join(tokens))
+
+    return change
