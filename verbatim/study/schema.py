@@ -82,7 +82,10 @@ _V1 = [
     "CREATE INDEX extracts_by_interview ON extracts (interview_id)",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1]
+# v2: a version may be a delta against its ``base`` (verbatim.study.versions)
+_V2 = ["ALTER TABLE transcript_versions ADD COLUMN base INTEGER"]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
