@@ -52,7 +52,8 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 1
 async def open_editor(pilot: Any) -> EditorScreen:
     await pilot.press("enter")  # participant P1 -> interviews table
     await pilot.press("enter")  # P1-1 -> editor
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, EditorScreen))
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, EditorScreen)
+                   and pilot.app.screen.doc is not None)  # loaded in a worker
     return pilot.app.screen
 
 
@@ -168,12 +169,12 @@ async def test_edit_words_is_saved_at_once_and_undo_redo(make_app: Any, study: S
         await pilot.press("ctrl+k")  # delete to end of line
         await type_text(pilot, "Thanks for coming")
         await pilot.press("enter")
+        await wait_for(pilot, lambda: len(study.versions("P1-1")) == versions + 1)
         # a second connection sees the edit: nothing lives only in the app's memory
         with Study.open(study.path) as other:
             doc = other.transcript("P1-1")
             assert doc is not None
             assert [w.text for w in doc.words[:3]] == ["Thanks", "for", "coming"]
-        await wait_for(pilot, lambda: len(study.versions("P1-1")) == versions + 1)
         await pilot.press("ctrl+z")
         await wait_for(pilot, lambda: first_word(study) == "Thank")
         await pilot.press("ctrl+y")
@@ -250,8 +251,8 @@ async def test_note_anchored_to_selected_lines(make_app: Any, study: Study) -> N
         await type_text(pilot, "I felt protective")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        await wait_for(pilot, lambda: len(study.notes("P1-1")) == 1)
         notes = study.notes("P1-1")
-        assert len(notes) == 1
         note = notes[0]
         assert (note.start, note.end) == (first.start, last.end)
         assert note.moment == "He sounded tired" and note.response == "I felt protective"

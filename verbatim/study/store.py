@@ -510,6 +510,28 @@ class Study:
             depth += at is not None
         return depth
 
+    def rendered_lines(self, iid: str, layout: str) -> tuple[int, tuple[Line, ...]] | None:
+        """The numbered lines last kept for the current version in ``layout``, if any."""
+        rows = self._rows("SELECT r.version, r.lines FROM rendered_lines r JOIN interviews i "
+                          "ON i.id = r.interview_id AND i.current_version = r.version "
+                          "WHERE r.interview_id = ? AND r.layout = ?", (iid, layout))
+        if not rows:
+            return None
+        return int(rows[0][0]), versions.unpack_lines(rows[0][1])
+
+    def keep_rendered_lines(self, iid: str, version: int, layout: str,
+                            lines: tuple[Line, ...]) -> None:
+        """Remember a version's numbered lines (one row per interview, replaced)."""
+        blob = versions.pack_lines(lines)
+        with self._tx() as conn:
+            conn.execute("INSERT INTO rendered_lines (interview_id, version, layout, lines) "
+                         "VALUES (?, ?, ?, ?) ON CONFLICT (interview_id) DO UPDATE SET "
+                         "version = excluded.version, layout = excluded.layout, "
+                         "lines = excluded.lines", (iid, version, layout, blob))
+
+    def current_version(self, iid: str) -> int | None:
+        return self.interview(iid).current_version
+
     def can_undo(self, iid: str) -> bool:
         return self._undo_target(iid) is not None
 

@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from transcript import document
-from transcript.model import FORMAT, Transcript
+from transcript.model import FORMAT, Line, Transcript
 
 SNAPSHOT_EVERY = 50
 """A full snapshot after this many deltas in a row (bounds the work of reading one)."""
@@ -38,6 +38,18 @@ def pack_document(doc: Transcript) -> bytes:
 
 def unpack_document(blob: bytes) -> Transcript:
     return document.loads(zlib.decompress(blob).decode("utf-8"))
+
+
+def pack_lines(lines: Sequence[Line]) -> bytes:
+    rows = [[ln.n, ln.speaker, ln.text, ln.start, ln.end] for ln in lines]
+    return zlib.compress(json.dumps(rows, ensure_ascii=False,
+                                    separators=(",", ":")).encode("utf-8"), 1)
+
+
+def unpack_lines(blob: bytes) -> tuple[Line, ...]:
+    rows = json.loads(zlib.decompress(blob).decode("utf-8"))
+    return tuple(Line(int(n), str(sp), str(text), float(a), float(b))
+                 for n, sp, text, a, b in rows)
 
 
 def _run(old: Sequence[Any], new: Sequence[Any]) -> tuple[int, int, int] | None:

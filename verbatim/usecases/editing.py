@@ -8,7 +8,9 @@ between the store's versions.
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -94,3 +96,55 @@ def retype_words(first: int, last: int, text: str) -> Change:
         return edits.replace_words(doc, first, last, " ".join(tokens))
 
     return change
+
+
+def save_version(study: Study, iid: str, doc: Transcript, description: str) -> int:
+    """Save a document an edit already made (the editor shows it, then saves it here)."""
+    return study.save_transcript(iid, doc, origin="edit", description=description)
+
+
+class SaveQueue:
+    """Saves (and undo/redo) of one editor, run one at a time in order by one worker."""
+
+    def __init__(self) -> None:
+        self._tasks: queue.Queue[Callable[[], object] | None] = queue.Queue()
+        self._pending = 0
+        self._lock = threading.Lock()
+
+    def put(self, task: Callable[[], object]) -> None:
+        with self._lock:
+            self._pending += 1
+        self._tasks.put(task)
+
+    def next(self) -> Callable[[], None] | None:
+        """The next task, waiting for one; None once closed. Marks the previous one done."""
+        task = self._tasks.get()
+        return None if task is None else self._counted(task)
+
+    def _counted(self, task: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                task()
+            finally:
+                with self._lock:
+                    self._pending -= 1
+
+        return run
+
+    def idle(self) -> bool:
+        with self._lock:
+            return self._pending == 0
+
+    def wait(self, timeout: float = 10.0) -> bool:
+        """Block until every queued task ran (tests, and leaving the editor)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not self.idle():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def close(self) -> None:
+        self._tasks.put(None)

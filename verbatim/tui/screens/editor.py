@@ -18,8 +18,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from transcript import edits
-from transcript.model import Mark, Note, Source, Transcript
-from verbatim.tui.layout import format_time, line_at_time, numbered_lines, turn_labels
+from transcript.model import Line, Mark, Source, Transcript
+from verbatim.tui.layout import (
+    format_time,
+    layout_key,
+    line_at_time,
+    numbered_lines,
+    renumber_edit,
+    turn_labels,
+)
 from verbatim.tui.messages import StudyChanged
 from verbatim.tui.screens.dialogs import (
     ConfirmDialog,
@@ -31,6 +38,8 @@ from verbatim.tui.screens.dialogs import (
     ReplaceDialog,
 )
 from verbatim.tui.widgets.transcript_view import TranscriptView
+from verbatim.usecases.editing import SaveQueue, redo, retype_words, save_version, undo
+from verbatim.usecases.notes import add_extract, add_note, lock
 
 SPEED_STEP = 0.1
 
@@ -89,6 +98,12 @@ class EditorScreen(Screen[None]):
         super().__init__()
         self.interview = interview
         self.doc: Transcript | None = None
+        """The document shown; None while it loads (the lines may already be on screen)."""
+        self.lines: tuple[Line, ...] = ()
+        self.notes: list[Any] = []
+        self._saves = SaveQueue()
+        self._numbered: dict[int, tuple[Transcript, tuple[Line, ...]]] = {}
+        """Lines already numbered for a document object (undo and redo reuse them)."""
         self.player: Any = None
         self.speed = 1.0
         self._paused_at: tuple[int, float] | None = None  # (line, position) of the last pause
@@ -114,23 +129,102 @@ class EditorScreen(Screen[None]):
         return self.query_one(TranscriptView)
 
     def on_mount(self) -> None:
-        doc = self.study.transcript(self.interview)
-        self.show(doc if doc is not None else _empty(self.interview))
+        self.query_one("#editor-status", Static).update(f"{self.interview} · opening ...")
         self.view.focus()
         self.set_interval(0.2, self._follow_playback)
+        self.run_worker(self._load, thread=True, group="editor-load", exit_on_error=False)
+        self.run_worker(self._save_loop, thread=True, group="editor-save", exit_on_error=False)
 
     def on_unmount(self) -> None:
+        self._saves.close()
         if self.player is not None:
             self.player.close()
 
+    # ------------------------------------------------------------ loading and saving (threads)
+
+    def _layout(self) -> tuple[str, int, dict[str, float] | None, str]:
+        config = self.app_.config
+        overrides = config.notation_thresholds.get(config.notation)
+        return (config.notation, config.width, overrides,
+                layout_key(config.notation, config.width, overrides))
+
+    def _number(self, doc: Transcript) -> tuple[Line, ...]:
+        profile, width, overrides, _ = self._layout()
+        return numbered_lines(doc, profile=profile, width=width, overrides=overrides)
+
+    def _load(self) -> None:
+        """Worker: the lines kept for the current version first, then the document."""
+        study, iid = self.study, self.interview
+        key = self._layout()[3]
+        notes = study.notes(iid)
+        kept = study.rendered_lines(iid, key)
+        if kept is not None:
+            self.app.call_from_thread(self._show_lines, kept[1], notes)
+        doc = study.transcript(iid) or _empty(iid)
+        lines = kept[1] if kept is not None and not doc.locked else self._number(doc)
+        self.app.call_from_thread(self.show, doc, lines=lines, notes=notes)
+        version = study.current_version(iid)
+        if kept is None and version is not None and not doc.locked:
+            study.keep_rendered_lines(iid, version, key, lines)
+
+    def _save_loop(self) -> None:
+        """Worker: saves, undo and redo, one at a time and in order; then a full check."""
+        while True:
+            task = self._saves.next()
+            if task is None:
+                return
+            try:
+                task()
+            except Exception as exc:  # the shown document was not saved: say so, reload
+                self.app.call_from_thread(self.notify, f"not saved: {exc}", severity="error",
+                                          timeout=15)
+                self.app.call_from_thread(self._reload)
+                continue
+            if self._saves.idle():
+                self._check_numbering()
+
+    def _check_numbering(self) -> None:
+        """Worker: number the shown document in full; the shown lines must be the same."""
+        doc, lines = self.doc, self.lines
+        if doc is None or doc.locked:
+            return
+        full = self._number(doc)
+        if full != lines:
+            self.app.call_from_thread(self._replace_lines, doc, full)
+        version = self.study.current_version(self.interview)
+        if version is not None and self.study.transcript_version(self.interview, version) == doc:
+            self.study.keep_rendered_lines(self.interview, version, self._layout()[3], full)
+
+    def _replace_lines(self, doc: Transcript, lines: tuple[Line, ...]) -> None:
+        if self.doc is doc:
+            self.show(doc, lines=lines)
+
+    def _reload(self) -> None:
+        self.run_worker(self._load, thread=True, group="editor-load", exit_on_error=False)
+
+    def _show_lines(self, lines: tuple[Line, ...], notes: list[Any]) -> None:
+        """The kept lines, before the document itself is loaded (a long transcript)."""
+        if self.doc is not None:
+            return
+        self.lines, self.notes = lines, notes
+        view = self.view
+        view.set_lines(lines, [""] * len(lines), None)
+        self.query_one("#editor-status", Static).update(
+            f"{self.interview} · {len(lines)} lines · loading the transcript ...")
+
     # ------------------------------------------------------------ showing
 
-    def show(self, doc: Transcript, *, keep_cursor: bool = True) -> None:
-        config = self.app_.config
+    def show(self, doc: Transcript, *, keep_cursor: bool = True,
+             lines: tuple[Line, ...] | None = None, notes: list[Any] | None = None) -> None:
         self.doc = doc
-        self.lines = numbered_lines(doc, profile=config.notation, width=config.width,
-                                    overrides=config.notation_thresholds.get(config.notation))
-        notes = self.study.notes(self.interview)
+        if lines is None:
+            known = self._numbered.get(id(doc))
+            lines = known[1] if known is not None and known[0] is doc else self._number(doc)
+        self.lines = lines
+        self._remember(doc, lines)
+        if notes is not None:
+            self.notes = notes
+        notes = self.notes
         view = self.view
         cursor = view.cursor if keep_cursor else 0
         anchor = view.select_from if keep_cursor else None
@@ -171,9 +265,7 @@ class EditorScreen(Screen[None]):
 
     def on_app_event(self, message: Any) -> None:
         if isinstance(message, StudyChanged) and message.interview == self.interview:
-            doc = self.study.transcript(self.interview)
-            if doc is not None:
-                self.show(doc)
+            self._saves.put(self._load)  # after any save of ours still queued
 
     def palette_commands(self) -> list[SystemCommand]:
         return [SystemCommand("Lock line numbers", "Freeze numbering for citation",
@@ -186,42 +278,75 @@ class EditorScreen(Screen[None]):
 
     # ------------------------------------------------------------ saving
 
-    def apply(self, change: Callable[[Transcript], Transcript], description: str) -> bool:
-        """Apply a pure edit and save the result at once; False (and a message) if refused."""
-        assert self.doc is not None
+    def apply(self, change: Callable[[Transcript], Transcript], description: str, *,
+              window: tuple[float, float] | None = None) -> bool:
+        """Apply a pure edit, show it at once and save it in the background.
+
+        ``window`` (seconds) is where the edit happened: only the turns there are
+        numbered again. Without one (a merge, a replace-all) the whole document is.
+        False (and a message) if the edit is refused.
+        """
+        if self.doc is None:
+            self.notify("the transcript is still loading", severity="warning")
+            return False
+        old = self.doc
         try:
-            new = change(self.doc)
+            new = change(old)
         except ValueError as exc:
             self.notify(str(exc), severity="error")
             return False
-        if new is self.doc:
+        if new is old:
             return False
-        self.study.save_transcript(self.interview, new, origin="edit", description=description)
-        self.show(new)
+        if window is not None:
+            profile, width, overrides, _ = self._layout()
+            lines = renumber_edit(self.lines, new, window, profile=profile, width=width,
+                                  overrides=overrides)
+        elif new.words is old.words and new.marks is old.marks:
+            lines = self.lines  # labels only: the same lines
+        else:
+            lines = None
+        self.show(new, lines=lines)
+        study, iid = self.study, self.interview
+        self._saves.put(lambda: save_version(study, iid, new, description))
         return True
 
     def _editable(self) -> bool:
-        if self.doc is not None and self.doc.locked:
+        if self.doc is None:
+            self.notify("the transcript is still loading", severity="warning")
+            return False
+        if self.doc.locked:
             self.notify("line numbers are locked: cited lines cannot change", severity="warning")
             return False
         return bool(self.lines)
+
+    def _remember(self, doc: Transcript, lines: tuple[Line, ...]) -> None:
+        self._numbered[id(doc)] = (doc, lines)
+        while len(self._numbered) > 16:
+            self._numbered.pop(next(iter(self._numbered)))
 
     def _current_line(self) -> Any:
         return self.lines[self.view.cursor] if self.lines else None
 
     def action_undo(self) -> None:
-        doc = self.study.undo(self.interview)
-        if doc is None:
-            self.notify("nothing to undo")
-        else:
-            self.show(doc)
+        self._step(undo, "nothing to undo")
 
     def action_redo(self) -> None:
-        doc = self.study.redo(self.interview)
-        if doc is None:
-            self.notify("nothing to redo")
-        else:
-            self.show(doc)
+        self._step(redo, "nothing to redo")
+
+    def _step(self, move: Callable[[Any, str], Transcript | None], nothing: str) -> None:
+        """Undo or redo in the save worker (after any save still queued)."""
+        study, iid = self.study, self.interview
+
+        def task() -> None:
+            doc = move(study, iid)
+            if doc is None:
+                self.app.call_from_thread(self.notify, nothing)
+                return
+            known = self._numbered.get(id(doc))
+            lines = known[1] if known is not None and known[0] is doc else self._number(doc)
+            self.app.call_from_thread(self.show, doc, lines=lines)
+
+        self._saves.put(task)
 
     # ------------------------------------------------------------ editing
 
@@ -239,8 +364,8 @@ class EditorScreen(Screen[None]):
 
         def done(text: str | None) -> None:
             if text is not None:
-                self.apply(lambda d: edits.replace_words(d, first, last, text),
-                           f"edit line {line.n}")
+                self.apply(retype_words(first, last, text), f"edit line {line.n}",
+                           window=(line.start, line.end))
 
         self.app.push_screen(PromptDialog(f"Words of line {line.n}", current), done)
 
@@ -285,10 +410,13 @@ class EditorScreen(Screen[None]):
         def done(result: tuple[Any, ...] | None) -> None:
             if result is None:
                 return
+            window = (line.start, line.end)
             if result[0] == "confirm":
-                self.apply(lambda d: edits.confirm_mark(d, result[1]), "confirm mark")
+                self.apply(lambda d: edits.confirm_mark(d, result[1]), "confirm mark",
+                           window=window)
             elif result[0] == "remove":
-                self.apply(lambda d: edits.remove_mark(d, result[1]), "remove mark")
+                self.apply(lambda d: edits.remove_mark(d, result[1]), "remove mark",
+                           window=window)
             elif result[0] == "add":
                 try:
                     kind = edits.parse_mark_kind(result[1])
@@ -298,7 +426,8 @@ class EditorScreen(Screen[None]):
                 at = line.end
                 mark = Mark(kind=kind, start=at, end=at + (0.5 if kind == "pause" else 0.0),
                             speaker=line.speaker, label=result[2], source=Source.HUMAN)
-                self.apply(lambda d: edits.add_mark(d, mark), f"add {kind} mark")
+                self.apply(lambda d: edits.add_mark(d, mark), f"add {kind} mark",
+                           window=(line.start, mark.end))
 
         self.app.push_screen(MarksDialog(f"line {line.n}", items), done)
 
@@ -406,19 +535,23 @@ class EditorScreen(Screen[None]):
         def done(form: NoteForm | None) -> None:
             if form is None:
                 return
-            note = Note(start=start, end=end, phase=form.phase, moment=form.moment,
-                        response=form.response, understanding=form.understanding)
-            try:
-                self.study.add_note(self.interview, note,
-                                    first_line=a.n if locked else None,
-                                    last_line=b.n if locked else None)
-            except Exception as exc:
-                self.notify(f"note kept as a draft: {exc}", severity="error")
-                return
-            draft.unlink(missing_ok=True)
-            self.notify(f"note saved ({anchor})")
-            assert self.doc is not None
-            self.show(self.doc)
+            study, iid = self.study, self.interview
+
+            def save() -> None:
+                try:
+                    add_note(study, iid, phase=form.phase, moment=form.moment,
+                             response=form.response, understanding=form.understanding,
+                             lines=(a.n, b.n) if locked else None,
+                             at=None if locked else (start, end))
+                except Exception as exc:
+                    self.app.call_from_thread(self.notify, f"note kept as a draft: {exc}",
+                                              severity="error")
+                    return
+                draft.unlink(missing_ok=True)
+                notes = study.notes(iid)
+                self.app.call_from_thread(self._notes_changed, notes, f"note saved ({anchor})")
+
+            self._saves.put(save)
 
         self.app.push_screen(NoteDialog(anchor, draft=draft), done)
 
@@ -428,19 +561,25 @@ class EditorScreen(Screen[None]):
             return
         config = self.app_.config
 
-        def answer(yes: bool | None) -> None:
-            if not yes:
-                return
-            try:
-                doc = self.study.lock(self.interview, profile=config.notation,
-                                      width=config.width)
-            except Exception as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.show(doc)
-            self.notify(f"{self.interview}: line numbers locked")
+        study, iid = self.study, self.interview
+
+        def locked(doc: Transcript) -> None:
+            self.show(doc, lines=doc.lines)
+            self.notify(f"{iid}: line numbers locked")
             if then is not None:
                 then()
+
+        def task() -> None:  # after every save still queued: the lock freezes the last one
+            try:
+                result = lock(study, iid, profile=config.notation, width=config.width)
+            except Exception as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error")
+                return
+            self.app.call_from_thread(locked, result.document)
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._saves.put(task)
 
         self.app.push_screen(ConfirmDialog(
             f"Lock {self.interview}'s line numbers ({config.notation}, width {config.width})? "
@@ -454,13 +593,27 @@ class EditorScreen(Screen[None]):
             return
         first, last = self.view.selection
         a, b = self.lines[first], self.lines[last]
-        try:
-            extract = self.study.add_extract(self.interview, a.n, b.n)
-        except Exception as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.view.select_from = None
-        self.app.push_screen(ExtractDialog(extract.citation, extract.text))
+        study, iid = self.study, self.interview
+
+        def made(extract: Any) -> None:
+            self.view.select_from = None
+            self.app.push_screen(ExtractDialog(extract.citation, extract.text))
+
+        def task() -> None:
+            try:
+                extract = add_extract(study, iid, a.n, b.n)
+            except Exception as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error")
+                return
+            self.app.call_from_thread(made, extract)
+
+        self._saves.put(task)
+
+    def _notes_changed(self, notes: list[Any], message: str) -> None:
+        self.notes = notes
+        self.notify(message)
+        if self.doc is not None:
+            self.show(self.doc, lines=self.lines)
 
     def action_notes(self) -> None:
         from verbatim.tui.screens.lists import NotesScreen
