@@ -9,7 +9,9 @@ class UserError(Exception):
     exit_code = 1
 
 
-class NotAvailableError(UserError):
-    """A command that is registered but not built yet."""
+class StudyError(UserError):
+    """A study that cannot be opened or an operation it refuses; one line for the user.
 
-    exit_code = 3
+    Defined here, below both ``verbatim.study`` and ``verbatim.vault``, so the
+    vault's errors can be study errors without the vault knowing the study.
+    """

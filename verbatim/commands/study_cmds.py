@@ -98,7 +98,7 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
 
     if args.action == "init" and (getattr(args, "encrypt", False)
                                   or getattr(args, "key_file", None) is not None):
-        return run_init_encrypted(args)
+        return run_init_encrypted(args, Study.init)
     if args.action in VAULT_ACTIONS:
         return run_vault_action(args, config)
     if args.action == "init":

@@ -317,3 +317,12 @@ def release_plaintext() -> None:
     """Drop every decrypted recording this process holds in memory."""
     while _plain_cache:
         _plain_cache.popitem()[1].close()
+
+
+def _register() -> None:
+    from verbatim.vault import session
+
+    session.on_forget(release_plaintext)  # 'study lock' drops decrypted recordings too
+
+
+_register()

@@ -34,7 +34,7 @@ from verbatim.study.values import (
     attributes_from_json,
 )
 
-DB_NAME = "study.sqlite"
+DB_NAME = db.DB_NAME
 STUDY_FORMAT = "verbatim-study/1"
 PHASES = ("during", "after", "analysis")
 ORIGINS = ("pipeline", "edit", "lock", "import")

@@ -110,6 +110,28 @@ class VerbatimApp(App[None]):
         if not isinstance(self.screen, JobsScreen):
             self.push_screen(JobsScreen())
 
+    # The app makes the screens, so screens never import one another (no import circle).
+
+    def editor_screen(self, interview: str) -> Screen[Any]:
+        from verbatim.tui.screens.editor import EditorScreen
+
+        return EditorScreen(interview)
+
+    def notes_screen(self, interview: str | None) -> Screen[Any]:
+        from verbatim.tui.screens.lists import NotesScreen
+
+        return NotesScreen(interview) if interview is not None else NotesScreen()
+
+    def extracts_screen(self, participant: str | None) -> Screen[Any]:
+        from verbatim.tui.screens.lists import ExtractsScreen
+
+        return ExtractsScreen(participant)
+
+    def record_screen(self, participant: str | None) -> Screen[Any]:
+        from verbatim.tui.screens.record import RecordScreen
+
+        return RecordScreen(participant=participant)
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "Keys and how the app works", self.action_help)

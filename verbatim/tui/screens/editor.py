@@ -37,6 +37,7 @@ from verbatim.tui.screens.dialogs import (
     PromptDialog,
     ReplaceDialog,
 )
+from verbatim.tui.screens.export import open_export
 from verbatim.tui.widgets.transcript_view import TranscriptView
 from verbatim.usecases.editing import SaveQueue, redo, retype_words, save_version, undo
 from verbatim.usecases.notes import add_extract, add_note, lock
@@ -616,19 +617,15 @@ class EditorScreen(Screen[None]):
             self.show(self.doc, lines=self.lines)
 
     def action_notes(self) -> None:
-        from verbatim.tui.screens.lists import NotesScreen
-
         def jump(at: float | None) -> None:
             if at is not None:
                 index = line_at_time(self.lines, at)
                 if index is not None:
                     self.view.go_to(index)
 
-        self.app.push_screen(NotesScreen(self.interview), jump)
+        self.app.push_screen(self.app_.notes_screen(self.interview), jump)
 
     def action_export(self) -> None:
-        from verbatim.tui.screens.home import open_export
-
         open_export(self, self.interview)
 
     def action_back(self) -> None:

@@ -14,11 +14,11 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from verbatim.tui.messages import JobFinished, StudyChanged
 from verbatim.tui.screens.dialogs import (
-    ExportDialog,
     FieldsDialog,
     InterviewDialog,
     ParticipantDialog,
 )
+from verbatim.tui.screens.export import open_export
 
 
 def interview_status(interview: Any, running: set[str]) -> str:
@@ -191,18 +191,15 @@ class HomeScreen(Screen[None]):
         if not self._need(iid, "select an interview first"):
             return
         assert iid is not None
-        if self.study.transcript(iid) is None:
+        if self.study.interview(iid).current_version is None:  # a row, not the transcript
             self.notify(f"{iid} has no transcript yet: press t to transcribe it",
                         severity="warning")
             return
-        from verbatim.tui.screens.editor import EditorScreen
-
-        self.app.push_screen(EditorScreen(iid))
+        self.app.push_screen(self.app.editor_screen(iid))  # type: ignore[attr-defined]
 
     def action_record(self) -> None:
-        from verbatim.tui.screens.record import RecordScreen
-
-        self.app.push_screen(RecordScreen(participant=self.selected_participant()))
+        self.app.push_screen(self.app.record_screen(  # type: ignore[attr-defined]
+            self.selected_participant()))
 
     def action_transcribe(self) -> None:
         iid = self.selected_interview()
@@ -317,52 +314,14 @@ class HomeScreen(Screen[None]):
         self.app.push_screen(FieldsDialog(f"Interview {iid}: details and consent", fields), done)
 
     def action_notes(self) -> None:
-        from verbatim.tui.screens.lists import NotesScreen
-
-        self.app.push_screen(NotesScreen())
+        self.app.push_screen(self.app.notes_screen(None))  # type: ignore[attr-defined]
 
     def action_extracts(self) -> None:
-        from verbatim.tui.screens.lists import ExtractsScreen
-
-        self.app.push_screen(ExtractsScreen(self.selected_participant()))
+        self.app.push_screen(self.app.extracts_screen(  # type: ignore[attr-defined]
+            self.selected_participant()))
 
     def action_export(self) -> None:
         iid = self.selected_interview()
         if self._need(iid, "select an interview first"):
             assert iid is not None
             open_export(self, iid)
-
-
-def export_dir(app: Any) -> Path:
-    study = app.study
-    return Path(getattr(study, "path", app.config.data_dir)) / "exports"
-
-
-def open_export(screen: Screen[Any], iid: str) -> None:
-    """The export dialog for one interview, then the export itself (in a thread)."""
-    app: Any = screen.app
-    config = app.config
-
-    def chosen(choice: Any) -> None:
-        if choice is not None:
-            app.run_worker(lambda: _export(app, iid, choice), thread=True, group="export",
-                           exit_on_error=False)
-
-    app.push_screen(ExportDialog(iid, export_dir(app), notation=config.notation,
-                                 width=config.width), chosen)
-
-
-def _export(app: Any, iid: str, choice: Any) -> None:
-    """Worker thread: the export use case (the CLI's ``export IID``), result as a notice."""
-    from verbatim.usecases.exporting import export_interview
-
-    try:
-        result = export_interview(app.study, iid, choice.fmt, choice.out,
-                                  profile=choice.notation, width=choice.width,
-                                  pseudonymise=choice.pseudonymise, make_folder=True)
-    except Exception as exc:
-        app.call_from_thread(app.notify, f"export failed: {exc}", severity="error", timeout=10)
-        return
-    warning = (" (plaintext of an encrypted study: keep it on encrypted storage)"
-               if result.plaintext_warning else "")
-    app.call_from_thread(app.notify, f"exported {iid} to {result.path}{warning}")
