@@ -59,13 +59,11 @@ def probe_duration(path: Path) -> float:
 
 
 def _probe_with_pipeline_loader(path: Path) -> float:
-    """Formats libsndfile cannot read (m4a, …) are tried with the pipeline's loader."""
+    """Formats libsndfile cannot read (m4a, …): the pipeline's probe reads only the header."""
+    from transcribe.audio import probe_audio
+
     try:
-        from transcribe.audio import load_audio
-    except ImportError:
-        raise AudioFileError(f"{path}: not an audio file this version can read") from None
-    try:
-        return float(load_audio(path).duration)
+        return float(probe_audio(path).duration)
     except Exception:
         raise AudioFileError(f"{path}: not an audio file this version can read") from None
 

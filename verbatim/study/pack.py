@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from transcript.document import write_atomic
-from verbatim.study import pseudo, transcript_api
+from transcript.lines import lines_in_range
+from verbatim.study import pseudo
 from verbatim.study.errors import StudyError
+from verbatim.study.quotes import render_lines
 
 if TYPE_CHECKING:
     from verbatim.study.store import Study
@@ -62,8 +64,8 @@ def build_pack(study: Study, pid: str) -> Pack:
     for extract in extracts:
         doc = study.locked_transcript(extract.interview)
         safe_doc = pseudo.pseudonymise_doc(doc, pairs)
-        picked = transcript_api.lines_in_range(safe_doc.lines, extract.first, extract.last)
-        text = transcript_api.render_lines(picked, safe_doc)
+        picked = tuple(lines_in_range(safe_doc.lines, extract.first, extract.last))
+        text = render_lines(picked, safe_doc)
         items.append(PackItem(number=extract.number, citation=extract.citation,
                               lines=tuple(text.splitlines()),
                               analysis=pseudo.replace_text(extract.analysis, pairs)))

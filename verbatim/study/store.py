@@ -20,11 +20,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from transcript.lines import lines_in_range
+from transcript.lines import lock as lock_lines
 from transcript.model import Extract, Line, Note, Transcript
 from transcript.notation import Profile
 from transcript.pseudonymise import Replacements
-from verbatim.study import db, files, schema, transcript_api, versions
+from verbatim.study import db, files, schema, versions
 from verbatim.study.errors import StudyError
+from verbatim.study.quotes import render_lines
 from verbatim.study.values import (
     AuditEntry,
     Interview,
@@ -589,7 +592,7 @@ class Study:
         if not doc.words and not doc.lines:
             raise StudyError(f"{iid}: the transcript is empty; there is nothing to lock")
         try:
-            locked = transcript_api.lock(doc, profile=profile, width=width)
+            locked = lock_lines(doc, profile=profile, width=width)
         except ValueError as exc:
             raise StudyError(f"cannot lock {iid}: {exc}") from None
         with self._tx() as conn:
@@ -616,7 +619,7 @@ class Study:
         if first > last:
             raise StudyError(f"line range {first}-{last} runs backwards")
         try:
-            picked = transcript_api.lines_in_range(doc.lines, first, last)
+            picked = lines_in_range(doc.lines, first, last)
         except ValueError:
             picked = ()
         if not picked:
@@ -737,11 +740,11 @@ class Study:
         interview = self.interview(row["interview_id"])
         participant = self.participant(interview.participant_id)
         doc = self.transcript_version(interview.id, row["version"])
-        picked = transcript_api.lines_in_range(doc.lines, row["first_line"], row["last_line"])
-        return transcript_api.make_extract(
-            number=row["number"], interview=interview.id, participant=participant.id,
-            role=participant.role, first=row["first_line"], last=row["last_line"],
-            text=transcript_api.render_lines(picked, doc), analysis=row["analysis"])
+        picked = lines_in_range(doc.lines, row["first_line"], row["last_line"])
+        return Extract(number=row["number"], interview=interview.id,
+                       participant=participant.id, role=participant.role,
+                       first=row["first_line"], last=row["last_line"],
+                       text=render_lines(tuple(picked), doc), analysis=row["analysis"])
 
     def set_extract_analysis(self, number: int, analysis: str) -> Extract:
         extract = self.extract(number)
@@ -828,11 +831,9 @@ def _stored_note(row: sqlite3.Row) -> StoredNote:
 
 
 def _read_sidecar(source: Path) -> Any | None:
-    """The capture sidecar beside a recording, if capture is installed and one exists."""
-    try:
-        from capture.sidecar import read_sidecar, sidecar_path
-    except ImportError:
-        return None
+    """The capture sidecar beside a recording, if one exists."""
+    from capture.sidecar import read_sidecar, sidecar_path
+
     try:
         if not Path(sidecar_path(source)).exists():
             return None
