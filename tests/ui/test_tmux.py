@@ -113,7 +113,8 @@ def test_an_edit_survives_kill_9(tmp_path: Path) -> None:
         tmux("send-keys", "-t", session, "C-a", "C-k")
         tmux("send-keys", "-t", session, "-l", "Welcome and thank you")
         tmux("send-keys", "-t", session, "Enter")
-        wait_for_text(session, "Welcome and thank")  # a pause mark may sit among the words
+        # a pause mark may sit among the words; "saved": the edit is on disk (a worker saves)
+        wait_for_text(session, "Welcome and thank", "saved")
         os.kill(int(pid_file.read_text()), signal.SIGKILL)
     finally:
         if session_alive(session):

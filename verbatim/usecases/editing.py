@@ -131,6 +131,11 @@ class SaveQueue:
 
         return run
 
+    def pending(self) -> int:
+        """Tasks queued or running (the running one counts until it returns)."""
+        with self._lock:
+            return self._pending
+
     def idle(self) -> bool:
         with self._lock:
             return self._pending == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from transcript.model import Extract, Note, Transcript
@@ -37,6 +38,21 @@ def add_note(study: Study, iid: str, *, phase: str, moment: str, response: str =
     start, end = at
     return study.add_note(iid, Note(start=start, end=end, phase=phase, moment=moment,
                                     response=response, understanding=understanding))
+
+
+def note_draft_path(study_dir: Path, iid: str) -> Path:
+    """Where a note being written is kept until saved: RAM for an encrypted study.
+
+    A draft holds what the author typed; in an encrypted study it must never be
+    plaintext on disk, so it lives in the private in-memory folder.
+    """
+    from verbatim.vault import is_encrypted
+
+    if is_encrypted(study_dir):
+        from verbatim.vault.memdir import private_memory_dir
+
+        return private_memory_dir() / f"{study_dir.name}-note-{iid}.json"
+    return study_dir / "drafts" / f"note-{iid}.json"
 
 
 def add_extract(study: Study, iid: str, first: int, last: int, *,

@@ -40,7 +40,7 @@ from verbatim.tui.screens.dialogs import (
 from verbatim.tui.screens.export import open_export
 from verbatim.tui.widgets.transcript_view import TranscriptView
 from verbatim.usecases.editing import SaveQueue, redo, retype_words, save_version, undo
-from verbatim.usecases.notes import add_extract, add_note, lock
+from verbatim.usecases.notes import add_extract, add_note, lock, note_draft_path
 
 SPEED_STEP = 0.1
 
@@ -105,6 +105,8 @@ class EditorScreen(Screen[None]):
         self._saves = SaveQueue()
         self._numbered: dict[int, tuple[Transcript, tuple[Line, ...]]] = {}
         """Lines already numbered for a document object (undo and redo reuse them)."""
+        self._saved_state = ""
+        """"saving ..." while edits wait for the save worker, "saved" once on disk."""
         self.player: Any = None
         self.speed = 1.0
         self._paused_at: tuple[int, float] | None = None  # (line, position) of the last pause
@@ -236,12 +238,15 @@ class EditorScreen(Screen[None]):
 
     def _update_status(self) -> None:
         doc = self.doc
-        assert doc is not None
+        if doc is None:  # the kept lines are shown; the document is still loading
+            return
         state = "locked" if doc.locked else "unlocked"
         play = "▶" if self.player is not None and self.player.playing else "■"
         speakers = ", ".join(f"{s.id}={s.label}" for s in doc.speakers if s.label != s.id)
         text = (f"{self.interview} · {len(self.lines)} lines · {self.app_.config.notation} · "
                 f"{state} · {play} {round(self.speed * 100)}%")
+        if self._saved_state:
+            text += f" · {self._saved_state}"
         if speakers:
             text += f" · {speakers}"
         self.query_one("#editor-status", Static).update(text)
@@ -252,7 +257,10 @@ class EditorScreen(Screen[None]):
             return
         first, last = self.view.selection
         a, b = self.lines[first], self.lines[last]
-        assert self.doc is not None
+        if self.doc is None:
+            self.query_one("#editor-detail", Static).update(
+                f"line {a.n} · {format_time(a.start)} · loading the transcript ...")
+            return
         marks = edits.marks_between(self.doc, a.start, b.end)
         auto = sum(1 for i in marks if self.doc.marks[i].source is Source.AUTO)
         where = f"line {a.n}" if first == last else f"lines {a.n}-{b.n}"
@@ -306,10 +314,22 @@ class EditorScreen(Screen[None]):
             lines = self.lines  # labels only: the same lines
         else:
             lines = None
+        self._saved_state = "saving ..."
         self.show(new, lines=lines)
         study, iid = self.study, self.interview
-        self._saves.put(lambda: save_version(study, iid, new, description))
+
+        def save() -> None:
+            save_version(study, iid, new, description)
+            if self._saves.pending() == 1:  # this was the last one queued
+                self.app.call_from_thread(self._mark_saved)
+
+        self._saves.put(save)
         return True
+
+    def _mark_saved(self) -> None:
+        self._saved_state = "saved"
+        if self.doc is not None:
+            self._update_status()
 
     def _editable(self) -> bool:
         if self.doc is None:
@@ -372,9 +392,8 @@ class EditorScreen(Screen[None]):
 
     def action_rename_speaker(self) -> None:
         line = self._current_line()
-        if line is None:
+        if line is None or self.doc is None:
             return
-        assert self.doc is not None
         sid = line.speaker
 
         def done(label: str | None) -> None:
@@ -531,7 +550,7 @@ class EditorScreen(Screen[None]):
             start = end = at
             anchor = f"at {format_time(at)}"
             locked = False
-        draft = Path(self.study.path) / "drafts" / f"note-{self.interview}.json"
+        draft = note_draft_path(Path(self.study.path), self.interview)
 
         def done(form: NoteForm | None) -> None:
             if form is None:
