@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transcript.model import AudioRef, Line, Mark, MarkKind, Note, Source, Speaker, Transcript
@@ -80,3 +80,29 @@ def test_notation_of_marks_is_picked_out_of_a_line_in_every_profile() -> None:
                       "(unv.)"]
     rebuilt = "".join(seg.text for seg in notation_segments(text, plain, mark))
     assert rebuilt == text
+
+
+@given(st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(
+    ["x", "two words", "", "a-very-long-hyphenated-replacement-word", "I I", "..."])),
+    min_size=1, max_size=6), st.sampled_from(["paper", "jefferson"]))
+@settings(max_examples=25, deadline=None)
+def test_renumbering_only_the_edited_turn_equals_numbering_it_all(
+        edits_made: list[tuple[int, str]], profile: str) -> None:
+    """The editor's fast path (issue 13): a splice of the edited turn is the full numbering."""
+    from transcript.edits import replace_words
+    from verbatim.tui.layout import numbered_lines, renumber_edit
+
+    doc = _long_doc()
+    lines = numbered_lines(doc, profile=profile)
+    for index, text in edits_made:
+        k = index % len(doc.words)
+        word = doc.words[k]
+        doc = replace_words(doc, k, k, text)
+        lines = renumber_edit(lines, doc, (word.start, word.end), profile=profile)
+        assert lines == numbered_lines(doc, profile=profile)
+
+
+def _long_doc() -> Transcript:
+    from tests.golden.fixture import synthetic_document
+
+    return synthetic_document(3_000, seed=7)

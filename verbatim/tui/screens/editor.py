@@ -139,6 +139,7 @@ class EditorScreen(Screen[None]):
         self.run_worker(self._save_loop, thread=True, group="editor-save", exit_on_error=False)
 
     def on_unmount(self) -> None:
+        self._saves.put(self._keep_lines)
         self._saves.close()
         if self.player is not None:
             self.player.close()
@@ -171,7 +172,7 @@ class EditorScreen(Screen[None]):
             study.keep_rendered_lines(iid, version, key, lines)
 
     def _save_loop(self) -> None:
-        """Worker: saves, undo and redo, one at a time and in order; then a full check."""
+        """Worker: saves, undo and redo, one at a time and in order."""
         while True:
             task = self._saves.next()
             if task is None:
@@ -182,25 +183,19 @@ class EditorScreen(Screen[None]):
                 self.app.call_from_thread(self.notify, f"not saved: {exc}", severity="error",
                                           timeout=15)
                 self.app.call_from_thread(self._reload)
-                continue
-            if self._saves.idle():
-                self._check_numbering()
 
-    def _check_numbering(self) -> None:
-        """Worker: number the shown document in full; the shown lines must be the same."""
-        doc, lines = self.doc, self.lines
-        if doc is None or doc.locked:
+    def _keep_lines(self) -> None:
+        """Worker, on leaving: the shown lines kept for the next open of this version.
+
+        Kept only if the shown document is the study's current version (an edit
+        saved by another program since then makes the next open number afresh).
+        """
+        doc, lines, study, iid = self.doc, self.lines, self.study, self.interview
+        if doc is None or doc.locked or not lines:
             return
-        full = self._number(doc)
-        if full != lines:
-            self.app.call_from_thread(self._replace_lines, doc, full)
-        version = self.study.current_version(self.interview)
-        if version is not None and self.study.transcript_version(self.interview, version) == doc:
-            self.study.keep_rendered_lines(self.interview, version, self._layout()[3], full)
-
-    def _replace_lines(self, doc: Transcript, lines: tuple[Line, ...]) -> None:
-        if self.doc is doc:
-            self.show(doc, lines=lines)
+        version = study.current_version(iid)
+        if version is not None and study.transcript_version(iid, version) == doc:
+            study.keep_rendered_lines(iid, version, self._layout()[3], lines)
 
     def _reload(self) -> None:
         self.run_worker(self._load, thread=True, group="editor-load", exit_on_error=False)
