@@ -3,6 +3,15 @@
 Stages, each reported through ``progress(stage, fraction)``: load, vad,
 diarise, asr, marks. ``transcribe_file`` runs them in this process;
 ``transcribe.jobs`` runs the same in a worker process for the CLI and the TUI.
+
+Streaming: ``transcribe_file`` decodes the recording once, block by block, into
+a 16 kHz spool (``transcribe.audio.spool_audio``) while the VAD and the energy
+meter ride along on the same blocks; every later stage reads only the
+stretches it needs from the spool, and the ASR decodes the VAD's chunks a group
+at a time. Resident memory stays flat from ten minutes to four hours. The VAD
+runs once per job: the embedding diariser is given its speech regions. After
+diarisation and after each ASR group the finished work is checkpointed
+(``transcribe.resume``) when ``checkpoint_dir`` is set, so a killed job resumes.
 """
 
 from __future__ import annotations
@@ -17,10 +26,11 @@ from typing import Any
 import numpy as np
 
 from transcribe.align import assign_speakers, smooth_speakers
-from transcribe.audio import Audio, AudioInfo, file_sha256, load_audio, probe_audio
+from transcribe.audio import Audio, AudioInfo, file_sha256, probe_audio, spool_audio
 from transcribe.diarize import Diarisation, Progress
 from transcribe.diarize.registry import check_mode, diarise
 from transcribe.engines import (
+    BATCH_SIZE,
     ENGINES,
     AsrResult,
     AsrSettings,
@@ -41,7 +51,14 @@ from transcribe.marks import (
 )
 from transcribe.models import resolve_model
 from transcribe.privacy import network_blocked
-from transcribe.vad import ENERGY_HOP_SECONDS, SpeechMap, frame_energy_db, map_speech
+from transcribe.resume import Checkpoint, checkpoint_key
+from transcribe.vad import (
+    ENERGY_HOP_SECONDS,
+    SpeechMap,
+    SpeechScanner,
+    frame_energy_db,
+    map_speech,
+)
 from transcript.model import AudioRef, Mark, Speaker, Transcript, Word
 
 
@@ -67,6 +84,16 @@ class PipelineOptions:
     recover_skipped: bool = True  # re-decode speech the engine skipped (see below)
     threads: int = 0  # 0: the engine's default (all cores)
     marks: MarkSettings = field(default_factory=MarkSettings)
+    # where a long job keeps its finished work so a restart resumes (None: no checkpoints)
+    checkpoint_dir: Path | None = None
+    asr_group: int = BATCH_SIZE  # VAD chunks decoded per engine call, and per checkpoint
+
+    def result_settings(self) -> dict[str, Any]:
+        """Every option that changes the transcript (a checkpoint is valid only for these)."""
+        return {"engine": self.engine, "model": self.model, "diarize": self.diarize,
+                "speakers": self.speakers, "language": self.language,
+                "diarization": self.diarization, "beam_size": self.beam_size,
+                "verbatim": self.verbatim, "asr_group": self.asr_group}
 
     @property
     def asr_settings(self) -> AsrSettings:
@@ -90,19 +117,37 @@ def validate(path: str | Path, options: PipelineOptions) -> tuple[AudioInfo, Pat
 def transcribe_file(path: str | Path, options: PipelineOptions, *,
                     progress: Progress | None = None, engine: Engine | None = None,
                     ) -> Transcript:
-    """Transcribe one recording in this process."""
+    """Transcribe one recording in this process, streaming it through a spool."""
     _, model_path = validate(path, options)
     report = progress or (lambda stage, fraction: None)
     started = time.perf_counter()
     report("load", 0.0)
-    audio = load_audio(path)
     sha256 = file_sha256(path)
-    if engine is None:
-        engine = load_engine(options.engine, model_path, threads=options.threads)
-    report("load", 1.0)
-    load_seconds = time.perf_counter() - started
-    doc = transcribe_audio(audio, options, engine=engine, progress=report, sha256=sha256)
-    timings = {"load": round(load_seconds, 3), **doc.extra["pipeline"]["timings"]}
+    scanner = SpeechScanner()
+    vad_seconds = 0.0
+
+    def vad_rides_along(samples: np.ndarray, first_frame: int) -> None:
+        nonlocal vad_seconds
+        clock = time.perf_counter()
+        scanner.feed(samples[0] if samples.shape[0] == 1
+                     else samples.mean(axis=0, dtype=np.float32))
+        vad_seconds += time.perf_counter() - clock
+
+    with spool_audio(path, block=vad_rides_along,
+                     progress=lambda fraction: report("load", 0.95 * fraction)) as audio:
+        if engine is None:
+            engine = load_engine(options.engine, model_path, threads=options.threads)
+        report("load", 1.0)
+        clock = time.perf_counter()
+        report("vad", 0.0)
+        speech = scanner.finish()
+        report("vad", 1.0)
+        vad_seconds += time.perf_counter() - clock
+        load_seconds = time.perf_counter() - started - vad_seconds
+        doc = transcribe_audio(audio, options, engine=engine, progress=report, sha256=sha256,
+                               speech=speech)
+    timings = {"load": round(load_seconds, 3), **doc.extra["pipeline"]["timings"],
+               "vad": round(vad_seconds, 3)}
     return dataclasses.replace(doc, extra={**doc.extra,
                                            "pipeline": {**doc.extra["pipeline"],
                                                         "timings": timings}})
@@ -110,35 +155,46 @@ def transcribe_file(path: str | Path, options: PipelineOptions, *,
 
 def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
                      progress: Progress | None = None, sha256: str = "",
-                     asr: AsrResult | None = None) -> Transcript:
-    """The stages after loading: VAD, diarisation, ASR (or a given result), marks."""
+                     asr: AsrResult | None = None, speech: SpeechMap | None = None,
+                     ) -> Transcript:
+    """The stages after loading: VAD (unless given), diarisation, ASR (or a given result),
+    marks. ``audio`` may be in memory or a spool; the stages read it in slices."""
     report = progress or (lambda stage, fraction: None)
     timings: dict[str, float] = {}
 
     # The VAD goes first: its chunks let the engine decode only speech, each chunk with
     # the verbatim prompt (a prompt otherwise reaches only the first 30 s window).
-    clock = time.perf_counter()
-    report("vad", 0.0)
-    speech = map_speech(audio.mono, audio.sample_rate)
-    report("vad", 1.0)
-    timings["vad"] = time.perf_counter() - clock
+    if speech is None:
+        clock = time.perf_counter()
+        report("vad", 0.0)
+        speech = map_speech(audio.mono, audio.sample_rate)
+        report("vad", 1.0)
+        timings["vad"] = time.perf_counter() - clock
+    chunks = plan_chunks(speech.speech, audio.duration)
+    checkpoint = Checkpoint.open(options.checkpoint_dir if sha256 and asr is None else None,
+                                 checkpoint_key(sha256, options.result_settings()))
 
     # Diarisation before ASR: a diariser that cannot run (a missing model) fails in
     # seconds, not after the long ASR stage.
     clock = time.perf_counter()
     report("diarise", 0.0)
-    diarisation = diarise(audio, mode=options.diarize, num_speakers=options.speakers,
-                          settings=options.diarization, models_dir=options.models_dir,
-                          progress=report) if speech.speech else Diarisation(turns=())
+    if checkpoint.diarisation is not None and checkpoint.matches(chunks):
+        diarisation = checkpoint.diarisation  # a resumed job: done before it stopped
+    else:
+        diarisation = diarise(audio, mode=options.diarize, num_speakers=options.speakers,
+                              settings=options.diarization, models_dir=options.models_dir,
+                              progress=report, speech=_within(speech.speech, audio.duration),
+                              ) if speech.speech else Diarisation(turns=())
+        checkpoint.start(chunks, diarisation)
     report("diarise", 1.0)
     timings["diarise"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     if asr is None:
         report("asr", 0.0)
-        chunks = plan_chunks(speech.speech, audio.duration)
-        asr = engine.transcribe(audio.mono, settings=options.asr_settings, progress=report,
-                                chunks=chunks)  # silence only: no chunks, no invented "you"
+        # silence only: no chunks, no invented "you"
+        asr = decode_chunks(engine, audio, chunks, options.asr_settings, progress=report,
+                            checkpoint=checkpoint, group=options.asr_group)
         report("asr", 1.0)
     asr = drop_words_in_silence(asr, speech)
     timings["asr"] = time.perf_counter() - clock
@@ -153,10 +209,65 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     doc = assemble(audio, asr, speech, diarisation, options=options, sha256=sha256)
     report("marks", 1.0)
     timings["marks"] = time.perf_counter() - clock
-    pipeline = {"engine": asr.engine, "model": Path(asr.model).name, "diarize": options.diarize,
-                "offline": network_blocked(),
-                "timings": {k: round(v, 3) for k, v in timings.items()}}
+    checkpoint.remove()
+    pipeline: dict[str, Any] = {
+        "engine": asr.engine, "model": Path(asr.model).name, "diarize": options.diarize,
+        "offline": network_blocked(), "timings": {k: round(v, 3) for k, v in timings.items()}}
+    if checkpoint.resumed_groups:
+        pipeline["resumed_groups"] = checkpoint.resumed_groups
     return dataclasses.replace(doc, extra={"pipeline": pipeline})
+
+
+def _within(regions: Sequence[tuple[float, float]], duration: float,
+            ) -> list[tuple[float, float]]:
+    """Regions cut to the recording (the VAD's last frame may reach past its end)."""
+    return [(a, min(b, duration)) for a, b in regions if a < duration]
+
+
+def decode_chunks(engine: Engine, audio: Audio, chunks: Sequence[tuple[float, float]],
+                  settings: AsrSettings, *, progress: Progress | None = None,
+                  checkpoint: Checkpoint | None = None, group: int = BATCH_SIZE,
+                  ) -> AsrResult:
+    """The engine over the VAD's chunks, ``group`` chunks per call, in the file's time.
+
+    Each call gets only its chunks' audio, laid end to end (the silence between
+    them is never read), so memory is bounded by one group whatever the file's
+    length. Groups already in ``checkpoint`` are not decoded again; each newly
+    finished group is saved to it.
+    """
+    checkpoint = checkpoint or Checkpoint(path=None)
+    rate = audio.sample_rate
+    groups = [list(chunks[i:i + group]) for i in range(0, len(chunks), max(1, group))]
+    total = sum(b - a for a, b in chunks) or 1.0
+    words: list[AsrWord] = [w for done_group in checkpoint.groups for w in done_group]
+    done = sum(b - a for g in groups[:len(checkpoint.groups)] for a, b in g)
+    for members in groups[len(checkpoint.groups):]:
+        firsts = [int(a * rate) for a, _ in members]  # as faster-whisper cuts clips
+        pieces = [audio.read_mono(first, int(b * rate))
+                  for first, (_, b) in zip(firsts, members, strict=True)]
+        offsets = np.cumsum([0] + [len(p) for p in pieces])
+        clips = [((offsets[i] + 0.5) / rate, (offsets[i + 1] + 0.5) / rate)
+                 for i in range(len(pieces))]
+        seconds = sum(b - a for a, b in members)
+
+        def group_progress(stage: str, fraction: float, _done: float = done,
+                           _seconds: float = seconds) -> None:
+            if progress is not None:
+                progress("asr", min(1.0, (_done + fraction * _seconds) / total))
+
+        result = engine.transcribe(np.concatenate(pieces), settings=settings,
+                                   progress=group_progress, chunks=clips)
+        found = []
+        for w in result.words:
+            i = int(np.clip(np.searchsorted(offsets, (w.start + w.end) / 2 * rate, "right") - 1,
+                            0, len(pieces) - 1))
+            shift = (firsts[i] - offsets[i]) / rate
+            found.append(AsrWord(w.text, round(w.start + shift, 3), round(w.end + shift, 3),
+                                 w.probability))
+        words.extend(found)
+        checkpoint.finish_group(found)
+        done += seconds
+    return AsrResult(words=tuple(words), engine=engine.name, model=str(engine.model_path))
 
 
 def drop_words_in_silence(asr: AsrResult, speech: SpeechMap, *, margin: float = 0.3,
@@ -187,7 +298,7 @@ def recover_skipped_speech(asr: AsrResult, audio: Audio, speech: SpeechMap, engi
     rate = audio.sample_rate
     for start, end in holes:
         a, b = max(0.0, start - pad), min(audio.duration, end + pad)
-        clip = audio.mono[int(a * rate):int(b * rate)]
+        clip = audio.read_mono(int(a * rate), int(b * rate))
         result = engine.transcribe(clip, settings=plain)
         for w in result.words:
             moved = AsrWord(w.text, round(w.start + a, 3), round(w.end + a, 3), w.probability)
@@ -221,7 +332,8 @@ def assemble(audio: Audio, asr: AsrResult, speech: SpeechMap, diarisation: Diari
     words = tuple(Word(w.text, w.start, w.end, s, w.probability)
                   for w, s in zip(asr.words, speakers, strict=True))
     pauses = pause_marks(words, speech.silences, min_pause=settings.min_pause)
-    energy = frame_energy_db(audio.mono, audio.sample_rate)
+    energy = speech.energy_db if speech.energy_db.size else \
+        frame_energy_db(audio.mono, audio.sample_rate)
     marks: list[Mark] = [
         *pauses,
         *overlap_marks(diarisation.overlaps),

@@ -18,7 +18,7 @@ embedding_model (path to a GE2E ``pretrained.pt``).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +116,13 @@ def _load_encoder(settings: Mapping[str, Any], models_dir: Path) -> Any:
 
 def diarise(audio: Audio, *, num_speakers: int | None = None,
             settings: Mapping[str, Any] = {},
-            models_dir: Path, progress: Progress | None = None) -> Diarisation:
-    """Who spoke when, from voice prints over VAD speech (see the module docstring)."""
+            models_dir: Path, progress: Progress | None = None,
+            speech: Sequence[tuple[float, float]] | None = None) -> Diarisation:
+    """Who spoke when, from voice prints over VAD speech (see the module docstring).
+
+    ``speech``: speech regions already found by the pipeline's VAD; without them
+    silero-vad runs here.
+    """
     import torch
 
     options = resolve_settings(settings)
@@ -132,7 +137,8 @@ def diarise(audio: Audio, *, num_speakers: int | None = None,
 
     clock = time.perf_counter()
     report("vad", 0.0)
-    regions = speech_regions(samples, sample_rate=rate, threshold=options["vad_threshold"])
+    regions = [(float(a), float(b)) for a, b in speech] if speech is not None else \
+        speech_regions(samples, sample_rate=rate, threshold=options["vad_threshold"])
     timings["vad"] = time.perf_counter() - clock
     report("vad", 1.0)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -78,23 +78,45 @@ def mel_filterbank(*, sample_rate: int = SAMPLE_RATE, n_fft: int = N_FFT,
 
 
 def mel_spectrogram(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Mel power frames (num_frames, 40) of 16 kHz audio; frame i is centred on i * 10 ms."""
-    samples = np.asarray(samples, dtype=np.float32)
-    if samples.size < 2:
+    """Mel power frames (num_frames, 40) of 16 kHz audio; frame i is centred on i * 10 ms.
+
+    ``samples`` is read a block of frames at a time (slices only), so it may be a
+    long recording's spool rather than one array in memory.
+    """
+    if len(samples) < 2:
         samples = np.zeros(N_FFT, dtype=np.float32)
+    total = len(samples)
     half = N_FFT // 2
-    mode: Literal["reflect", "constant"] = "reflect" if samples.size > half else "constant"
-    padded = np.pad(samples, half, mode=mode)
-    num_frames = 1 + (padded.size - N_FFT) // HOP
-    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:num_frames]
+    reflect = total > half
+    num_frames = 1 + total // HOP
     window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
     filters = mel_filterbank()
     out = np.empty((num_frames, N_MELS), dtype=np.float32)
     for first in range(0, num_frames, _FRAMES_PER_BLOCK):
-        block = frames[first:first + _FRAMES_PER_BLOCK] * window
+        count = min(_FRAMES_PER_BLOCK, num_frames - first)
+        lo = first * HOP - half  # in the unpadded signal's indices
+        segment = _padded(samples, lo, lo + (count - 1) * HOP + N_FFT, reflect=reflect)
+        block = np.lib.stride_tricks.sliding_window_view(segment, N_FFT)[::HOP][:count] * window
         power = np.abs(np.fft.rfft(block, axis=1)) ** 2
-        out[first:first + len(block)] = power.astype(np.float32) @ filters.T
+        out[first:first + count] = power.astype(np.float32) @ filters.T
     return out
+
+
+def _padded(samples: npt.NDArray[np.float32], lo: int, hi: int, *,
+            reflect: bool) -> npt.NDArray[np.float32]:
+    """``samples[lo:hi]`` where indices outside the signal are its mirror image (numpy's
+    "reflect" padding) or zeros, as ``np.pad(samples, N_FFT // 2)`` would give."""
+    total = len(samples)
+    inside = np.asarray(samples[max(0, lo):min(total, hi)], dtype=np.float32)
+    parts = []
+    if lo < 0:
+        parts.append(np.asarray(samples[1:1 - lo], dtype=np.float32)[::-1] if reflect
+                     else np.zeros(-lo, dtype=np.float32))
+    parts.append(inside)
+    if hi > total:
+        parts.append(np.asarray(samples[2 * total - 1 - hi:total - 1], dtype=np.float32)[::-1]
+                     if reflect else np.zeros(hi - total, dtype=np.float32))
+    return np.concatenate(parts) if len(parts) > 1 else inside
 
 
 def volume_gain(samples: npt.NDArray[np.float32], *, target_dbfs: float = TARGET_DBFS) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,13 @@ def check_mode(mode: str, *, channels: int | None = None) -> None:
 
 def diarise(audio: Audio, *, mode: str, num_speakers: int | None = None,
             settings: Mapping[str, Any] | None = None, models_dir: Path,
-            progress: Progress | None = None) -> Diarisation:
-    """Who spoke when, by the chosen backend."""
+            progress: Progress | None = None,
+            speech: Sequence[tuple[float, float]] | None = None) -> Diarisation:
+    """Who spoke when, by the chosen backend.
+
+    ``speech``: the pipeline's VAD regions (seconds), so a backend that needs
+    speech regions does not run a VAD of its own (one VAD per job).
+    """
     check_mode(mode, channels=audio.channels)
     settings = dict(settings or {})
     if mode == "none":
@@ -51,9 +56,10 @@ def diarise(audio: Audio, *, mode: str, num_speakers: int | None = None,
 
         return diarise_channels(audio, settings=settings, progress=progress)
     backend = importlib.import_module(_LAZY_BACKENDS[mode])
+    extra = {"speech": speech} if speech is not None and mode == "embedding" else {}
     try:
         return backend.diarise(audio, num_speakers=num_speakers, settings=settings,
-                               models_dir=models_dir, progress=progress)
+                               models_dir=models_dir, progress=progress, **extra)
     except (FileNotFoundError, ValueError) as exc:  # the backend's own one-line complaints
         if isinstance(exc, TranscribeError):
             raise

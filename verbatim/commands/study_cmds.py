@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from verbatim.config import Config
-from verbatim.errors import UserError
+from verbatim.errors import UserError, file_problem
 from verbatim.study import Study, StudyError, willig_template
 from verbatim.usecases import exporting
 from verbatim.usecases import notes as usecases_notes
@@ -33,6 +33,9 @@ def _study(config: Config) -> Iterator[Study]:
 
     with Study.open(config.study) as study:
         warn_if_exposed(study.path)
+        from verbatim.study.integrity import sweep_partials
+
+        sweep_partials(study.path)  # half-copied imports of a killed 'interview add'
         yield study
 
 
@@ -117,6 +120,10 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
 
             if is_encrypted(study.path):
                 _out("  encrypted at rest (recordings: age; database: SQLCipher); unlocked")
+                from verbatim.vault.commands import describe_vault
+
+                for line in describe_vault(study.path):
+                    _out(f"  {line}")
             _out(f"  participants {info['participants']}, interviews {info['interviews']} "
                  f"({info['locked']} locked), transcript versions {info['versions']}")
             to_complete = (f" ({info['notes_to_complete']} to complete)"
@@ -129,7 +136,13 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             due = study.retention_due()
             if due:
                 _out(f"  recordings past their retention date: {', '.join(i.id for i in due)}")
+            from verbatim.study.integrity import summary_lines
+
+            for line in summary_lines(study):
+                _out(f"  {line}")
             return 0
+        if args.action == "verify":
+            return _verify(study)
         if args.action == "backup":
             dest = exporting.backup(study, args.dest)
             if dest.is_dir():
@@ -155,6 +168,24 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             _out(f"replacement saved ({len(study.replacement_pairs())} in the list)")
             return 0
     raise UserError(f"unknown study action {args.action!r}")
+
+
+def _verify(study: Study) -> int:
+    """``study verify``: every recording's sha256; exit 1 when one is missing or altered."""
+    from verbatim.study.integrity import verify
+
+    states = verify(study)
+    for state in states:
+        _out(f"{state.interview}\t{state.state}" + (f"\t{state.detail}" if state.detail else ""))
+    bad = [s for s in states if s.state != "ok"]
+    if not states:
+        _out("no stored recordings to verify")
+    if bad:
+        raise UserError(f"{len(bad)} of {len(states)} recordings are missing or altered: "
+                        f"{', '.join(s.interview for s in bad)} (restore them from a backup, or "
+                        "accept a checked one with 'transcribe IID --accept-changed-audio')")
+    _out(f"all {len(states)} recordings match their checksums")
+    return 0
 
 
 def _retention(study: Study, args: argparse.Namespace) -> int:
@@ -221,7 +252,10 @@ def _participant_table(study: Study, args: argparse.Namespace) -> int:
         return 0
     if not Path(args.out).parent.is_dir():
         raise UserError(f"{Path(args.out).parent}: no such folder")
-    write_atomic(args.out, data)
+    try:
+        write_atomic(args.out, data)
+    except OSError as exc:
+        raise file_problem(exc, args.out) from None
     _out(f"wrote the participant table to {args.out}")
     from verbatim.vault.commands import export_notice
 
@@ -359,18 +393,37 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
     from verbatim.usecases.options import pipeline_options
     from verbatim.usecases.transcription import transcribe_interview
 
-    options = pipeline_options(config, engine=args.engine, model=args.model,
-                               diarize=args.diarize, speakers=args.speakers,
-                               language=args.language)
     with _study(config) as study:
+        if getattr(args, "from_file", None) is not None:
+            return _import_kept(study, args.target, Path(args.from_file))
+        options = pipeline_options(config, engine=args.engine, model=args.model,
+                                   diarize=args.diarize, speakers=args.speakers,
+                                   language=args.language)
         bar = ProgressBar(prefix=f"{args.target}: ")
         try:
-            result = transcribe_interview(study, args.target, options, progress=bar)
+            result = transcribe_interview(
+                study, args.target, options, progress=bar,
+                accept_changed_audio=getattr(args, "accept_changed_audio", False))
         except KeyboardInterrupt:
             raise UserError("transcription cancelled; nothing was saved") from None
         finally:
             bar.finish()
         _out(result.summary)
+    return 0
+
+
+def _import_kept(study: Study, iid: str, path: Path) -> int:
+    """``transcribe IID --from FILE``: save a transcript kept after a failed save."""
+    from verbatim.study import unsaved
+
+    doc = unsaved.load(path, study.path, iid)
+    if study.interview(iid).locked:
+        raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers")
+    version = study.save_transcript(iid, doc, origin="import",
+                                    description=f"kept transcript {path.name}")
+    path.unlink()
+    _out(f"{iid}: transcript version {version} ({len(doc.words)} words) imported from "
+         f"{path.name}")
     return 0
 
 
@@ -383,7 +436,8 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
                                   profile=_profile(config, args.notation),
                                   width=args.width or config.width,
                                   pseudonymise=getattr(args, "pseudonymise", False),
-                                  replacements=_replacement_file(args))
+                                  replacements=_replacement_file(args),
+                                  media=getattr(args, "media", None))
         _out(f"wrote {result.path}")
         from verbatim.vault.commands import export_notice
 

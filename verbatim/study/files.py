@@ -15,7 +15,6 @@ import hashlib
 import os
 import stat
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +31,13 @@ class AudioFileError(StudyError):
     """A recording that cannot be imported or found; the message is one line."""
 
 
+def _storage(exc: OSError, folder: Path) -> str | None:
+    """A full disk or read-only folder said as such (verbatim.storage)."""
+    from verbatim.storage import explain
+
+    return explain(exc, folder)
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -42,10 +48,18 @@ def sha256_file(path: Path) -> str:
 
 def probe_duration(path: Path) -> float:
     """Seconds of audio in ``path``; an ``AudioFileError`` if it is not a usable recording."""
+    if path.is_dir():
+        raise AudioFileError(f"{path} is a folder; give the recording file inside it")
     if not path.is_file():
         raise AudioFileError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise AudioFileError(f"{path}: the file is empty")
+    from transcribe.integrity import IncompleteRecordingError, check_complete
+
+    try:
+        check_complete(path)
+    except IncompleteRecordingError as exc:
+        raise AudioFileError(str(exc)) from None
     try:
         import soundfile
 
@@ -63,7 +77,7 @@ def _probe_with_pipeline_loader(path: Path) -> float:
     from transcribe.audio import probe_audio
 
     try:
-        return float(probe_audio(path).duration)
+        return float(probe_audio(path).duration)  # the header, not a decode of the whole file
     except Exception:
         raise AudioFileError(f"{path}: not an audio file this version can read") from None
 
@@ -114,11 +128,17 @@ def stage(source: Path, study_dir: Path) -> Staged:
     (copying) happens here, outside any database transaction.
     """
     audio_dir = study_dir / AUDIO_DIR
+    from verbatim.storage import preflight
+
+    preflight(study_dir, need_bytes=source.stat().st_size)  # not a full disk half-way
     try:
         audio_dir.mkdir(mode=0o700, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".import-", suffix=".partial", dir=audio_dir)
+        # the importer's pid in the name: a later command removes it once that process is dead
+        fd, name = tempfile.mkstemp(prefix=f".import-{os.getpid()}-", suffix=".partial",
+                                    dir=audio_dir)
     except OSError as exc:
-        raise AudioFileError(f"cannot write into {audio_dir}: {exc.strerror or exc}") from exc
+        raise AudioFileError(_storage(exc, audio_dir)
+                             or f"cannot write into {audio_dir}: {exc.strerror or exc}") from exc
     staged = Staged(Path(name), "")
     recipient = _recipient(study_dir)
     if recipient is not None:
@@ -137,7 +157,8 @@ def stage(source: Path, study_dir: Path) -> Staged:
     except BaseException as exc:
         staged.discard()
         if isinstance(exc, OSError):
-            raise AudioFileError(f"cannot copy {source} into the study: "
+            raise AudioFileError(_storage(exc, study_dir / AUDIO_DIR)
+                                 or f"cannot copy {source} into the study: "
                                  f"{exc.strerror or exc}") from exc
         raise
     return Staged(staged.tmp, digest.hexdigest())
@@ -156,7 +177,8 @@ def _stage_encrypted(fd: int, staged: Staged, source: Path, study_dir: Path,
     except BaseException as exc:
         staged.discard()
         if isinstance(exc, OSError):
-            raise AudioFileError(f"cannot copy {source} into the study: "
+            raise AudioFileError(_storage(exc, study_dir / AUDIO_DIR)
+                                 or f"cannot copy {source} into the study: "
                                  f"{exc.strerror or exc}") from exc
         if isinstance(exc, VaultError):
             raise AudioFileError(f"{source}: {exc}") from exc
@@ -167,21 +189,6 @@ def _stage_encrypted(fd: int, staged: Staged, source: Path, study_dir: Path,
 # A staged copy untouched for this long belongs to an import that died (a live copy
 # writes every few milliseconds, even from a slow USB stick).
 STALE_PARTIAL_SECONDS = 600
-
-
-def clean_stale_partials(study_dir: Path, *, older_than: float = STALE_PARTIAL_SECONDS) -> int:
-    """Remove half-copied imports left by a crash; returns how many were removed."""
-    removed = 0
-    cutoff = time.time() - older_than
-    for partial in (study_dir / AUDIO_DIR).glob(".import-*.partial"):
-        try:
-            if partial.stat().st_mtime < cutoff:
-                partial.chmod(0o600)
-                partial.unlink()
-                removed += 1
-        except OSError:
-            continue  # another program finished or removed it meanwhile
-    return removed
 
 
 def set_aside_recordings(study_dir: Path) -> list[Path]:

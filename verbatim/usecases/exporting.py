@@ -53,29 +53,40 @@ def study_replacements(study: Study, *, pseudonymise: bool,
 
 def export_interview(study: Study, iid: str, fmt: str, out: Path | str, *,
                      profile: Any = "paper", width: int = 80, pseudonymise: bool = False,
-                     replacements: Replacements | None = None,
+                     replacements: Replacements | None = None, media: bool | None = None,
                      make_folder: bool = False) -> ExportResult:
-    """Write ``iid`` as ``fmt`` to ``out``; StudyError (one line) when it cannot."""
+    """Write ``iid`` as ``fmt`` to ``out``; StudyError (one line) when it cannot.
+
+    ``media``: put the recording inside a .qdpx (None: unless pseudonymised).
+    """
     from transcript.export import ExportMeta, export
+    from verbatim.errors import file_problem
+    from verbatim.exportmedia import study_media
+    from verbatim.storage import sweep_temps
     from verbatim.vault import is_encrypted
 
     doc = export_document(study, iid)
     interview = study.interview(iid)
     participant = study.participant(interview.participant_id)
+    chosen = study_replacements(study, pseudonymise=pseudonymise, extra=replacements)
+    pseudonymised = bool(chosen) or pseudonymise
     meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
                       interview_id=iid, attributes=dict(participant.attributes),
-                      extracts=tuple(study.extracts(interview=iid)))
+                      extracts=tuple(study.extracts(interview=iid)),
+                      **study_media(study, iid, fmt, embed=media, pseudonymised=pseudonymised))
     out = Path(out).expanduser()
     if make_folder:
         out.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not out.parent.is_dir():
         raise StudyError(f"{out.parent}: no such folder")
+    sweep_temps(out)  # what an export killed half-way left beside it
     try:
-        export(doc, fmt, out, profile=profile, width=width,
-               replacements=study_replacements(study, pseudonymise=pseudonymise,
-                                               extra=replacements), meta=meta)
+        export(doc, fmt, out, profile=profile, width=width, replacements=chosen, meta=meta,
+               pseudonymised=pseudonymised)
     except ValueError as exc:
         raise StudyError(f"export of {iid} failed: {exc}") from None
+    except OSError as exc:
+        raise file_problem(exc, out) from None
     return ExportResult(iid, out, fmt, is_encrypted(study.path))
 
 

@@ -10,6 +10,7 @@ as it is read, before the save, so no transcript text is left beside the study.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from transcribe.progress import Report, Tracker
-from transcript.model import AudioRef, Transcript
+from transcript.model import Transcript
 from verbatim.study import Study, StudyError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,49 +48,61 @@ class TranscriptionResult:
                 f"{len(doc.speakers)} speakers)")
 
 
-def check_transcribable(study: Study, iid: str) -> Path:
-    """The interview's recording, or StudyError (locked, no recording) before any work."""
-    interview = study.interview(iid)
-    if interview.locked:
-        raise StudyError(f"{iid} is locked: its extracts cite the frozen line numbers, "
-                         "which a new transcription would not match")
+def check_transcribable(study: Study, iid: str, *, accept_changed_audio: bool = False) -> Path:
+    """The interview's recording, or a one-line refusal before any work: locked, no
+    recording, or a recording changed since import (unless accepted: audited)."""
+    from verbatim.usecases.saving import check_transcribable as check
+
+    check(study, iid, accept_changed_audio=accept_changed_audio)
     return study.audio_path(iid)
 
 
 def work_file(study_dir: Path, iid: str) -> Path:
-    """Where the worker hands its JSON over: RAM for an encrypted study, else ``.work/``."""
-    from verbatim.vault import is_encrypted
+    """A name for the worker's hand-over (only test runners write it; the real one
+    returns the document in memory): RAM for an encrypted study, else ``.work/``."""
+    from verbatim.usecases.saving import work_file as where
 
-    if is_encrypted(study_dir):
-        from verbatim.vault.memdir import private_memory_dir
-
-        return private_memory_dir() / f"{study_dir.name}-{iid}.json"
-    folder = study_dir / ".work"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder / f"{iid}.json"
+    path = where(study_dir, iid)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    return path
 
 
-def _default_runner() -> Runner:
-    from transcribe.jobs import run_transcription_job
+def _in_memory(path: Path, options: PipelineOptions, out: Path, *,
+               progress: Any = None, cancel: threading.Event | None = None) -> Transcript:
+    """The real runner: the worker process hands the document back through a pipe."""
+    from transcribe import jobs
+    from transcript.document import loads
 
-    return run_transcription_job
+    jobs.validate(path, options)
+    return loads(jobs.run_worker(path, options, progress=progress, cancel=cancel))
 
 
 def transcribe_interview(study: Study, iid: str, options: PipelineOptions, *,
                          progress: Report | None = None,
                          cancel: threading.Event | None = None,
-                         runner: Runner | None = None) -> TranscriptionResult:
-    """Transcribe the interview's stored recording and save it as a new version."""
+                         runner: Runner | None = None,
+                         accept_changed_audio: bool = False) -> TranscriptionResult:
+    """Transcribe the interview's stored recording and save it as a new version.
+
+    Checks first (a second, not minutes of work): locked, recording missing or
+    changed, room on the disk and a writable database. A save the disk refuses
+    keeps the finished transcript and says how to import it.
+    """
     from transcribe.errors import TranscribeError
     from transcribe.jobs import JobCancelled, JobFailed
+    from verbatim.storage import preflight
+    from verbatim.usecases.saving import save_or_keep
 
-    audio = check_transcribable(study, iid)
+    audio = check_transcribable(study, iid, accept_changed_audio=accept_changed_audio)
     interview = study.interview(iid)
-    tracker = Tracker(progress or (lambda tick: None), diarize=options.diarize)
+    preflight(study.path, need_bytes=int(64_000 + 200 * (interview.audio_duration or 0)),
+              database=study.path / "study.sqlite")
     out = work_file(study.path, iid)
+    if options.checkpoint_dir is None:  # a killed job resumes from here
+        options = replace(options, checkpoint_dir=out.parent / "checkpoints")
+    tracker = Tracker(progress or (lambda tick: None), diarize=options.diarize)
     try:
-        doc = (runner or _default_runner())(audio, options, out, progress=tracker,
-                                            cancel=cancel)
+        doc = (runner or _in_memory)(audio, options, out, progress=tracker, cancel=cancel)
     except JobCancelled:
         raise TranscriptionCancelled("transcription cancelled; nothing was saved") from None
     except (TranscribeError, JobFailed) as exc:
@@ -100,13 +113,19 @@ def transcribe_interview(study: Study, iid: str, options: PipelineOptions, *,
         out.unlink(missing_ok=True)
     if cancel is not None and cancel.is_set():
         raise TranscriptionCancelled("transcription cancelled; nothing was saved")
-    doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
-                                      sha256=interview.audio_sha256 or "",
-                                      duration=interview.audio_duration or 0.0))
-    description = f"{options.engine} {options.model}, diarize {options.diarize}"
-    version = study.save_transcript(iid, doc, origin="pipeline", description=description)
+    version = save_or_keep(study, iid, doc, options)
+    with contextlib.suppress(OSError):  # finished: an empty checkpoint folder is clutter
+        out.parent.joinpath("checkpoints").rmdir()
+    saved = study.transcript_version(iid, version)
     tracker.finish()
-    return TranscriptionResult(iid, version, doc, description)
+    return TranscriptionResult(iid, version, saved,
+                               f"{options.engine} {options.model}, diarize {options.diarize}")
+
+
+def _writing_runner() -> Runner:
+    from transcribe.jobs import run_transcription_job
+
+    return run_transcription_job
 
 
 def transcribe_file(path: Path, options: PipelineOptions, out: Path, *,
@@ -118,7 +137,8 @@ def transcribe_file(path: Path, options: PipelineOptions, out: Path, *,
 
     tracker = Tracker(progress or (lambda tick: None), diarize=options.diarize)
     try:
-        doc = (runner or _default_runner())(path, options, out, progress=tracker, cancel=cancel)
+        doc = (runner or _writing_runner())(path, options, out, progress=tracker,
+                                             cancel=cancel)
     except (TranscribeError, JobFailed) as exc:
         raise StudyError(str(exc)) from None
     except (JobCancelled, KeyboardInterrupt):

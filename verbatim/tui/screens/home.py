@@ -81,6 +81,17 @@ class HomeScreen(Screen[None]):
         talks.add_columns("Interview", "Date", "Length", "Status", "Consent", "Notes")
         self.reload()
         people.focus()
+        self._warn_about_recordings()
+
+    def _warn_about_recordings(self) -> None:
+        """Missing, changed or half-imported recordings, said once when the study opens."""
+        if self.study is None:
+            return
+        from verbatim.study.integrity import summary_lines
+
+        with contextlib.suppress(Exception):  # a check must never keep the app from opening
+            for line in summary_lines(self.study):
+                self.notify(line, severity="warning", timeout=15)
 
     # ------------------------------------------------------------ data
 
