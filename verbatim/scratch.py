@@ -140,6 +140,7 @@ def leave() -> None:
 
 
 def _memory_base() -> Path | None:
+    from verbatim.errors import StudyError
 
     try:
         return user_memory_dir()
