@@ -56,7 +56,7 @@ def twins(tmp_path: Path) -> Iterator[tuple[Study, Study]]:
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., int]:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr(transcription, "_default_runner", lambda: fake_runner)
+    monkeypatch.setattr(transcription, "_in_memory", fake_runner)  # the worker process
 
     def run(study: Study, *args: str) -> int:
         return main(["--study", str(study.path), *args])
