@@ -106,3 +106,29 @@ def _long_doc() -> Transcript:
     from tests.golden.fixture import synthetic_document
 
     return synthetic_document(3_000, seed=7)
+
+
+@given(st.integers(0, 2_999), st.sampled_from(["x", "", "two more words here", "w " * 30]))
+@settings(max_examples=20, deadline=None)
+def test_splicing_screen_rows_equals_laying_them_all_out(index: int, text: str) -> None:
+    """The view folds only an edit's lines; the rows must be those of a full layout."""
+    from transcript.edits import replace_words
+    from verbatim.tui.layout import (
+        first_rows,
+        layout_rows,
+        numbered_lines,
+        renumber_splice,
+        splice_rows,
+    )
+
+    doc = _long_doc()
+    lines = numbered_lines(doc)
+    labels = turn_labels(lines, doc)
+    rows = layout_rows(lines, labels, 40)
+    word = doc.words[index]
+    new = replace_words(doc, index, index, text)
+    spliced, first, removed, added = renumber_splice(lines, new, (word.start, word.end))
+    new_labels = turn_labels(spliced, new)
+    got = splice_rows(rows, first_rows(rows), first, removed,
+                      spliced[first:first + added], new_labels[first:first + added], 40)
+    assert got == layout_rows(spliced, new_labels, 40)

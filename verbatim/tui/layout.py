@@ -123,6 +123,15 @@ def layout_key(profile: str, width: int, overrides: dict[str, float] | None) -> 
 def renumber_edit(old_lines: tuple[Line, ...], doc: Transcript, window: tuple[float, float], *,
                   profile: str = "paper", width: int = 80,
                   overrides: dict[str, float] | None = None) -> tuple[Line, ...]:
+    """``renumber_splice`` without the range: just the lines."""
+    return renumber_splice(old_lines, doc, window, profile=profile, width=width,
+                           overrides=overrides)[0]
+
+
+def renumber_splice(old_lines: tuple[Line, ...], doc: Transcript, window: tuple[float, float],
+                    *, profile: str = "paper", width: int = 80,
+                    overrides: dict[str, float] | None = None,
+                    ) -> tuple[tuple[Line, ...], int, int, int]:
     """The numbered lines of ``doc`` after an edit inside ``window`` (seconds).
 
     Only the turn(s) the edit touched are numbered again, from the edited line on;
@@ -130,9 +139,10 @@ def renumber_edit(old_lines: tuple[Line, ...], doc: Transcript, window: tuple[fl
     the result against a full numbering off the UI thread (``numbered_lines``).
     """
     if doc.locked:
-        return doc.lines
+        return doc.lines, 0, len(old_lines), len(doc.lines)
     if not old_lines:
-        return numbered_lines(doc, profile=profile, width=width, overrides=overrides)
+        lines = numbered_lines(doc, profile=profile, width=width, overrides=overrides)
+        return lines, 0, 0, len(lines)
     starts = [ln.start for ln in old_lines]
     first = max(bisect_right(starts, window[0]) - 1, 0)
     last = max(bisect_right(starts, window[1]) - 1, first)
@@ -155,7 +165,23 @@ def renumber_edit(old_lines: tuple[Line, ...], doc: Transcript, window: tuple[fl
     if shift:
         tail = tuple(Line(n=ln.n + shift, speaker=ln.speaker, text=ln.text, start=ln.start,
                           end=ln.end) for ln in tail)
-    return old_lines[:first] + fresh + tail
+    return old_lines[:first] + fresh + tail, first, last - first + 1, len(fresh)
+
+
+def splice_rows(rows: list[Row], line_row: list[int], first: int, removed: int,
+                lines: Sequence[Line], labels: Sequence[str], text_width: int) -> list[Row]:
+    """The screen rows after lines ``first..first+removed`` became ``lines`` (and labels).
+
+    Rows before are kept as they are; rows after only shift their line index.
+    """
+    start = line_row[first] if first < len(line_row) else len(rows)
+    end = line_row[first + removed] if first + removed < len(line_row) else len(rows)
+    fresh = [Row(r.line + first, r.start, r.end, r.label)
+             for r in layout_rows(lines, labels, text_width)]
+    shift = len(lines) - removed
+    tail = rows[end:] if not shift else [Row(r.line + shift, r.start, r.end, r.label)
+                                          for r in rows[end:]]
+    return rows[:start] + fresh + tail
 
 
 def _between(items: Sequence[Any], begin: float, end: float) -> list[Any]:

@@ -24,7 +24,7 @@ from verbatim.tui.layout import (
     layout_key,
     line_at_time,
     numbered_lines,
-    renumber_edit,
+    renumber_splice,
     turn_labels,
 )
 from verbatim.tui.messages import StudyChanged
@@ -301,16 +301,46 @@ class EditorScreen(Screen[None]):
             return False
         if new is old:
             return False
-        if window is not None:
+        if window is not None and not new.locked and self.lines:
             profile, width, overrides, _ = self._layout()
-            lines = renumber_edit(self.lines, new, window, profile=profile, width=width,
-                                  overrides=overrides)
-        elif new.words is old.words and new.marks is old.marks:
-            lines = self.lines  # labels only: the same lines
-        else:
-            lines = None
+            spliced, first, removed, added = renumber_splice(
+                self.lines, new, window, profile=profile, width=width, overrides=overrides)
+            self._saved_state = "saving ..."
+            self._show_splice(new, spliced, first, removed, added)
+            self._save(new, description)
+            return True
+        same = new.words is old.words and new.marks is old.marks  # labels only
+        lines: tuple[Line, ...] | None = self.lines if same else None
         self._saved_state = "saving ..."
         self.show(new, lines=lines)
+        self._save(new, description)
+        return True
+
+    def _show_splice(self, doc: Transcript, lines: tuple[Line, ...], first: int,
+                     removed: int, added: int) -> None:
+        """An edit's lines on screen: labels and flags of the changed lines only."""
+        old_flags = self.view._flags
+        old_labels = self.view._labels
+        self.doc, self.lines = doc, lines
+        self._remember(doc, lines)
+        fresh = lines[first:first + added]
+        labels = turn_labels(lines[max(first - 1, 0):first + added], doc)[1 if first else 0:]
+        if fresh:
+            begin, end = fresh[0].start, fresh[-1].end
+            part = Transcript(audio=doc.audio, marks=tuple(
+                m for m in doc.marks if begin - 1e-6 <= m.start <= end + 1e-6))
+            notes = [n for n in self.notes if n.end >= begin and n.start <= end]
+            flags = line_flags(fresh, part, notes)
+        else:
+            flags = []
+        view = self.view
+        view.splice_lines(lines, [*old_labels[:first], *labels, *old_labels[first + removed:]],
+                          [*old_flags[:first], *flags, *old_flags[first + removed:]],
+                          first, removed, added)
+        self._update_status()
+        self._update_detail()
+
+    def _save(self, new: Transcript, description: str) -> None:
         study, iid = self.study, self.interview
 
         def save() -> None:
@@ -319,7 +349,6 @@ class EditorScreen(Screen[None]):
                 self.app.call_from_thread(self._mark_saved)
 
         self._saves.put(save)
-        return True
 
     def _mark_saved(self) -> None:
         self._saved_state = "saved"

@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from transcript.model import Line
-from verbatim.tui.layout import Row, first_rows, layout_rows
+from verbatim.tui.layout import Row, first_rows, layout_rows, splice_rows
 
 GUTTER = 8  # "12345" + note flag + mark flag + space
 
@@ -114,6 +114,31 @@ class TranscriptView(ScrollView, can_focus=True):
         self._label_width = min(longest, MAX_LABEL - 1) + 1 if longest else 0
         self._laid_out_for = -1
         self._relayout()
+        self.cursor = min(self.cursor, max(len(self._lines) - 1, 0))
+        self.refresh()
+
+    def splice_lines(self, lines: Sequence[Line], labels: Sequence[str],
+                     flags: Sequence[tuple[bool, bool]], first: int, removed: int,
+                     added: int) -> None:
+        """Show ``lines`` where only ``first..first+removed`` changed (now ``added`` lines).
+
+        Only the changed lines are folded again (an edit in a 4-hour transcript);
+        a change of the label column's width lays everything out afresh.
+        """
+        longest = max((len(label) for label in labels[first:first + added]), default=0)
+        width = min(longest, MAX_LABEL - 1) + 1 if longest else 0
+        if self._laid_out_for < 0 or width > self._label_width:
+            self.set_lines(lines, labels, flags)
+            return
+        self._rows = splice_rows(self._rows, self._line_row, first, removed,
+                                 lines[first:first + added], labels[first:first + added],
+                                 self._laid_out_for)
+        self._line_row = first_rows(self._rows)
+        self._lines = tuple(lines)
+        self._labels = list(labels)
+        self._flags = list(flags)
+        self.virtual_size = Size(self._laid_out_for + GUTTER + self._label_width,
+                                 len(self._rows))
         self.cursor = min(self.cursor, max(len(self._lines) - 1, 0))
         self.refresh()
 
