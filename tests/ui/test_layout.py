@@ -132,3 +132,33 @@ def test_splicing_screen_rows_equals_laying_them_all_out(index: int, text: str) 
     got = splice_rows(rows, first_rows(rows), first, removed,
                       spliced[first:first + added], new_labels[first:first + added], 40)
     assert got == layout_rows(spliced, new_labels, 40)
+
+
+async def test_the_view_splices_rows_and_first_rows_as_a_full_layout_would() -> None:
+    from textual.app import App, ComposeResult
+
+    from transcript.edits import replace_words
+    from verbatim.tui.layout import numbered_lines, renumber_splice
+    from verbatim.tui.widgets.transcript_view import TranscriptView
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TranscriptView(id="a")
+            yield TranscriptView(id="b")
+
+    doc = _long_doc()
+    lines = numbered_lines(doc)
+    async with Host().run_test(size=(60, 20)) as pilot:
+        spliced_view, full_view = pilot.app.query(TranscriptView)
+        spliced_view.set_lines(lines, turn_labels(lines, doc))
+        for index, text in ((40, "a much longer replacement than before " * 3), (900, ""),
+                            (2500, "x")):
+            word = doc.words[index]
+            doc = replace_words(doc, index, index, text)
+            lines, first, removed, added = renumber_splice(lines, doc, (word.start, word.end))
+            labels = turn_labels(lines, doc)
+            spliced_view.splice_lines(lines, labels, [(False, False)] * len(lines),
+                                      first, removed, added)
+        full_view.set_lines(lines, turn_labels(lines, doc))
+        assert spliced_view._rows == full_view._rows
+        assert spliced_view._line_row == full_view._line_row

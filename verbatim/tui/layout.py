@@ -184,6 +184,11 @@ def splice_rows(rows: list[Row], line_row: list[int], first: int, removed: int,
     return rows[:start] + fresh + tail
 
 
+def marks_starting(marks: Sequence[Any], begin: float, end: float) -> list[Any]:
+    """Marks that start in [begin, end] (a bisection when they are in time order)."""
+    return _between(marks, begin, end + 1e-9)
+
+
 def _between(items: Sequence[Any], begin: float, end: float) -> list[Any]:
     """Items (words or marks, kept in start order) that start in [begin, end)."""
     lo = bisect_left(items, begin, key=lambda x: x.start)

@@ -23,6 +23,7 @@ from verbatim.tui.layout import (
     format_time,
     layout_key,
     line_at_time,
+    marks_starting,
     numbered_lines,
     renumber_splice,
     turn_labels,
@@ -327,8 +328,8 @@ class EditorScreen(Screen[None]):
         labels = turn_labels(lines[max(first - 1, 0):first + added], doc)[1 if first else 0:]
         if fresh:
             begin, end = fresh[0].start, fresh[-1].end
-            part = Transcript(audio=doc.audio, marks=tuple(
-                m for m in doc.marks if begin - 1e-6 <= m.start <= end + 1e-6))
+            part = Transcript(audio=doc.audio,
+                              marks=tuple(marks_starting(doc.marks, begin - 1e-6, end + 1e-6)))
             notes = [n for n in self.notes if n.end >= begin and n.start <= end]
             flags = line_flags(fresh, part, notes)
         else:

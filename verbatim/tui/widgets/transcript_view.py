@@ -130,10 +130,18 @@ class TranscriptView(ScrollView, can_focus=True):
         if self._laid_out_for < 0 or width > self._label_width:
             self.set_lines(lines, labels, flags)
             return
+        old_rows = len(self._rows)
+        start = self._line_row[first] if first < len(self._line_row) else old_rows
+        old_end = (self._line_row[first + removed] if first + removed < len(self._line_row)
+                   else old_rows)
         self._rows = splice_rows(self._rows, self._line_row, first, removed,
                                  lines[first:first + added], labels[first:first + added],
                                  self._laid_out_for)
-        self._line_row = first_rows(self._rows)
+        # each line's first row: kept before the edit, found in its rows, shifted after
+        shift = len(self._rows) - old_rows
+        fresh = first_rows(self._rows[start:old_end + shift])
+        self._line_row = [*self._line_row[:first], *(start + r for r in fresh),
+                          *(r + shift for r in self._line_row[first + removed:])]
         self._lines = tuple(lines)
         self._labels = list(labels)
         self._flags = list(flags)
