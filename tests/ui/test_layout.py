@@ -162,3 +162,15 @@ async def test_the_view_splices_rows_and_first_rows_as_a_full_layout_would() -> 
         full_view.set_lines(lines, turn_labels(lines, doc))
         assert spliced_view._rows == full_view._rows
         assert spliced_view._line_row == full_view._line_row
+
+
+@given(st.floats(0, 3_000), st.floats(0, 30))
+@settings(max_examples=40, deadline=None)
+def test_marks_touching_a_span_are_those_the_edits_module_finds(start: float,
+                                                               length: float) -> None:
+    from transcript.edits import marks_between
+    from verbatim.tui.layout import marks_touching
+
+    doc = _long_doc()
+    assert tuple(marks_touching(doc.marks, start, start + length)) == marks_between(
+        doc, start, start + length)

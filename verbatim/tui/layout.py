@@ -184,6 +184,22 @@ def splice_rows(rows: list[Row], line_row: list[int], first: int, removed: int,
     return rows[:start] + fresh + tail
 
 
+LONGEST_MARK = 120.0
+"""Seconds: no mark (an overlap, an inaudible stretch) runs longer than this."""
+
+
+def marks_touching(marks: Sequence[Any], start: float, end: float) -> list[int]:
+    """Indices of marks that touch [start, end], as ``transcript.edits.marks_between``
+    finds them, by bisection when the marks are in time order (every cursor move asks)."""
+    hi = bisect_right(marks, end, key=lambda m: m.start)
+    lo = bisect_left(marks, start - LONGEST_MARK, key=lambda m: m.start)
+    window = range(lo, hi)
+    near = range(max(lo - 1, 0), min(hi, len(marks) - 1))
+    if any(marks[i].start > marks[i + 1].start for i in near):
+        window = range(len(marks))  # not in time order: look at every one
+    return [i for i in window if marks[i].start <= end and marks[i].end >= start]
+
+
 def marks_starting(marks: Sequence[Any], begin: float, end: float) -> list[Any]:
     """Marks that start in [begin, end] (a bisection when they are in time order)."""
     return _between(marks, begin, end + 1e-9)

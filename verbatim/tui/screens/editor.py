@@ -24,6 +24,7 @@ from verbatim.tui.layout import (
     layout_key,
     line_at_time,
     marks_starting,
+    marks_touching,
     numbered_lines,
     renumber_splice,
     turn_labels,
@@ -257,7 +258,7 @@ class EditorScreen(Screen[None]):
             self.query_one("#editor-detail", Static).update(
                 f"line {a.n} · {format_time(a.start)} · loading the transcript ...")
             return
-        marks = edits.marks_between(self.doc, a.start, b.end)
+        marks = marks_touching(self.doc.marks, a.start, b.end)
         auto = sum(1 for i in marks if self.doc.marks[i].source is Source.AUTO)
         where = f"line {a.n}" if first == last else f"lines {a.n}-{b.n}"
         text = (f"{where} · {format_time(a.start)}–{format_time(b.end)} · "
