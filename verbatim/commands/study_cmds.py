@@ -390,7 +390,7 @@ def run_pack(args: argparse.Namespace, config: Config) -> int:
 def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
     """Transcribe the interview's stored recording and save it as a new version."""
     from verbatim.commands.transcribe_cmds import ProgressBar
-    from verbatim.usecases.options import pipeline_options
+    from verbatim.usecases.options import pipeline_options, speaker_flags
     from verbatim.usecases.transcription import transcribe_interview
 
     with _study(config) as study:
@@ -398,7 +398,8 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
             return _import_kept(study, args.target, Path(args.from_file))
         options = pipeline_options(config, engine=args.engine, model=args.model,
                                    diarize=args.diarize, speakers=args.speakers,
-                                   language=args.language)
+                                   language=args.language, device=getattr(args, "device", None),
+                                   **speaker_flags(args))
         bar = ProgressBar(prefix=f"{args.target}: ")
         try:
             result = transcribe_interview(

@@ -6,11 +6,14 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from transcribe.progress import Tick, clock
 from verbatim.config import Config
 from verbatim.errors import UserError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from transcribe.pipeline import PipelineOptions
 
 
 class ProgressBar:
@@ -58,7 +61,6 @@ class ProgressBar:
 
 def run_transcribe(args: argparse.Namespace, config: Config) -> int:
     from transcribe.jobs import JobResultNotSaved
-    from verbatim.usecases.options import pipeline_options
     from verbatim.usecases.transcription import describe, transcribe_file
 
     if not Path(args.target).exists() and not Path(args.target).is_symlink():
@@ -66,10 +68,7 @@ def run_transcribe(args: argparse.Namespace, config: Config) -> int:
                         "like P4-1: see 'verbatim interview list')")
     if args.out is None:
         raise UserError("transcribe FILE needs --out T.json (where to write the transcript)")
-    options = pipeline_options(config, engine=args.engine, model=args.model,
-                               diarize=args.diarize, speakers=args.speakers,
-                               language=args.language,
-                               checkpoint_dir=config.data_dir / "checkpoints")  # resumes
+    options = pipeline_options(args, config)
     bar = ProgressBar()
     try:
         doc = transcribe_file(Path(args.target), options, args.out, progress=bar)
@@ -77,8 +76,35 @@ def run_transcribe(args: argparse.Namespace, config: Config) -> int:
         raise _kept(exc, Path(args.out), config) from None
     finally:
         bar.finish()
-    sys.stderr.write(f"wrote {args.out}: {describe(doc)}\n")
+    sys.stderr.write(f"wrote {args.out}: {describe(doc)}; "
+                     f"{made_by(doc.extra.get('pipeline', {}))}\n")
     return 0
+
+
+def pipeline_options(args: argparse.Namespace, config: Config) -> PipelineOptions:
+    """The CLI flags over the config's defaults (through the one options builder)."""
+    from verbatim.usecases.options import pipeline_options as build
+    from verbatim.usecases.options import speaker_flags
+
+    return build(config, engine=args.engine, model=args.model, diarize=args.diarize,
+                 speakers=args.speakers, language=args.language,
+                 device=getattr(args, "device", None),
+                 checkpoint_dir=config.data_dir / "checkpoints",  # a killed job resumes
+                 **speaker_flags(args))
+
+
+def made_by(pipeline: dict) -> str:
+    """'model faster-whisper-base (auto) on cpu, language de (detected, 0.98)'."""
+    text = f"model {pipeline.get('model', '?')}"
+    if pipeline.get("model_requested") == "auto":
+        text += " (auto)"
+    if pipeline.get("device"):
+        text += f" on {pipeline['device']}"
+    if pipeline.get("language"):
+        text += f", language {pipeline['language']}"
+        if "language_probability" in pipeline:
+            text += f" (detected, {pipeline['language_probability']:.2f})"
+    return text
 
 
 def _kept(exc: Any, out: Path, config: Config) -> UserError:
@@ -116,8 +142,10 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
             entries = models.list_models(store)
             if not entries:
                 print(f"no models in {store} (import one: verbatim models import PATH)")
+            sources = models.read_manifest(store)
             for entry in entries:
-                print(f"{entry.name:<40} {entry.kind:<18} {_size(entry.size):>9}")
+                source = sources.get(entry.name, {}).get("source", "copied in by hand")
+                print(f"{entry.name:<32} {entry.kind:<18} {_size(entry.size):>9}  {source}")
             return 0
         if args.action == "available":
             from transcribe.models import catalogue
@@ -163,3 +191,5 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
     except models.ModelError as exc:
         raise UserError(str(exc)) from None
     raise UserError(f"unknown models action {args.action!r}")
+
+

@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from transcribe.progress import Tick
+from transcribe.progress import CEILING, Tick
 from verbatim.config import Config
 from verbatim.errors import UserError
 from verbatim.tui.messages import JobFinished, JobProgress, StudyChanged
@@ -184,8 +184,9 @@ class VerbatimApp(App[None]):
 
         try:
             options = self.pipeline_options(self.config)
-            transcribe_interview(self.study, job.interview, options, progress=progress,
-                                 cancel=job.cancel, runner=self.job_runner)
+            result = transcribe_interview(self.study, job.interview, options,
+                                          progress=progress, cancel=job.cancel,
+                                          runner=self.job_runner)
         except TranscriptionCancelled as exc:
             self.post_message(JobFinished(job.id, job.interview, str(exc), cancelled=True))
             return
@@ -193,7 +194,43 @@ class VerbatimApp(App[None]):
             self.post_message(JobFinished(job.id, job.interview, str(exc) or type(exc).__name__,
                                           cancelled=job.cancel.is_set()))
             return
-        self.post_message(JobFinished(job.id, job.interview))
+        model = str(result.document.extra.get("pipeline", {}).get("model", ""))
+        self.post_message(JobFinished(job.id, job.interview, model=model))
+
+    def start_pending_batch(self) -> Job | None:
+        """Transcribe every pending interview on local worker processes, as one job.
+
+        The same use case as ``verbatim batch --pending`` (``verbatim.batch.study``).
+        """
+        if self.study is None:
+            self.notify("no study is open", severity="error")
+            return None
+        job = Job(id=len(self.jobs) + 1, interview="all pending")
+        self.jobs[job.id] = job
+
+        def run() -> None:
+            from verbatim.batch.study import transcribe_pending
+
+            def report(event: Any) -> None:
+                fraction = (event.done_seconds / event.total_seconds if event.total_seconds
+                            else event.done_items / max(1, event.total_items))
+                self.post_message(JobProgress(job.id, Tick(
+                    f"{event.done_items}/{event.total_items} saved", min(fraction, CEILING))))
+
+            try:
+                summary = transcribe_pending(self.study, self.pipeline_options(self.config),
+                                             report=report, cancel=job.cancel)
+            except Exception as exc:  # one line on the jobs screen, like any job
+                self.post_message(JobFinished(job.id, job.interview, str(exc)))
+                return
+            failed = "; ".join(f"{k}: {v}" for k, v in summary.failed.items()) or None
+            self.post_message(JobFinished(job.id, job.interview, failed,
+                                          cancelled=summary.cancelled))
+
+        self.run_worker(run, thread=True, group="transcribe", exit_on_error=False,
+                        name=f"job-{job.id}")
+        self.notify("transcribing all pending interviews in the background")
+        return job
 
     def on_job_progress(self, message: JobProgress) -> None:
         job = self.jobs.get(message.job)
@@ -219,7 +256,8 @@ class VerbatimApp(App[None]):
         elif message.error:
             self.notify(f"{message.interview}: {message.error}", severity="error", timeout=10)
         else:
-            self.notify(f"{message.interview} is transcribed: open it from the study home")
+            made = f" with {message.model}" if message.model else ""
+            self.notify(f"{message.interview} is transcribed{made}: open it from the study home")
         self.broadcast(message)
         self.broadcast(StudyChanged(message.interview))
 

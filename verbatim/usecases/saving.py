@@ -79,7 +79,8 @@ def save_pipeline_transcript(study: Study, iid: str, doc: Transcript,
     doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
                                       sha256=interview.audio_sha256 or "",
                                       duration=interview.audio_duration or 0.0))
-    description = f"{options.engine} {options.model}, diarize {options.diarize}"
+    used = str(doc.extra.get("pipeline", {}).get("model") or options.model)  # auto's choice
+    description = f"{options.engine} {used}, diarize {options.diarize}"
     if where:
         description += f", {where}"
     return study.save_transcript(iid, doc, origin="pipeline", description=description)
