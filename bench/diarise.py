@@ -19,7 +19,8 @@ Cases, all real human speech:
 Then the RTF on all meetings laid end to end (about 4 minutes).
 
 Usage: .venv/bin/python bench/diarise.py [--models DIR] [--quick]
-(the store must hold campplus-cn-en/, pyannote-segmentation-3.0/ and ge2e-voice-encoder/;
+(default: the store `make setup` provisioned; it must hold campplus-cn-en/,
+pyannote-segmentation-3.0/ and ge2e-voice-encoder/;
 --quick: seed 0 only, no GE2E rows)
 """
 
@@ -121,9 +122,11 @@ def run(mode: str, settings: dict[str, Any], case: Case, models: Path,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", type=Path,
+    from verbatim.config import default_models_dir
+
+    parser.add_argument("--models", type=Path,  # the store `make setup` provisioned
                         default=Path(os.environ.get("VERBATIM_TEST_MODELS")
-                                     or real_voices.SHARED / "models"))
+                                     or default_models_dir()))
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
