@@ -85,7 +85,7 @@ def test_notation_of_marks_is_picked_out_of_a_line_in_every_profile() -> None:
 @given(st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(
     ["x", "two words", "", "a-very-long-hyphenated-replacement-word", "I I", "..."])),
     min_size=1, max_size=6), st.sampled_from(["paper", "jefferson"]))
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=10, deadline=None)
 def test_renumbering_only_the_edited_turn_equals_numbering_it_all(
         edits_made: list[tuple[int, str]], profile: str) -> None:
     """The editor's fast path (issue 13): a splice of the edited turn is the full numbering."""
@@ -109,7 +109,7 @@ def _long_doc() -> Transcript:
 
 
 @given(st.integers(0, 2_999), st.sampled_from(["x", "", "two more words here", "w " * 30]))
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=8, deadline=None)
 def test_splicing_screen_rows_equals_laying_them_all_out(index: int, text: str) -> None:
     """The view folds only an edit's lines; the rows must be those of a full layout."""
     from transcript.edits import replace_words
