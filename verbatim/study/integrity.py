@@ -29,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from verbatim.scratch import alive
 from verbatim.study import files
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -161,15 +162,7 @@ def partial_name(pid: int | None = None) -> str:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid == os.getpid() or alive(pid)
 
 
 def sweep_partials(study_dir: Path) -> list[Partial]:
