@@ -19,7 +19,7 @@ from pathlib import Path
 import soundfile
 
 from capture.errors import CaptureError
-from capture.wavfile import WavLayout, parse_wav_header, read_head
+from capture.wavheader import WavLayout, parse_wav_header, read_head
 
 
 @dataclass(frozen=True)

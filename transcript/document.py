@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from transcript.model import (
     FORMAT,
@@ -144,12 +145,18 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     atomic), is owner-only from birth, and is fsync'd before the rename; the
     folder is fsync'd after it.
     """
-    target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    write_atomic_stream(path, lambda fh: fh.write(payload))
+
+
+def write_atomic_stream(path: str | os.PathLike[str],
+                        write: Callable[[BinaryIO], object]) -> None:
+    """``write_atomic`` for content written piece by piece into the open file."""
+    target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+        with os.fdopen(fd, "w+b") as fh:
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 
 from transcript.joining import joined_text, word_groups
 from transcript.model import Mark, MarkKind, Source, Speaker, Transcript, Word
@@ -26,24 +27,45 @@ class EditError(ValueError):
 def replace_words(doc: Transcript, first: int, last: int, text: str) -> Transcript:
     """Replace words ``first..last`` (inclusive) with the words of ``text``.
 
-    The new words share the old span's time evenly (the author fixed what was
-    said, not when), keep the first old word's speaker, and get probability 1.0
-    because a person has now checked them. An empty ``text`` deletes the span.
+    Words the author left as they were keep their own times (and so every mark
+    anchored to them); a word changed one for one keeps its slot's times; only
+    words added or split share the time of what they replace (the author fixed
+    what was said, not when). Changed words keep the first old word's speaker
+    and get probability 1.0 because a person has now checked them. An empty
+    ``text`` deletes the span.
     """
     if not 0 <= first <= last < len(doc.words):
         raise EditError(f"no words {first}-{last} in a transcript of {len(doc.words)} words")
     old = doc.words[first:last + 1]
     tokens = text.split()
-    start, end, speaker = old[0].start, old[-1].end, old[0].speaker
-    step = (end - start) / len(tokens) if tokens else 0.0
-    new = tuple(
-        Word(text=tok, start=round(start + i * step, 3),
-             end=round(end if i == len(tokens) - 1 else start + (i + 1) * step, 3),
-             speaker=speaker, probability=1.0)
-        for i, tok in enumerate(tokens))
     if len(tokens) == len(old) and all(o.text == t for o, t in zip(old, tokens, strict=True)):
         return doc  # nothing changed: no new version for a no-op
-    return replace(doc, words=doc.words[:first] + new + doc.words[last + 1:])
+    speaker = old[0].speaker
+    new: list[Word] = []
+    matcher = SequenceMatcher(a=[w.text for w in old], b=tokens, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            new.extend(old[i1:i2])
+        elif op == "delete":
+            continue
+        elif op == "replace" and i2 - i1 == j2 - j1:
+            new.extend(Word(text=tok, start=w.start, end=w.end, speaker=speaker,
+                            probability=1.0) for w, tok in zip(old[i1:i2], tokens[j1:j2],
+                                                               strict=True))
+        else:  # words split, joined or added: they share the span they replace
+            if i2 > i1:
+                start, end = old[i1].start, old[i2 - 1].end
+            else:  # pure insertion: the gap between its neighbours (a point if none)
+                start = new[-1].end if new else old[0].start
+                end = old[i1].start if i1 < len(old) else start
+                end = max(end, start)
+            count = j2 - j1
+            step = (end - start) / count
+            new.extend(Word(text=tok, start=round(start + k * step, 3),
+                            end=round(end if k == count - 1 else start + (k + 1) * step, 3),
+                            speaker=speaker, probability=1.0)
+                       for k, tok in enumerate(tokens[j1:j2]))
+    return replace(doc, words=doc.words[:first] + tuple(new) + doc.words[last + 1:])
 
 
 def edit_word(doc: Transcript, index: int, text: str) -> Transcript:

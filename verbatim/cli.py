@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from transcribe.diarize import DIARISERS
 from transcribe.privacy import allow_network, block_network, contain_library_files
 from verbatim import scratch
 from verbatim.config import Config, load_config
@@ -34,10 +35,12 @@ from verbatim.errors import (
 
 PROG = "verbatim"
 
+# Copies of the rooms' lists (transcript.export.FORMATS, transcript.notation.PROFILES,
+# transcribe.engines.ENGINES): importing those modules costs 0.1-0.4 s on every command.
+# tests/unit/test_usecases.py checks each copy against its room, so they cannot drift.
 FORMATS = ("txt", "md", "docx", "json", "srt", "vtt", "eaf", "qdpx", "nvivo", "maxqda")
 NOTATIONS = ("paper", "jefferson", "dresing-pehl")
 ENGINES = ("faster-whisper", "whisper")
-DIARISERS = ("pyannote", "channels", "embedding", "none")
 PHASES = ("during", "after", "analysis")
 
 # An interview id as the study store prints it: participant id, dash, number (P4-1).

@@ -22,10 +22,12 @@ class UserError(Exception):
     exit_code = 1
 
 
-class NotAvailableError(UserError):
-    """A command that is registered but not built yet."""
+class StudyError(UserError):
+    """A study that cannot be opened or an operation it refuses; one line for the user.
 
-    exit_code = 3
+    Defined here, below both ``verbatim.study`` and ``verbatim.vault``, so the
+    vault's errors can be study errors without the vault knowing the study.
+    """
 
 
 class FileProblemError(UserError):
@@ -81,7 +83,7 @@ def os_error_line(exc: BaseException, path: str | Path | None = None, *,
     ``path`` is what the user asked for (the error's own file name is used when
     absent); ``action`` is the verb ("write", "read", "create"...).
     """
-    from verbatim.storage import explain  # full, read-only and permission: its words
+    from verbatim.diskspace import explain  # full, read-only and permission: its words
 
     if path is not None:
         storage = explain(exc, Path(path) if Path(path).is_dir() else Path(path).parent)

@@ -140,12 +140,11 @@ def leave() -> None:
 
 
 def _memory_base() -> Path | None:
-    from verbatim.vault.errors import VaultError
-    from verbatim.vault.memdir import user_memory_dir
+    from verbatim.errors import StudyError
 
     try:
         return user_memory_dir()
-    except VaultError:
+    except StudyError:
         return None
 
 
@@ -157,7 +156,6 @@ def memory_dir() -> Path:
     folder = _state.get("memory")
     if folder is not None and folder.is_dir():
         return folder
-    from verbatim.vault.memdir import user_memory_dir
 
     owner = _owner()
     pid = owner if owner and alive(owner) else os.getpid()
@@ -168,3 +166,47 @@ def memory_dir() -> Path:
         if "temp" not in _state:  # a library user that never called enter()
             atexit.register(leave)
     return folder
+
+
+# ---- the user's tmpfs folder (the vault's memdir builds on it)
+
+
+def _tmpfs_roots() -> list[Path]:
+    roots = [Path("/dev/shm")]
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        roots.append(Path(runtime))
+    return roots
+
+
+def _is_tmpfs(path: Path) -> bool:
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    best, kind = "", ""
+    for line in mounts:
+        parts = line.split()
+        if len(parts) >= 3 and (str(path) == parts[1] or str(path).startswith(
+                parts[1].rstrip("/") + "/")) and len(parts[1]) >= len(best):
+            best, kind = parts[1], parts[2]
+    return kind in ("tmpfs", "ramfs")
+
+
+def user_memory_dir() -> Path:
+    """``<tmpfs>/verbatim-<uid>``: created 0700, checked to be ours; VaultError if none."""
+    for root in _tmpfs_roots():
+        if not root.is_dir() or not _is_tmpfs(root):
+            continue
+        folder = root / f"verbatim-{os.getuid()}"
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            info = folder.lstat()
+        except OSError:
+            continue
+        if info.st_uid == os.getuid() and not info.st_mode & 0o077 and not folder.is_symlink():
+            return folder
+    from verbatim.errors import StudyError
+
+    raise StudyError("no private in-memory folder (/dev/shm) for the transcription of an "
+                     "encrypted study")

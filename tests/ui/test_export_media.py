@@ -11,7 +11,7 @@ from lxml import etree
 
 from verbatim.study import Study
 from verbatim.tui.screens.dialogs import ExportChoice
-from verbatim.tui.screens.home import _export
+from verbatim.tui.screens.export import _export
 
 
 def _app(study: Study) -> Any:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transcript.model import AudioRef, Line, Mark, MarkKind, Note, Source, Speaker, Transcript
@@ -69,16 +68,6 @@ def test_line_flags_mark_notes_and_unconfirmed_auto_marks() -> None:
     assert line_flags(lines(), doc, notes) == [(True, False), (True, True), (False, False)]
 
 
-def test_overall_job_progress_runs_through_the_stages_in_order() -> None:
-    from verbatim.tui.app import overall_fraction
-
-    steps = [overall_fraction(stage, f) for stage in ("load", "vad", "asr", "diarise", "marks")
-             for f in (0.0, 0.5, 1.0)]
-    assert steps == sorted(steps) and steps[0] == 0.0 and steps[-1] == 1.0
-    assert overall_fraction("asr", 0.0) == pytest.approx(0.15)
-    assert overall_fraction("something new", 0.4) == 0.4
-
-
 def test_notation_of_marks_is_picked_out_of_a_line_in_every_profile() -> None:
     from rich.style import Style
 
@@ -91,3 +80,97 @@ def test_notation_of_marks_is_picked_out_of_a_line_in_every_profile() -> None:
                       "(unv.)"]
     rebuilt = "".join(seg.text for seg in notation_segments(text, plain, mark))
     assert rebuilt == text
+
+
+@given(st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(
+    ["x", "two words", "", "a-very-long-hyphenated-replacement-word", "I I", "..."])),
+    min_size=1, max_size=6), st.sampled_from(["paper", "jefferson"]))
+@settings(max_examples=10, deadline=None)
+def test_renumbering_only_the_edited_turn_equals_numbering_it_all(
+        edits_made: list[tuple[int, str]], profile: str) -> None:
+    """The editor's fast path (issue 13): a splice of the edited turn is the full numbering."""
+    from transcript.edits import replace_words
+    from verbatim.tui.layout import numbered_lines, renumber_edit
+
+    doc = _long_doc()
+    lines = numbered_lines(doc, profile=profile)
+    for index, text in edits_made:
+        k = index % len(doc.words)
+        word = doc.words[k]
+        doc = replace_words(doc, k, k, text)
+        lines = renumber_edit(lines, doc, (word.start, word.end), profile=profile)
+        assert lines == numbered_lines(doc, profile=profile)
+
+
+def _long_doc() -> Transcript:
+    from tests.golden.fixture import synthetic_document
+
+    return synthetic_document(3_000, seed=7)
+
+
+@given(st.integers(0, 2_999), st.sampled_from(["x", "", "two more words here", "w " * 30]))
+@settings(max_examples=8, deadline=None)
+def test_splicing_screen_rows_equals_laying_them_all_out(index: int, text: str) -> None:
+    """The view folds only an edit's lines; the rows must be those of a full layout."""
+    from transcript.edits import replace_words
+    from verbatim.tui.layout import (
+        first_rows,
+        layout_rows,
+        numbered_lines,
+        renumber_splice,
+        splice_rows,
+    )
+
+    doc = _long_doc()
+    lines = numbered_lines(doc)
+    labels = turn_labels(lines, doc)
+    rows = layout_rows(lines, labels, 40)
+    word = doc.words[index]
+    new = replace_words(doc, index, index, text)
+    spliced, first, removed, added = renumber_splice(lines, new, (word.start, word.end))
+    new_labels = turn_labels(spliced, new)
+    got = splice_rows(rows, first_rows(rows), first, removed,
+                      spliced[first:first + added], new_labels[first:first + added], 40)
+    assert got == layout_rows(spliced, new_labels, 40)
+
+
+async def test_the_view_splices_rows_and_first_rows_as_a_full_layout_would() -> None:
+    from textual.app import App, ComposeResult
+
+    from transcript.edits import replace_words
+    from verbatim.tui.layout import numbered_lines, renumber_splice
+    from verbatim.tui.widgets.transcript_view import TranscriptView
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TranscriptView(id="a")
+            yield TranscriptView(id="b")
+
+    doc = _long_doc()
+    lines = numbered_lines(doc)
+    async with Host().run_test(size=(60, 20)) as pilot:
+        spliced_view, full_view = pilot.app.query(TranscriptView)
+        spliced_view.set_lines(lines, turn_labels(lines, doc))
+        for index, text in ((40, "a much longer replacement than before " * 3), (900, ""),
+                            (2500, "x")):
+            word = doc.words[index]
+            doc = replace_words(doc, index, index, text)
+            lines, first, removed, added = renumber_splice(lines, doc, (word.start, word.end))
+            labels = turn_labels(lines, doc)
+            spliced_view.splice_lines(lines, labels, [(False, False)] * len(lines),
+                                      first, removed, added)
+        full_view.set_lines(lines, turn_labels(lines, doc))
+        assert spliced_view._rows == full_view._rows
+        assert spliced_view._line_row == full_view._line_row
+
+
+@given(st.floats(0, 3_000), st.floats(0, 30))
+@settings(max_examples=40, deadline=None)
+def test_marks_touching_a_span_are_those_the_edits_module_finds(start: float,
+                                                               length: float) -> None:
+    from transcript.edits import marks_between
+    from verbatim.tui.layout import marks_touching
+
+    doc = _long_doc()
+    assert tuple(marks_touching(doc.marks, start, start + length)) == marks_between(
+        doc, start, start + length)

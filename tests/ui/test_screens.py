@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from transcribe.jobs import JobCancelled
 from transcript.model import Source
 from verbatim.study import Study
 from verbatim.tui.screens.dialogs import (
@@ -51,7 +52,8 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 1
 async def open_editor(pilot: Any) -> EditorScreen:
     await pilot.press("enter")  # participant P1 -> interviews table
     await pilot.press("enter")  # P1-1 -> editor
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, EditorScreen))
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, EditorScreen)
+                   and pilot.app.screen.doc is not None)  # loaded in a worker
     return pilot.app.screen
 
 
@@ -167,12 +169,12 @@ async def test_edit_words_is_saved_at_once_and_undo_redo(make_app: Any, study: S
         await pilot.press("ctrl+k")  # delete to end of line
         await type_text(pilot, "Thanks for coming")
         await pilot.press("enter")
+        await wait_for(pilot, lambda: len(study.versions("P1-1")) == versions + 1)
         # a second connection sees the edit: nothing lives only in the app's memory
         with Study.open(study.path) as other:
             doc = other.transcript("P1-1")
             assert doc is not None
             assert [w.text for w in doc.words[:3]] == ["Thanks", "for", "coming"]
-        await wait_for(pilot, lambda: len(study.versions("P1-1")) == versions + 1)
         await pilot.press("ctrl+z")
         await wait_for(pilot, lambda: first_word(study) == "Thank")
         await pilot.press("ctrl+y")
@@ -249,8 +251,8 @@ async def test_note_anchored_to_selected_lines(make_app: Any, study: Study) -> N
         await type_text(pilot, "I felt protective")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        await wait_for(pilot, lambda: len(study.notes("P1-1")) == 1)
         notes = study.notes("P1-1")
-        assert len(notes) == 1
         note = notes[0]
         assert (note.start, note.end) == (first.start, last.end)
         assert note.moment == "He sounded tired" and note.response == "I felt protective"
@@ -385,14 +387,10 @@ async def test_record_start_mark_stop_adds_an_interview(make_app: Any, study: St
 # ------------------------------------------------------------ jobs
 
 
-class JobCancelled(Exception):
-    pass
-
-
 def gated_runner(gate: threading.Event) -> Callable[..., Any]:
     def run(path: Path, options: Any, out: Path, *, progress: Any = None,
             cancel: threading.Event | None = None) -> Any:
-        progress("transcribing", 0.4)
+        progress("asr", 0.4)
         while not gate.is_set():
             if cancel is not None and cancel.is_set():
                 raise JobCancelled("cancelled")
@@ -405,10 +403,10 @@ def gated_runner(gate: threading.Event) -> Callable[..., Any]:
 async def test_transcription_job_runs_in_background_and_saves(make_app: Any,
                                                               study: Study) -> None:
     gate = threading.Event()
-    app = make_app(job_runner=gated_runner(gate), pipeline_options=lambda c: None)
+    app = make_app(job_runner=gated_runner(gate))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab", "down", "t")  # P1-2 is recorded, not transcribed
-        await wait_for(pilot, lambda: 1 in app.jobs and app.jobs[1].fraction == 0.4)
+        await wait_for(pilot, lambda: 1 in app.jobs and app.jobs[1].stage == "asr")
         assert str(app.screen.query_one("#interviews").get_row_at(1)[3]) == "transcribing"
         await pilot.press("ctrl+o")
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
@@ -419,10 +417,10 @@ async def test_transcription_job_runs_in_background_and_saves(make_app: Any,
 
 async def test_transcription_job_can_be_cancelled_and_failures_shown(make_app: Any,
                                                                      study: Study) -> None:
-    app = make_app(job_runner=gated_runner(threading.Event()), pipeline_options=lambda c: None)
+    app = make_app(job_runner=gated_runner(threading.Event()))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab", "down", "t", "ctrl+o")
-        await wait_for(pilot, lambda: app.jobs[1].fraction == 0.4)
+        await wait_for(pilot, lambda: app.jobs[1].stage == "asr")
         await pilot.press("c")
         await wait_for(pilot, lambda: app.jobs[1].state == "cancelled")
         assert study.transcript("P1-2") is None
@@ -430,7 +428,7 @@ async def test_transcription_job_can_be_cancelled_and_failures_shown(make_app: A
     def broken(*_a: Any, **_k: Any) -> Any:
         raise RuntimeError("model tiny.en not found in the store")
 
-    app = make_app(job_runner=broken, pipeline_options=lambda c: None)
+    app = make_app(job_runner=broken)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab", "down", "t", "ctrl+o")
         await wait_for(pilot, lambda: app.jobs[1].state == "failed")

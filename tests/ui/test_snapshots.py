@@ -28,6 +28,7 @@ pytestmark = pytest.mark.ui
 
 async def _open_editor(pilot: Any) -> None:
     await press_for(pilot, "o", EditorScreen)
+    await wait_for(pilot, lambda: pilot.app.screen.doc is not None)  # loaded in a worker
     await pilot.pause()
 
 

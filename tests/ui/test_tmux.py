@@ -7,6 +7,7 @@ VERBATIM_DATA), show it at 80x24, open the transcript, and quit on ctrl+q.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -96,7 +97,8 @@ def test_an_edit_survives_kill_9(tmp_path: Path) -> None:
         study.save_transcript(iid, make_doc(2), origin="pipeline")
     session = f"verbatim-kill-{uuid.uuid4().hex[:8]}"
     env = {"VERBATIM_DATA": str(tmp_path / "data"), "VERBATIM_CONFIG": str(tmp_path / "c.toml"),
-           "VERBATIM_STUDY": str(tmp_path / "study"), "TERM": "xterm-256color"}
+           "VERBATIM_STUDY": str(tmp_path / "study"), "TERM": "xterm-256color",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}  # the tree under test
     script = tmp_path / "run.sh"
     exports = " ".join(f"{k}={v}" for k, v in env.items())
     pid_file = tmp_path / "pid"
@@ -111,9 +113,13 @@ def test_an_edit_survives_kill_9(tmp_path: Path) -> None:
         tmux("send-keys", "-t", session, "e")
         wait_for_text(session, "Words of line 1")
         tmux("send-keys", "-t", session, "C-a", "C-k")
+        deadline = time.monotonic() + 20  # the prompt cleared before typing into it
+        while not re.search(r"▊ +▎", screen(session)) and time.monotonic() < deadline:
+            time.sleep(0.2)
         tmux("send-keys", "-t", session, "-l", "Welcome and thank you")
         tmux("send-keys", "-t", session, "Enter")
-        wait_for_text(session, "Welcome and thank")  # a pause mark may sit among the words
+        # a pause mark may sit among the words; "saved": the edit is on disk (a worker saves)
+        wait_for_text(session, "Welcome and thank", "saved")
         os.kill(int(pid_file.read_text()), signal.SIGKILL)
     finally:
         if session_alive(session):

@@ -7,10 +7,12 @@ shows the check is not vacuous.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +81,106 @@ def test_privacy_env_is_set_by_importing_transcribe() -> None:
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True, env=env, timeout=60)
     assert out.stdout.split() == ["0", "1", "1"]
+
+
+# ---------------------------------------------------------------- import circles
+
+PROJECT = ("transcript", "transcribe", "capture", "verbatim")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Every project module -> the project modules it imports, at the top or in a function.
+
+    Imports under ``if TYPE_CHECKING:`` do not run and are left out. A name imported
+    from a package resolves to its submodule when there is one.
+    """
+    modules = {_module_name(p): p for package in PROJECT for p in (ROOT / package).rglob("*.py")}
+
+    def resolve(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found = _imported(ast.parse(path.read_text(encoding="utf-8")), set())
+        graph[name] = {m for m in map(resolve, found) if m and m != name}
+    return graph
+
+
+def _imported(node: ast.AST, found: set[str]) -> set[str]:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+            continue
+        if isinstance(child, ast.Import):
+            found.update(alias.name for alias in child.names)
+        elif isinstance(child, ast.ImportFrom) and child.module and not child.level:
+            found.update(f"{child.module}.{alias.name}" for alias in child.names)
+        _imported(child, found)
+    return found
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one node (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def strong(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                strong(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            strong(v)
+    return found
+
+
+def test_no_module_imports_itself_in_a_circle() -> None:
+    assert circles(import_graph()) == []
+
+
+def test_no_circle_between_the_verbatim_packages() -> None:
+    """verbatim.study, .vault, .tui, .commands, .usecases ...: one-way dependencies only
+    (the vault knows no study; the use cases know no door)."""
+    packages: dict[str, set[str]] = {}
+    for module, deps in import_graph().items():
+        if not module.startswith("verbatim."):
+            continue
+        source = ".".join(module.split(".")[:2])
+        for dep in deps:
+            target = ".".join(dep.split(".")[:2])
+            if dep.startswith("verbatim.") and target != source:
+                packages.setdefault(source, set()).add(target)
+    assert circles(packages) == []
+    assert not {"verbatim.tui", "verbatim.commands"} & packages.get("verbatim.usecases", set())
+    assert not any(p.startswith("verbatim.study") for p in packages.get("verbatim.vault", ()))
+
+
+def test_the_circle_check_can_fail() -> None:
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

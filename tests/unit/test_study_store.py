@@ -257,9 +257,12 @@ def test_live_marks_from_the_capture_sidecar_become_notes_to_complete(study: Stu
                sidecar.LiveMark(time=2.5, text=""))))
     iid = study.add_interview("P4", audio)
     notes = study.notes(iid)
-    assert [(n.start, n.moment, n.phase, n.to_complete, n.source) for n in notes] == [
-        (1.25, "this moved me", "during", True, "live-mark"),
-        (2.5, "marked during the interview", "during", True, "live-mark")]
+    # each note covers what was said before the tap, and was written when tapped
+    assert [(n.start, n.end, n.moment, n.phase, n.to_complete, n.source, n.written_at)
+            for n in notes] == [
+        (0.0, 1.25, "this moved me", "during", True, "live-mark", "2019-03-04T10:00:01+00:00"),
+        (0.0, 2.5, "marked during the interview", "during", True, "live-mark",
+         "2019-03-04T10:00:02+00:00")]
     assert study.interview(iid).date == "2019-03-04"
     # a damaged sidecar never blocks importing the recording itself
     other = _wav(tmp_path / "other.wav")

@@ -81,18 +81,32 @@ def test_undo_back_past_the_lock_keeps_the_citations(study: Study) -> None:
         study.lock("P4-1")
 
 
-def test_versions_are_stored_whole_and_compressed(study: Study) -> None:
+def test_edits_are_stored_as_small_deltas_and_read_back_exactly(study: Study) -> None:
     import sqlite3
 
-    doc = study.transcript("P4-1")
-    for i in range(5):
-        doc = edits.edit_word(doc, i, doc.words[i].text.upper())
-        study.save_transcript("P4-1", doc)
-    conn = sqlite3.connect(study.path / "study.sqlite")
-    sizes = [len(row[0]) for row in conn.execute("SELECT document FROM transcript_versions")]
-    conn.close()
     from transcript.document import dumps
+    from verbatim.study import versions
 
-    assert len(sizes) == 6 and max(sizes) < len(dumps(doc)) / 2
-    assert [w.text for w in study.transcript_version("P4-1", 6).words[:5]] == [
-        "SO", "WHAT", "WAS", "IT", "LIKE"]
+    doc = study.transcript("P4-1")
+    saved = [doc]
+    for i in range(versions.SNAPSHOT_EVERY + 5):  # past one snapshot interval
+        k = (i * 7) % len(doc.words)
+        doc = edits.edit_word(doc, k, doc.words[k].text.upper() + str(i))
+        if i % 9 == 3:
+            doc = edits.rename_speaker(doc, "S1", f"Interviewer {i}")
+        study.save_transcript("P4-1", doc)
+        saved.append(doc)
+    conn = sqlite3.connect(study.path / "study.sqlite")
+    rows = conn.execute("SELECT version, base, length(document) FROM transcript_versions "
+                        "ORDER BY version").fetchall()
+    conn.close()
+    whole = len(dumps(doc).encode())
+    deltas = [size for _, base, size in rows if base is not None]
+    assert len(deltas) >= versions.SNAPSHOT_EVERY and max(deltas) < 400 < whole / 10
+    assert sum(base is None for _, base, _ in rows) == 2  # the first, and one more later
+    # a fresh reader (nothing cached) rebuilds every version exactly
+    with Study.open(study.path) as fresh:
+        for number, expected in enumerate(saved, start=1):
+            got = fresh.transcript_version("P4-1", number)
+            assert got == expected and got.speakers == expected.speakers
+    assert study.undo("P4-1") == saved[-2] and study.redo("P4-1") == saved[-1]

@@ -10,9 +10,9 @@ import pytest
 import soundfile as sf
 
 from transcript.model import AudioRef, Transcript, Word
-from verbatim import transcription
 from verbatim.cli import main
 from verbatim.study import Study
+from verbatim.usecases import transcription
 
 WORDS = tuple(Word(text=f"w{i}", start=float(i), end=i + 0.5, speaker="S1") for i in range(5))
 
@@ -30,7 +30,7 @@ def study(tmp_path: Path) -> Path:
 def test_a_transcript_the_disk_refused_is_kept_then_imported(
         study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(transcription, "run_pipeline",
+    monkeypatch.setattr(transcription, "_in_memory",  # the worker process
                         lambda *a, **k: Transcript(audio=AudioRef("x.wav"), words=WORDS))
     real_save = Study.save_transcript
 

@@ -59,6 +59,7 @@ import numpy as np
 
 from transcribe.audio import Audio
 from transcribe.diarize import Diarisation, Progress, SpeakerTurn, pyannote_campplus
+from transcribe.diarize.pyannote_common import PipelineFolderError, _placeholder_plda
 
 PIPELINE_DIR = "pyannote-diarization"
 GE2E_MODEL = "ge2e-voice-encoder/pretrained.pt"
@@ -81,10 +82,6 @@ DEFAULTS: dict[str, Any] = {
     "ge2e_threshold": 0.5,  # agglomerative threshold with embedding = "ge2e"
     "campplus_threshold": 0.5,  # agglomerative threshold with CAM++ prints (cosine)
 }
-
-
-class PipelineFolderError(ValueError):
-    """The pipeline folder is missing, incomplete, or names a model it does not hold."""
 
 
 def resolve_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -188,12 +185,6 @@ def resolve_pipeline_config(folder: Path) -> dict[str, Any]:
     config = dict(config)
     config["pipeline"] = dict(config["pipeline"], params=params)
     return config
-
-
-def _placeholder_plda() -> Any:
-    from pyannote.audio.core.plda import PLDA
-
-    return PLDA.__new__(PLDA)  # never called: only VBx clustering reads a PLDA
 
 
 def pipeline_folder(settings: Mapping[str, Any], models_dir: Path) -> Path:

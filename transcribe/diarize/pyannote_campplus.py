@@ -117,7 +117,7 @@ def build_pipeline(models_dir: Path, *, threshold: float = CLUSTER_THRESHOLD,
     from pyannote.audio.pipelines import SpeakerDiarization
 
     from transcribe.diarize import voices
-    from transcribe.diarize.pyannote_backend import PipelineFolderError, _placeholder_plda
+    from transcribe.diarize.pyannote_common import PipelineFolderError, _placeholder_plda
 
     segmentation = models_dir / SEGMENTATION_MODEL
     if not segmentation.is_file():

@@ -12,6 +12,7 @@ Nothing is fetched unless the user runs ``models download`` or the set-up's
 """
 
 from transcribe.models.download import DownloadProgress, download_model, download_plan
+from transcribe.models.resolve import resolve_model
 from transcribe.models.store import (
     FASTER_WHISPER_FILES,
     MANIFEST,
@@ -26,7 +27,6 @@ from transcribe.models.store import (
     list_models,
     model_kind,
     read_manifest,
-    resolve_model,
     sha256_file,
     store_name,
     verify_models,

@@ -85,39 +85,6 @@ def _looks_like_path(text: str) -> bool:
     return os.sep in text or text.startswith(".") or text.endswith((".pt", ".bin"))
 
 
-def resolve_model(name_or_path: str | Path, *, engine: str, models_dir: Path,
-                  language: str = "en", device: str = "cpu") -> Path:
-    """The local path of an ASR model, checked to be in ``engine``'s format and able to
-    transcribe ``language``.
-
-    ``name_or_path`` is ``auto`` (the most accurate model in the store that runs fast
-    enough here, see ``transcribe.models.auto``), a short name (``tiny.en``,
-    ``large-v3-turbo-fast``), a store entry name (``faster-whisper-tiny.en``) or a
-    path to a model file or folder.
-    """
-    from transcribe.models import auto, catalogue
-
-    text = str(name_or_path)
-    if text == auto.AUTO:
-        return auto.choose_model(models_dir, engine=engine, language=language,
-                                 device=device).entry.path
-    known = catalogue.find(text, engine)
-    candidates = [Path(text).expanduser()] if _looks_like_path(text) else [
-        models_dir / text, models_dir / store_name(engine, text),
-        *([models_dir / known.entry] if known else [])]
-    found = next((c for c in candidates if c.exists()), None)
-    if found is None:
-        if _looks_like_path(text):
-            raise ModelError(f"model not found: {text}")
-        raise ModelError(
-            f"model {text!r} for {engine} is not in the model store ({models_dir}): run "
-            f"'verbatim models import PATH' or 'verbatim models download "
-            f"{(known.name if engine == 'faster-whisper' else known.entry) if known else text}'")
-    check_model_format(engine, found)
-    auto.check_language(found, language)
-    return found
-
-
 def check_model_format(engine: str, path: Path) -> None:
     """Refuse a model that the chosen engine cannot load, naming the one that can."""
     kind = model_kind(path)

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import importlib
 import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from transcript.document import fsync_dir, write_atomic
+from transcript.document import write_atomic, write_atomic_stream
 from transcript.export.layout import ExportMeta, Rendering, Timestamps
 from transcript.export.media import neutral_name
 from transcript.lines import lines_in_notation, number_lines
@@ -131,14 +130,4 @@ def export(doc: Transcript, fmt: str, out: str | os.PathLike[str], *,
     if stream is None:
         write_atomic(target, getattr(module, func_name)(rendering))
         return
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w+b") as fh:
-            getattr(module, stream)(rendering, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(target.parent)
+    write_atomic_stream(target, lambda fh: getattr(module, stream)(rendering, fh))

@@ -1,8 +1,7 @@
 """``verbatim speaker list|rename|merge INTERVIEW …``: the editor's speaker keys, on the CLI.
 
-The change itself is the pure ``transcript.edits.rename_speaker`` /
-``merge_speakers`` the app's editor applies (keys ``s`` and ``S``), saved as
-a new version as the editor saves it, with the same rules: a rename only
+The change is ``verbatim.usecases.speakers`` (the use case behind the editor's
+keys ``s`` and ``S``), saved as a new version, with the same rules: a rename only
 changes a label, so it is allowed on a locked transcript; a merge changes
 whose words a line holds, so a locked numbering refuses it.
 """
@@ -12,9 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Callable
 
-from transcript import edits
 from transcript.model import Transcript
 from verbatim.config import Config
 from verbatim.errors import UserError
@@ -56,29 +53,28 @@ def run_speaker(args: argparse.Namespace, config: Config) -> int:
         if args.action == "list":
             _list(doc)
             return 0
+        from verbatim.usecases import speakers
+
         if args.action == "rename":
             label = args.label.strip()
-            change: Callable[[Transcript], Transcript] = \
-                lambda d: edits.rename_speaker(d, args.speaker, label)  # noqa: E731
-            description = f"rename {args.speaker} to {label}"
             said = f"{iid}: {args.speaker} is now {label!r}"
+            run = lambda: speakers.rename_speaker(study, iid, args.speaker, label)  # noqa: E731
         else:
             if doc.locked:
                 raise UserError(f"{iid}'s line numbers are locked: merging speakers would "
                                 "change cited lines (rename them instead)")
             moved = sum(1 for w in doc.words if w.speaker == args.speaker)
-            change = lambda d: edits.merge_speakers(d, args.speaker, args.target)  # noqa: E731
-            description = f"merge {args.speaker} into {args.target}"
             said = f"{iid}: merged {args.speaker} into {args.target} ({moved} words)"
+            run = lambda: speakers.merge_speakers(study, iid, args.speaker,  # noqa: E731
+                                                  args.target)
         try:
-            new = change(doc)
-        except ValueError as exc:
+            result = run()  # the use case the editor's s and S keys call
+        except StudyError as exc:
             raise UserError(f"{iid}: {exc}") from None
-        if new == doc:
+        if not result.changed:
             sys.stdout.write(f"{iid}: nothing to change\n")
             return 0
-        version = study.save_transcript(iid, new, origin="edit", description=description)
-        sys.stdout.write(f"{said} (version {version})\n")
+        sys.stdout.write(f"{said} (version {result.version})\n")
     return 0
 
 

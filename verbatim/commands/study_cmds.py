@@ -12,14 +12,14 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from transcript.model import Note
 from verbatim.config import Config
 from verbatim.errors import UserError, file_problem
 from verbatim.study import Study, StudyError, willig_template
+from verbatim.usecases import exporting
+from verbatim.usecases import notes as usecases_notes
 
 NO_STUDY = ("no study: give --study DIR, set VERBATIM_STUDY, or create one with "
             "'verbatim study init DIR'")
@@ -101,7 +101,7 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
 
     if args.action == "init" and (getattr(args, "encrypt", False)
                                   or getattr(args, "key_file", None) is not None):
-        return run_init_encrypted(args)
+        return run_init_encrypted(args, Study.init)
     if args.action in VAULT_ACTIONS:
         return run_vault_action(args, config)
     if args.action == "init":
@@ -144,7 +144,7 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
         if args.action == "verify":
             return _verify(study)
         if args.action == "backup":
-            dest = study.backup(args.dest)
+            dest = exporting.backup(study, args.dest)
             if dest.is_dir():
                 _out(f"backed up the study (database and recordings) to {dest}")
             else:
@@ -273,17 +273,15 @@ def _consent_fields(args: argparse.Namespace) -> dict[str, str | None]:
 def run_interview(args: argparse.Namespace, config: Config) -> int:
     with _study(config) as study:
         if args.action == "add":
-            from verbatim.vault.recording import importable
+            from verbatim.usecases.recording import add_recording
 
-            with importable(Path(args.audio)) as source:  # encrypted recording: joined in RAM
-                iid = study.add_interview(args.participant, source, number=args.number,
-                                          date=args.date, place=args.place,
-                                          **_consent_fields(args))
-            to_complete = [n for n in study.notes(iid) if n.to_complete]
-            _out(iid)
-            if to_complete:
-                sys.stderr.write(f"{len(to_complete)} live mark(s) from the recording are "
-                                 f"notes to complete: verbatim note list {iid}\n")
+            added = add_recording(study, args.participant, Path(args.audio), details={
+                "number": args.number, "date": args.date, "place": args.place,
+                **_consent_fields(args)})
+            _out(added.interview)
+            if added.live_marks:
+                sys.stderr.write(f"{added.live_marks} live mark(s) from the recording are "
+                                 f"notes to complete: verbatim note list {added.interview}\n")
             return 0
         if args.action == "list":
             for i in study.interviews():
@@ -312,9 +310,9 @@ def run_interview(args: argparse.Namespace, config: Config) -> int:
 def run_lock(args: argparse.Namespace, config: Config) -> int:
     width = args.width or config.width
     with _study(config) as study:
-        locked = study.lock(args.interview, profile=_profile(config, args.notation),
-                            width=width)
-        _out(f"{args.interview} locked: {len(locked.lines)} numbered lines "
+        locked = usecases_notes.lock(study, args.interview,
+                                     profile=_profile(config, args.notation), width=width)
+        _out(f"{args.interview} locked: {locked.lines} numbered lines "
              f"({args.notation or config.notation}, width {width})")
     return 0
 
@@ -322,16 +320,11 @@ def run_lock(args: argparse.Namespace, config: Config) -> int:
 def run_note(args: argparse.Namespace, config: Config) -> int:
     with _study(config) as study:
         if args.action == "add":
-            if args.lines:
-                first, last = parse_line_range(args.lines)
-                note = study.add_note_at_lines(args.interview, first, last, phase=args.phase,
-                                               moment=args.moment, response=args.response,
-                                               understanding=args.understanding)
-            else:
-                start, end = parse_time_range(args.at)
-                note = study.add_note(args.interview, Note(
-                    start=start, end=end, phase=args.phase, moment=args.moment,
-                    response=args.response, understanding=args.understanding))
+            note = usecases_notes.add_note(
+                study, args.interview, phase=args.phase, moment=args.moment,
+                response=args.response, understanding=args.understanding,
+                lines=parse_line_range(args.lines) if args.lines else None,
+                at=None if args.lines else parse_time_range(args.at))
             _out(f"note {note.id} added to {note.interview} at {_anchor(note)}")
             return 0
         if args.action == "complete":
@@ -369,7 +362,8 @@ def run_extract(args: argparse.Namespace, config: Config) -> int:
         if args.action == "add":
             first, last = parse_line_range(args.lines)
             analysis = willig_template(args.analysis) if args.willig else args.analysis
-            extract = study.add_extract(args.interview, first, last, analysis=analysis)
+            extract = usecases_notes.add_extract(study, args.interview, first, last,
+                                                 analysis=analysis)
             _out(extract.citation)
             return 0
         if args.action == "list":
@@ -381,7 +375,7 @@ def run_extract(args: argparse.Namespace, config: Config) -> int:
 
 def run_pack(args: argparse.Namespace, config: Config) -> int:
     with _study(config) as study:
-        paths = study.write_pack(args.participant, args.out)
+        paths = exporting.write_pack(study, args.participant, args.out)
         from verbatim.vault.commands import export_notice
 
         export_notice(study.path, Path(args.out))
@@ -395,25 +389,27 @@ def run_pack(args: argparse.Namespace, config: Config) -> int:
 
 def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
     """Transcribe the interview's stored recording and save it as a new version."""
-    from verbatim.transcription import pipeline_options, speaker_flags, transcribe_interview
+    from verbatim.commands.transcribe_cmds import ProgressBar
+    from verbatim.usecases.options import pipeline_options, speaker_flags
+    from verbatim.usecases.transcription import transcribe_interview
 
     with _study(config) as study:
-        iid = args.target
         if getattr(args, "from_file", None) is not None:
-            return _import_kept(study, iid, Path(args.from_file))
+            return _import_kept(study, args.target, Path(args.from_file))
         options = pipeline_options(config, engine=args.engine, model=args.model,
                                    diarize=args.diarize, speakers=args.speakers,
                                    language=args.language, device=getattr(args, "device", None),
                                    **speaker_flags(args))
-        progress = _Progress(iid)
+        bar = ProgressBar(prefix=f"{args.target}: ")
         try:
-            version, doc = transcribe_interview(
-                study, iid, options, progress=progress,
+            result = transcribe_interview(
+                study, args.target, options, progress=bar,
                 accept_changed_audio=getattr(args, "accept_changed_audio", False))
+        except KeyboardInterrupt:
+            raise UserError("transcription cancelled; nothing was saved") from None
         finally:
-            progress.finish()
-        _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
-             f"{len(doc.speakers)} speakers)")
+            bar.finish()
+        _out(result.summary)
     return 0
 
 
@@ -432,104 +428,40 @@ def _import_kept(study: Study, iid: str, path: Path) -> int:
     return 0
 
 
-class _Progress:
-    """Progress on stderr, one updating line, only when stderr is a terminal."""
-
-    def __init__(self, iid: str) -> None:
-        self.iid = iid
-        self.shown = False
-        self._last: tuple[str, int] | None = None
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        percent = int(max(0.0, min(1.0, fraction)) * 100)
-        if self._last == (stage, percent) or not sys.stderr.isatty():
-            return
-        self._last = (stage, percent)
-        self.shown = True
-        sys.stderr.write(f"\r{self.iid}: {stage} {percent:3d}%   ")
-        sys.stderr.flush()
-
-    def finish(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-
-
 def run_export_interview(args: argparse.Namespace, config: Config) -> int:
     """Export the interview's current transcript with its notes, extracts and metadata."""
-    from transcript.export import ExportMeta, export
     from verbatim.commands.export_cmds import timestamps_arg
+    from verbatim.usecases.exporting import export_interview
 
     with _study(config) as study:
-        iid = args.target
-        interview = study.interview(iid)
-        doc = study.transcript(iid)
-        if doc is None:
-            raise UserError(f"{iid} has no transcript yet; run 'verbatim transcribe {iid}'")
-        if interview.locked and not doc.lines:
-            # edits after the lock dropped the numbering: export the frozen one
-            doc = study.locked_transcript(iid)
-        notes = tuple(Note(start=n.start, end=n.end, phase=n.phase, moment=n.moment,
-                           response=n.response, understanding=n.understanding,
-                           written_at=n.written_at) for n in study.notes(iid))
-        doc = replace(doc, notes=notes)
-        participant = study.participant(interview.participant_id)
-        replacements = _export_replacements(study, args)
-        pseudonymised = bool(replacements) or bool(getattr(args, "pseudonymise", False))
-        meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
-                          interview_id=iid, attributes=dict(participant.attributes),
-                          extracts=tuple(study.extracts(interview=iid)),
-                          timestamps=timestamps_arg(args),
-                          **_export_media(study, iid, args, pseudonymised=pseudonymised))
-        out = Path(args.out)
-        if not out.parent.is_dir():
-            raise UserError(f"{out.parent}: no such folder")
-        from verbatim.storage import sweep_temps
-
-        sweep_temps(out)  # what an export killed half-way left beside it
-        try:
-            export(doc, args.format, out, profile=_profile(config, args.notation),
-                   width=args.width or config.width, replacements=replacements, meta=meta,
-                   pseudonymised=pseudonymised)
-        except ValueError as exc:
-            raise UserError(f"export of {iid} failed: {exc}") from None
-        except OSError as exc:
-            raise file_problem(exc, out) from None
-        _out(f"wrote {out}")
+        result = export_interview(study, args.target, args.format, Path(args.out),
+                                  profile=_profile(config, args.notation),
+                                  width=args.width or config.width,
+                                  pseudonymise=getattr(args, "pseudonymise", False),
+                                  replacements=_replacement_file(args),
+                                  media=getattr(args, "media", None),
+                                  timestamps=timestamps_arg(args))
+        _out(f"wrote {result.path}")
         from verbatim.vault.commands import export_notice
 
-        export_notice(study.path, out)
+        export_notice(study.path, result.path)
     return 0
 
 
-def _export_media(study: Study, iid: str, args: argparse.Namespace, *,
-                  pseudonymised: bool) -> dict[str, Any]:
-    """Where the recording is, for media links and the .qdpx that holds it."""
-    from verbatim.exportmedia import study_media
-
-    try:
-        return study_media(study, iid, args.format, embed=getattr(args, "media", None),
-                           pseudonymised=pseudonymised)
-    except StudyError as exc:
-        raise UserError(str(exc)) from None
-
-
-def _export_replacements(study: Study, args: argparse.Namespace) -> Any:
-    """The study's list (--pseudonymise) and/or a list file (--replacements FILE)."""
+def _replacement_file(args: argparse.Namespace) -> Any:
+    """A replacement list file (--replacements FILE), or None."""
     from transcript.pseudonymise import Replacements
 
-    pairs: list[tuple[str, str]] = []
-    if getattr(args, "pseudonymise", False):
-        pairs += study.replacement_pairs()
-    if getattr(args, "replacements", None) is not None:
-        try:
-            text = Path(args.replacements).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"{args.replacements}: {exc.strerror or exc}") from None
-        try:
-            pairs += list(Replacements.parse(text).pairs)
-        except ValueError as exc:
-            raise UserError(f"{args.replacements}: {exc}") from None
-    return Replacements.from_pairs(pairs) if pairs else None
+    if getattr(args, "replacements", None) is None:
+        return None
+    try:
+        text = Path(args.replacements).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{args.replacements}: {exc.strerror or exc}") from None
+    try:
+        return Replacements.parse(text)
+    except ValueError as exc:
+        raise UserError(f"{args.replacements}: {exc}") from None
 
 
 __all__ = ["StudyError", "parse_line_range", "parse_time_range"]

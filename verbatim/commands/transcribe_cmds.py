@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from transcribe.progress import Tick, clock
 from verbatim.config import Config
 from verbatim.errors import UserError
 
@@ -16,29 +17,41 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr (plain lines per stage when not a terminal)."""
+    """A one-line progress bar on stderr: overall fraction and time left (``Tick``s).
 
-    def __init__(self, stream: TextIO | None = None, *, width: int = 30) -> None:
+    On a terminal the line updates in place; otherwise one plain line per stage.
+    Also callable as ``bar(stage, fraction)`` for jobs with a single stage.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, width: int = 30,
+                 prefix: str = "") -> None:
         self.stream = stream or sys.stderr
         self.width = width
+        self.prefix = prefix
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.stage = ""
         self.last = 0.0
 
-    def __call__(self, stage: str, fraction: float) -> None:
+    def __call__(self, tick: Tick | str, fraction: float | None = None) -> None:
+        if not isinstance(tick, Tick):
+            tick = Tick(tick, fraction or 0.0)
+        stage = tick.stage.split(" · ")[0]
         if self.tty:
             now = time.monotonic()
-            if stage == self.stage and fraction < 1.0 and now - self.last < 0.1:
+            if tick.stage == self.stage and not tick.done and now - self.last < 0.1:
                 return
             self.last = now
-            filled = round(self.width * max(0.0, min(1.0, fraction)))
+            filled = int(self.width * max(0.0, min(1.0, tick.fraction)))
             bar = "#" * filled + "." * (self.width - filled)
-            self.stream.write(f"\r{stage:<8} [{bar}] {fraction * 100:3.0f}%")
+            left = (f"  about {clock(tick.seconds_left)} left"
+                    if tick.seconds_left is not None and not tick.done else "")
+            self.stream.write(f"\r{self.prefix}[{bar}] {tick.fraction * 100:3.0f}% "
+                              f"{tick.stage}{left}\033[K")
             self.stream.flush()
-        elif stage != self.stage:
-            self.stream.write(f"{stage}...\n")
+        elif stage != self.stage.split(" · ")[0]:
+            self.stream.write(f"{self.prefix}{stage}...\n")
             self.stream.flush()
-        self.stage = stage
+        self.stage = tick.stage
 
     def finish(self) -> None:
         if self.tty and self.stage:
@@ -46,22 +59,9 @@ class ProgressBar:
             self.stream.flush()
 
 
-def pipeline_options(args: argparse.Namespace, config: Config) -> PipelineOptions:
-    """The CLI flags over the config's defaults."""
-    from transcribe.pipeline import PipelineOptions
-
-    return PipelineOptions(
-        engine=args.engine or config.engine, model=args.model or config.model,
-        diarize=args.diarize or config.diarize, speakers=args.speakers,
-        language=args.language or config.language, models_dir=config.models_dir,
-        device=getattr(args, "device", None) or config.device,
-        diarization=_speaker_settings(args, config),
-        checkpoint_dir=config.data_dir / "checkpoints")  # a killed job resumes from here
-
-
 def run_transcribe(args: argparse.Namespace, config: Config) -> int:
-    from transcribe.errors import TranscribeError
-    from transcribe.jobs import JobCancelled, JobFailed, JobResultNotSaved, run_transcription_job
+    from transcribe.jobs import JobResultNotSaved
+    from verbatim.usecases.transcription import describe, transcribe_file
 
     if not Path(args.target).exists() and not Path(args.target).is_symlink():
         raise UserError(f"{args.target}: no such recording, and not an interview id (ids look "
@@ -71,21 +71,26 @@ def run_transcribe(args: argparse.Namespace, config: Config) -> int:
     options = pipeline_options(args, config)
     bar = ProgressBar()
     try:
-        doc = run_transcription_job(Path(args.target), options, args.out, progress=bar)
+        doc = transcribe_file(Path(args.target), options, args.out, progress=bar)
     except JobResultNotSaved as exc:
-        bar.finish()
         raise _kept(exc, Path(args.out), config) from None
-    except (TranscribeError, JobFailed) as exc:
+    finally:
         bar.finish()
-        raise UserError(str(exc)) from None
-    except (JobCancelled, KeyboardInterrupt):
-        bar.finish()
-        raise UserError("transcription cancelled; nothing was written") from None
-    bar.finish()
-    pauses = sum(1 for m in doc.marks if m.kind == "pause")
-    sys.stderr.write(f"wrote {args.out}: {len(doc.words)} words, {len(doc.speakers)} speakers, "
-                     f"{pauses} pauses; {made_by(doc.extra.get('pipeline', {}))}\n")
+    sys.stderr.write(f"wrote {args.out}: {describe(doc)}; "
+                     f"{made_by(doc.extra.get('pipeline', {}))}\n")
     return 0
+
+
+def pipeline_options(args: argparse.Namespace, config: Config) -> PipelineOptions:
+    """The CLI flags over the config's defaults (through the one options builder)."""
+    from verbatim.usecases.options import pipeline_options as build
+    from verbatim.usecases.options import speaker_flags
+
+    return build(config, engine=args.engine, model=args.model, diarize=args.diarize,
+                 speakers=args.speakers, language=args.language,
+                 device=getattr(args, "device", None),
+                 checkpoint_dir=config.data_dir / "checkpoints",  # a killed job resumes
+                 **speaker_flags(args))
 
 
 def made_by(pipeline: dict) -> str:
@@ -188,10 +193,3 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
     raise UserError(f"unknown models action {args.action!r}")
 
 
-def _speaker_settings(args: argparse.Namespace, config: Config) -> dict:
-    """[diarization] with --min-speakers, --max-speakers and --voice-model over it, and
-    the enrolled voiceprints."""
-    from verbatim.transcription import speaker_flags
-    from verbatim.voices import diarization_settings
-
-    return diarization_settings(config, speakers=args.speakers, **speaker_flags(args))

@@ -22,14 +22,15 @@ def open_study(config: Config, *, ask: Callable[[str], str] | None = None) -> tu
     here, in the plain terminal before the app starts (three tries).
     """
     from verbatim.study import Study, StudyError
+    from verbatim.vault.errors import LockedError
 
     if config.study is not None:
         try:
             return Study.open(config.study), ""
-        except StudyError as exc:
-            if type(exc).__name__ != "LockedError":
-                raise UserError(str(exc)) from None
+        except LockedError as exc:
             return _unlock_and_open(config.study, ask or _ask_passphrase, exc), ""
+        except StudyError as exc:
+            raise UserError(str(exc)) from None
     from verbatim.demo import DEMO_NOTE, open_demo_study
 
     try:
@@ -63,26 +64,11 @@ def _unlock_and_open(path: Path, ask: Callable[[str], str], locked: Exception) -
     raise UserError(f"{path} stays locked; unlock it with 'verbatim study unlock'")
 
 
-def recorder_factory_for(study: Any) -> Callable[..., Any] | None:
-    """The recorder the record screen should use for this study.
-
-    An encrypted study records through the vault's recorder, which seals each
-    short segment as it closes, so plaintext audio never outlives one segment;
-    any other study (or none) uses the plain capture recorder (None here).
-    """
-    if study is None:
-        return None
-    from verbatim.vault.recording import recorder_factory
-
-    return recorder_factory(Path(study.path))
-
-
 def run_tui(args: argparse.Namespace, config: Config) -> int:
     study, note = open_study(config)
     from verbatim.tui.app import VerbatimApp
 
-    app = VerbatimApp(config, study=study, study_note=note,
-                      recorder_factory=recorder_factory_for(study))
+    app = VerbatimApp(config, study=study, study_note=note)
     try:
         app.run()
     finally:

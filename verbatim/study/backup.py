@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from transcript.document import fsync_dir, write_atomic
+from verbatim.scratch import alive
 from verbatim.study import db, files
 from verbatim.study.errors import StudyError
 
@@ -84,15 +85,7 @@ def _writer_alive(partial: Path) -> bool:
         pid = int((partial / ".pid").read_text())
     except (OSError, ValueError):
         return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid == os.getpid() or alive(pid)
 
 
 def _force(func: object, path: str, exc_info: object) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+DB_NAME = "study.sqlite"
+
 # How long a writer waits for another process's write transaction before giving up.
 # The TUI autosaves small edits; ten seconds covers a CLI backup running alongside.
 BUSY_TIMEOUT_MS = 10_000
@@ -97,7 +99,6 @@ def backup(conn: sqlite3.Connection, dest: Path) -> None:
 def _backup_encrypted(conn: sqlite3.Connection, dest: Path) -> None:
     import shutil
 
-    from verbatim.study.store import DB_NAME
     from verbatim.vault import VAULT_NAME, cipherdb
 
     assert isinstance(conn, cipherdb.CipherConnection)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from verbatim.errors import UserError
+from verbatim.errors import StudyError
 
-
-class StudyError(UserError):
-    """A study that cannot be opened or an operation it refuses; one line for the user."""
+__all__ = ["StudyError"]

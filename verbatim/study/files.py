@@ -15,7 +15,6 @@ import hashlib
 import os
 import stat
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,11 +73,9 @@ def probe_duration(path: Path) -> float:
 
 
 def _probe_with_pipeline_loader(path: Path) -> float:
-    """Formats libsndfile cannot read (m4a, …) are tried with the pipeline's loader."""
-    try:
-        from transcribe.audio import probe_audio
-    except ImportError:
-        raise AudioFileError(f"{path}: not an audio file this version can read") from None
+    """Formats libsndfile cannot read (m4a, …): the pipeline's probe reads only the header."""
+    from transcribe.audio import probe_audio
+
     try:
         return float(probe_audio(path).duration)  # the header, not a decode of the whole file
     except Exception:
@@ -192,23 +189,6 @@ def _stage_encrypted(fd: int, staged: Staged, source: Path, study_dir: Path,
 # A staged copy untouched for this long belongs to an import that died (a live copy
 # writes every few milliseconds, even from a slow USB stick).
 STALE_PARTIAL_SECONDS = 600
-
-
-def clean_stale_partials(study_dir: Path, *, older_than: float = STALE_PARTIAL_SECONDS) -> int:
-    """Remove half-copied imports left by a crash; returns how many were removed."""
-    from verbatim.study.integrity import sweep_partials
-
-    removed = sum(not p.alive for p in sweep_partials(study_dir))  # dead importers' copies
-    cutoff = time.time() - older_than
-    for partial in (study_dir / AUDIO_DIR).glob(".import-*.partial"):
-        try:
-            if partial.stat().st_mtime < cutoff:
-                partial.chmod(0o600)
-                partial.unlink()
-                removed += 1
-        except OSError:
-            continue  # another program finished or removed it meanwhile
-    return removed
 
 
 def set_aside_recordings(study_dir: Path) -> list[Path]:
@@ -342,3 +322,12 @@ def release_plaintext() -> None:
     """Drop every decrypted recording this process holds in memory."""
     while _plain_cache:
         _plain_cache.popitem()[1].close()
+
+
+def _register() -> None:
+    from verbatim.vault import session
+
+    session.on_forget(release_plaintext)  # 'study lock' drops decrypted recordings too
+
+
+_register()

@@ -23,11 +23,13 @@ import contextlib
 import json
 import os
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from verbatim.scratch import alive
 from verbatim.study import files
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -160,15 +162,7 @@ def partial_name(pid: int | None = None) -> str:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid == os.getpid() or alive(pid)
 
 
 def sweep_partials(study_dir: Path) -> list[Partial]:
@@ -215,3 +209,19 @@ def summary_lines(study: Study) -> list[str]:
         lines.append(f"removed {len(removed)} half-copied import(s) left by an interrupted "
                      f"'interview add' ({size:.1f} MB)")
     return lines
+
+
+def clean_stale_partials(study_dir: Path, *,
+                         older_than: float = files.STALE_PARTIAL_SECONDS) -> int:
+    """Remove half-copied imports left by a crash; returns how many were removed."""
+    removed = sum(not p.alive for p in sweep_partials(study_dir))  # dead importers' copies
+    cutoff = time.time() - older_than
+    for partial in (study_dir / files.AUDIO_DIR).glob(".import-*.partial"):
+        try:
+            if partial.stat().st_mtime < cutoff:
+                partial.chmod(0o600)
+                partial.unlink()
+                removed += 1
+        except OSError:
+            continue  # another program finished or removed it meanwhile
+    return removed

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from transcript.document import write_atomic
+from transcript.lines import lines_in_range
 from verbatim.errors import os_error_line
-from verbatim.study import pseudo, transcript_api
+from verbatim.study import pseudo
 from verbatim.study.errors import StudyError
+from verbatim.study.quotes import render_lines
 
 if TYPE_CHECKING:
     from verbatim.study.store import Study
@@ -63,13 +65,16 @@ def build_pack(study: Study, pid: str) -> Pack:
     for extract in extracts:
         doc = study.locked_transcript(extract.interview)
         safe_doc = pseudo.pseudonymise_doc(doc, pairs)
-        picked = transcript_api.lines_in_range(safe_doc.lines, extract.first, extract.last)
-        text = transcript_api.render_lines(picked, safe_doc)
+        picked = tuple(lines_in_range(safe_doc.lines, extract.first, extract.last))
+        text = render_lines(picked, safe_doc)
         items.append(PackItem(number=extract.number, citation=extract.citation,
                               lines=tuple(text.splitlines()),
                               analysis=pseudo.replace_text(extract.analysis, pairs)))
     numbers = [i.number for i in study.interviews(pid)]
-    next_interview = f"{participant.id}-{max(numbers, default=0) + 1}"
+    # the pack goes to the interview after the last one held; it may not exist yet
+    last = max(numbers, default=0)
+    next_interview = (f"the next interview with {participant.id} (after {participant.id}-{last})"
+                      if last else f"the first interview with {participant.id}")
     return Pack(participant=participant.id, next_interview=next_interview,
                 study=pseudo.replace_text(study.name, pairs),
                 prepared=datetime.now(UTC).date().isoformat(), items=tuple(items),
@@ -78,7 +83,7 @@ def build_pack(study: Study, pid: str) -> Pack:
 
 def to_markdown(pack: Pack) -> str:
     out = [f"# Member check: {pack.participant}", "",
-           f"For interview {pack.next_interview}. {pack.study}. Prepared {pack.prepared}.", "",
+           f"For {pack.next_interview}. {pack.study}. Prepared {pack.prepared}.", "",
            pack.invitation, ""]
     for item in pack.items:
         out += [f"## Extract {item.number}", ""]
@@ -94,7 +99,7 @@ def to_docx(pack: Pack) -> bytes:
 
     doc = docx.Document()
     doc.add_heading(f"Member check: {pack.participant}", level=1)
-    doc.add_paragraph(f"For interview {pack.next_interview}. {pack.study}. "
+    doc.add_paragraph(f"For {pack.next_interview}. {pack.study}. "
                       f"Prepared {pack.prepared}.")
     doc.add_paragraph(pack.invitation)
     for item in pack.items:

@@ -82,7 +82,16 @@ _V1 = [
     "CREATE INDEX extracts_by_interview ON extracts (interview_id)",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1]
+# v2: a version may be a delta against its ``base`` (verbatim.study.versions); the
+# editor's numbered lines of the version last shown, so a long transcript opens at once
+_V2 = ["ALTER TABLE transcript_versions ADD COLUMN base INTEGER",
+       """CREATE TABLE rendered_lines (
+        interview_id TEXT PRIMARY KEY REFERENCES interviews(id),
+        version INTEGER NOT NULL,
+        layout TEXT NOT NULL,
+        lines BLOB NOT NULL)"""]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -12,22 +12,23 @@ import json
 import re
 import sqlite3
 import threading
-import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from transcript import document
+from transcript.lines import lines_in_range
+from transcript.lines import lock as lock_lines
 from transcript.model import Extract, Line, Note, Transcript
 from transcript.notation import Profile
 from transcript.pseudonymise import Replacements
 from verbatim.errors import os_error_line
-from verbatim.study import db, files, schema, transcript_api
+from verbatim.study import db, files, schema, versions
 from verbatim.study.errors import StudyError
+from verbatim.study.quotes import render_lines
 from verbatim.study.values import (
     AuditEntry,
     Interview,
@@ -37,7 +38,7 @@ from verbatim.study.values import (
     attributes_from_json,
 )
 
-DB_NAME = "study.sqlite"
+DB_NAME = db.DB_NAME
 STUDY_FORMAT = "verbatim-study/1"
 PHASES = ("during", "after", "analysis")
 ORIGINS = ("pipeline", "edit", "lock", "import")
@@ -63,16 +64,6 @@ def _check_date(value: str | None, what: str) -> str | None:
     return value
 
 
-def _pack_document(doc: Transcript) -> bytes:
-    """A version as stored: compact JSON (3x faster to write than indented), zlib'd (~10x)."""
-    text = json.dumps(document.to_dict(doc), ensure_ascii=False, separators=(",", ":"))
-    return zlib.compress(text.encode("utf-8"), 6)
-
-
-def _unpack_document(blob: bytes) -> Transcript:
-    return document.loads(zlib.decompress(blob).decode("utf-8"))
-
-
 class Study:
     """An open study folder. Use ``Study.init`` or ``Study.open``; close it when done."""
 
@@ -80,6 +71,8 @@ class Study:
         self.path = path
         self._conn = conn
         self._lock = threading.RLock()
+        self._versions = versions.VersionCache()
+        """The last few decoded versions: the base of the next delta, undo and redo."""
 
     # ---- opening and closing -------------------------------------------------
 
@@ -343,7 +336,9 @@ class Study:
         if date is None:
             date = _recording_date(source, sidecar)
         marks = _live_marks(sidecar)
-        files.clean_stale_partials(self.path)
+        from verbatim.study.integrity import clean_stale_partials
+
+        clean_stale_partials(self.path)
         staged = files.stage(source, self.path)  # the slow copy, outside the write lock
         published: str | None = None
         try:
@@ -368,11 +363,12 @@ class Study:
                     " retention_date, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (iid, pid, number, date, place, name, staged.sha256, duration,
                      consent_form, consent_date, consent_scope, retention_date, now()))
-                for at, text in marks:
+                for mark in marks:
                     conn.execute(
                         "INSERT INTO notes (interview_id, start, \"end\", phase, moment,"
                         " written_at, source, to_complete) VALUES (?,?,?,?,?,?,?,1)",
-                        (iid, at, at, "during", text, now(), "live-mark"))
+                        (iid, mark.start, mark.end, "during", mark.text,
+                         mark.written_at or now(), "live-mark"))
                 self._audit("interview.add", iid, sha256=staged.sha256,
                             duration=round(duration, 3), live_marks=len(marks),
                             size=stored.st_size, mtime_ns=stored.st_mtime_ns)
@@ -432,11 +428,14 @@ class Study:
         return self.transcript_version(iid, interview.current_version)
 
     def transcript_version(self, iid: str, version: int) -> Transcript:
-        rows = self._rows("SELECT document FROM transcript_versions WHERE interview_id = ? "
-                          "AND version = ?", (iid, version))
-        if not rows:
-            raise StudyError(f"interview {iid} has no transcript version {version}")
-        return _unpack_document(rows[0][0])
+        def fetch(at: int) -> tuple[int | None, bytes]:
+            rows = self._rows("SELECT base, document FROM transcript_versions "
+                              "WHERE interview_id = ? AND version = ?", (iid, at))
+            if not rows:
+                raise StudyError(f"interview {iid} has no transcript version {at}")
+            return rows[0][0], rows[0][1]
+
+        return versions.build(version, fetch, self._versions, iid)
 
     def versions(self, iid: str) -> list[VersionInfo]:
         interview = self.interview(iid)
@@ -457,13 +456,15 @@ class Study:
         """
         if origin not in ORIGINS:
             raise StudyError(f"unknown transcript origin {origin!r}")
-        blob = _pack_document(doc)
         with self._tx() as conn:
-            return self._insert_version(conn, iid, blob, origin, description,
-                                        words=len(doc.words))
+            version = self._insert_version(conn, iid, doc, origin, description,
+                                           words=len(doc.words))
+        self._versions.put(iid, version, doc)  # only once committed: numbers are never reused
+        return version
 
-    def _insert_version(self, conn: sqlite3.Connection, iid: str, blob: bytes, origin: str,
-                        description: str, **detail: Any) -> int:
+    def _insert_version(self, conn: sqlite3.Connection, iid: str, doc: Transcript,
+                        origin: str, description: str, **detail: Any) -> int:
+        """Store ``doc`` after the current version: a delta when its parent is at hand."""
         row = conn.execute("SELECT current_version FROM interviews WHERE id = ?",
                            (iid,)).fetchone()
         if row is None:
@@ -472,13 +473,54 @@ class Study:
         latest = conn.execute("SELECT coalesce(max(version), 0) FROM transcript_versions "
                               "WHERE interview_id = ?", (iid,)).fetchone()[0]
         version = int(latest) + 1
+        base = parent if parent is not None and self._delta_depth(conn, iid, parent) < \
+            versions.SNAPSHOT_EVERY else None
+        parent_doc = self._versions.get(iid, base) if base is not None else None
+        if parent_doc is None:
+            base, blob = None, versions.pack_document(doc)
+        else:
+            blob = versions.pack_delta(versions.diff(parent_doc, doc))
         conn.execute("INSERT INTO transcript_versions (interview_id, version, parent, origin,"
-                     " description, created_at, document) VALUES (?,?,?,?,?,?,?)",
-                     (iid, version, parent, origin, description, now(), blob))
+                     " description, created_at, document, base) VALUES (?,?,?,?,?,?,?,?)",
+                     (iid, version, parent, origin, description, now(), blob, base))
         conn.execute("UPDATE interviews SET current_version = ? WHERE id = ?", (version, iid))
         self._audit("transcript.save", iid, version=version, parent=parent, origin=origin,
-                    bytes=len(blob), **detail)
+                    bytes=len(blob), delta=base is not None, **detail)
         return version
+
+    @staticmethod
+    def _delta_depth(conn: sqlite3.Connection, iid: str, version: int) -> int:
+        """How many deltas separate ``version`` from its snapshot."""
+        depth = 0
+        at: int | None = version
+        while at is not None and depth <= versions.SNAPSHOT_EVERY:
+            row = conn.execute("SELECT base FROM transcript_versions WHERE interview_id = ? "
+                               "AND version = ?", (iid, at)).fetchone()
+            at = row[0] if row else None
+            depth += at is not None
+        return depth
+
+    def rendered_lines(self, iid: str, layout: str) -> tuple[int, tuple[Line, ...]] | None:
+        """The numbered lines last kept for the current version in ``layout``, if any."""
+        rows = self._rows("SELECT r.version, r.lines FROM rendered_lines r JOIN interviews i "
+                          "ON i.id = r.interview_id AND i.current_version = r.version "
+                          "WHERE r.interview_id = ? AND r.layout = ?", (iid, layout))
+        if not rows:
+            return None
+        return int(rows[0][0]), versions.unpack_lines(rows[0][1])
+
+    def keep_rendered_lines(self, iid: str, version: int, layout: str,
+                            lines: tuple[Line, ...]) -> None:
+        """Remember a version's numbered lines (one row per interview, replaced)."""
+        blob = versions.pack_lines(lines)
+        with self._tx() as conn:
+            conn.execute("INSERT INTO rendered_lines (interview_id, version, layout, lines) "
+                         "VALUES (?, ?, ?, ?) ON CONFLICT (interview_id) DO UPDATE SET "
+                         "version = excluded.version, layout = excluded.layout, "
+                         "lines = excluded.lines", (iid, version, layout, blob))
+
+    def current_version(self, iid: str) -> int | None:
+        return self.interview(iid).current_version
 
     def can_undo(self, iid: str) -> bool:
         return self._undo_target(iid) is not None
@@ -537,16 +579,16 @@ class Study:
         if not doc.words and not doc.lines:
             raise StudyError(f"{iid}: the transcript is empty; there is nothing to lock")
         try:
-            locked = transcript_api.lock(doc, profile=profile, width=width)
+            locked = lock_lines(doc, profile=profile, width=width)
         except ValueError as exc:
             raise StudyError(f"cannot lock {iid}: {exc}") from None
-        blob = _pack_document(locked)
         with self._tx() as conn:
-            version = self._insert_version(conn, iid, blob, "lock", "line numbers frozen",
+            version = self._insert_version(conn, iid, locked, "lock", "line numbers frozen",
                                            lines=len(locked.lines), width=width)
             conn.execute("UPDATE interviews SET locked_version = ? WHERE id = ?",
                          (version, iid))
             self._audit("transcript.lock", iid, version=version, lines=len(locked.lines))
+        self._versions.put(iid, version, locked)
         return locked
 
     def locked_transcript(self, iid: str) -> Transcript:
@@ -564,7 +606,7 @@ class Study:
         if first > last:
             raise StudyError(f"line range {first}-{last} runs backwards")
         try:
-            picked = transcript_api.lines_in_range(doc.lines, first, last)
+            picked = lines_in_range(doc.lines, first, last)
         except ValueError:
             picked = ()
         if not picked:
@@ -685,11 +727,11 @@ class Study:
         interview = self.interview(row["interview_id"])
         participant = self.participant(interview.participant_id)
         doc = self.transcript_version(interview.id, row["version"])
-        picked = transcript_api.lines_in_range(doc.lines, row["first_line"], row["last_line"])
-        return transcript_api.make_extract(
-            number=row["number"], interview=interview.id, participant=participant.id,
-            role=participant.role, first=row["first_line"], last=row["last_line"],
-            text=transcript_api.render_lines(picked, doc), analysis=row["analysis"])
+        picked = lines_in_range(doc.lines, row["first_line"], row["last_line"])
+        return Extract(number=row["number"], interview=interview.id,
+                       participant=participant.id, role=participant.role,
+                       first=row["first_line"], last=row["last_line"],
+                       text=render_lines(tuple(picked), doc), analysis=row["analysis"])
 
     def set_extract_analysis(self, number: int, analysis: str) -> Extract:
         extract = self.extract(number)
@@ -786,11 +828,9 @@ def _stored_note(row: sqlite3.Row) -> StoredNote:
 
 
 def _read_sidecar(source: Path) -> Any | None:
-    """The capture sidecar beside a recording, if capture is installed and one exists."""
-    try:
-        from capture.sidecar import read_sidecar, sidecar_path
-    except ImportError:
-        return None
+    """The capture sidecar beside a recording, if one exists."""
+    from capture.sidecar import read_sidecar, sidecar_path
+
     try:
         if not Path(sidecar_path(source)).exists():
             return None
@@ -799,15 +839,43 @@ def _read_sidecar(source: Path) -> Any | None:
         return None  # a damaged sidecar must not block importing the recording itself
 
 
-def _live_marks(sidecar: Any | None) -> list[tuple[float, str]]:
+LIVE_MARK_SPAN = 10.0
+"""A live mark is tapped just after the moment it marks: its note covers the 10 s before."""
+
+
+@dataclass(frozen=True)
+class _LiveMark:
+    start: float
+    end: float
+    text: str
+    written_at: str
+
+
+def _live_marks(sidecar: Any | None) -> list[_LiveMark]:
+    """The recording's live marks as notes: when they were tapped, on what came just before."""
     if sidecar is None:
         return []
     marks = getattr(sidecar, "marks", None) or []
+    started = str(getattr(sidecar, "started_at", "") or "")
     out = []
     for mark in marks:
         text = str(getattr(mark, "text", "") or "").strip() or "marked during the interview"
-        out.append((max(0.0, float(getattr(mark, "time", 0.0))), text))
+        at = max(0.0, float(getattr(mark, "time", 0.0)))
+        marked = str(getattr(mark, "marked_at", "") or "")
+        written = _offset(marked, 0.0) if marked else _offset(started, at)
+        out.append(_LiveMark(max(0.0, at - LIVE_MARK_SPAN), at, text, written))
     return out
+
+
+def _offset(started: str, seconds: float) -> str:
+    """``started`` (ISO) plus ``seconds``, in the store's format; "" if unknown."""
+    try:
+        moment = datetime.fromisoformat(started)
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment + timedelta(seconds=seconds)).astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _recording_date(source: Path, sidecar: Any | None) -> str:

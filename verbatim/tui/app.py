@@ -11,8 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -20,24 +19,10 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from transcribe.progress import CEILING, Tick
 from verbatim.config import Config
+from verbatim.errors import UserError
 from verbatim.tui.messages import JobFinished, JobProgress, StudyChanged
-
-# Share of a transcription's time each pipeline stage takes (measured roughly on this kind
-# of CPU: ASR dominates, then diarisation); turns per-stage progress into one bar.
-STAGE_WEIGHTS: tuple[tuple[str, float], ...] = (
-    ("load", 0.05), ("vad", 0.10), ("asr", 0.55), ("diarise", 0.25), ("marks", 0.05))
-
-
-def overall_fraction(stage: str, fraction: float) -> float:
-    """How far the whole job is, from the pipeline's (stage, fraction-of-stage) report."""
-    done = 0.0
-    for name, weight in STAGE_WEIGHTS:
-        if name == stage:
-            return min(done + weight * max(0.0, min(fraction, 1.0)), 1.0)
-        done += weight
-    return max(0.0, min(fraction, 1.0))  # a stage this version does not know
-
 
 JobRunner = Callable[..., Any]
 """``run_transcription_job(path, options, out_path, *, progress, cancel) -> Transcript``."""
@@ -53,15 +38,16 @@ class Job:
     fraction: float = 0.0
     state: str = "running"  # running | done | failed | cancelled
     error: str = ""
-    started: float = field(default_factory=time.monotonic)
+    seconds_left: float | None = None
+    """Measured by the progress tracker; None until there is a rate to go on."""
+    reported: float = field(default_factory=time.monotonic)
     cancel: threading.Event = field(default_factory=threading.Event)
 
     def eta_seconds(self, now: float) -> float | None:
-        """A simple linear estimate of the time left, once there is progress to go on."""
-        if self.state != "running" or self.fraction < 0.02:
+        """The tracker's time left, counted down since its last report."""
+        if self.state != "running" or self.seconds_left is None:
             return None
-        elapsed = now - self.started
-        return elapsed * (1.0 - self.fraction) / self.fraction
+        return max(self.seconds_left - (now - self.reported), 0.0)
 
 
 class VerbatimApp(App[None]):
@@ -89,6 +75,7 @@ class VerbatimApp(App[None]):
         self.study_note = study_note
         """One line shown on the home screen ("demo study: ..."), or ""."""
         self.job_runner = job_runner
+        """Tests pass a fake; None runs the real worker process (``transcribe.jobs``)."""
         if job_runner is None:
             _start_resource_tracker()
         self.recorder_factory = recorder_factory
@@ -124,6 +111,28 @@ class VerbatimApp(App[None]):
         if not isinstance(self.screen, JobsScreen):
             self.push_screen(JobsScreen())
 
+    # The app makes the screens, so screens never import one another (no import circle).
+
+    def editor_screen(self, interview: str) -> Screen[Any]:
+        from verbatim.tui.screens.editor import EditorScreen
+
+        return EditorScreen(interview)
+
+    def notes_screen(self, interview: str | None) -> Screen[Any]:
+        from verbatim.tui.screens.lists import NotesScreen
+
+        return NotesScreen(interview) if interview is not None else NotesScreen()
+
+    def extracts_screen(self, participant: str | None) -> Screen[Any]:
+        from verbatim.tui.screens.lists import ExtractsScreen
+
+        return ExtractsScreen(participant)
+
+    def record_screen(self, participant: str | None) -> Screen[Any]:
+        from verbatim.tui.screens.record import RecordScreen
+
+        return RecordScreen(participant=participant)
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "Keys and how the app works", self.action_help)
@@ -133,7 +142,11 @@ class VerbatimApp(App[None]):
     # ------------------------------------------------------------ jobs
 
     def start_transcription(self, interview: str) -> Job | None:
-        """Transcribe an interview of the study in the background; returns the job."""
+        """Transcribe an interview of the study in the background; returns the job.
+
+        A locked interview, or one without its recording, is refused at once
+        with the same message the command line gives.
+        """
         if self.study is None:
             self.notify("no study is open", severity="error")
             return None
@@ -142,6 +155,13 @@ class VerbatimApp(App[None]):
         if running:
             self.notify(f"{interview} is already being transcribed")
             return running[0]
+        from verbatim.usecases.transcription import check_transcribable
+
+        try:
+            check_transcribable(self.study, interview)
+        except UserError as exc:  # locked, recording missing or changed since import
+            self.notify(str(exc), severity="error", timeout=10)
+            return None
         job = Job(id=len(self.jobs) + 1, interview=interview)
         self.jobs[job.id] = job
         self._run_job(job)
@@ -153,28 +173,28 @@ class VerbatimApp(App[None]):
                         exit_on_error=False, name=f"job-{job.id}")
 
     def _transcribe(self, job: Job) -> None:
-        """Worker thread: run the pipeline, save the result, report by messages only."""
+        """Worker thread: the transcription use case; reports by messages only."""
+        from verbatim.usecases.transcription import (
+            TranscriptionCancelled,
+            transcribe_interview,
+        )
+
+        def progress(tick: Tick) -> None:
+            self.post_message(JobProgress(job.id, tick))
+
         try:
-            audio = Path(self.study.audio_path(job.interview))
-            runner = self.job_runner or _default_job_runner()
             options = self.pipeline_options(self.config)
-            out_dir = _job_dir(self.study, self.config)
-            out = out_dir / f"{job.interview}.json"
-
-            def progress(stage: str, fraction: float) -> None:
-                self.post_message(JobProgress(job.id, stage, overall_fraction(stage, fraction)))
-
-            doc = runner(audio, options, out, progress=progress, cancel=job.cancel)
-            model = str(doc.extra.get("pipeline", {}).get("model", ""))
-            self.study.save_transcript(job.interview, doc, origin="pipeline",
-                                       description="transcribed in the app"
-                                       + (f" with {model}" if model else ""))
-            out.unlink(missing_ok=True)
-        except Exception as exc:  # every failure becomes one line on the jobs screen
-            cancelled = job.cancel.is_set() or type(exc).__name__ == "JobCancelled"
-            self.post_message(JobFinished(job.id, job.interview, str(exc) or type(exc).__name__,
-                                          cancelled=cancelled))
+            result = transcribe_interview(self.study, job.interview, options,
+                                          progress=progress, cancel=job.cancel,
+                                          runner=self.job_runner)
+        except TranscriptionCancelled as exc:
+            self.post_message(JobFinished(job.id, job.interview, str(exc), cancelled=True))
             return
+        except Exception as exc:  # every failure becomes one line on the jobs screen
+            self.post_message(JobFinished(job.id, job.interview, str(exc) or type(exc).__name__,
+                                          cancelled=job.cancel.is_set()))
+            return
+        model = str(result.document.extra.get("pipeline", {}).get("model", ""))
         self.post_message(JobFinished(job.id, job.interview, model=model))
 
     def start_pending_batch(self) -> Job | None:
@@ -194,8 +214,8 @@ class VerbatimApp(App[None]):
             def report(event: Any) -> None:
                 fraction = (event.done_seconds / event.total_seconds if event.total_seconds
                             else event.done_items / max(1, event.total_items))
-                self.post_message(JobProgress(job.id, f"{event.done_items}/{event.total_items}"
-                                              " saved", fraction))
+                self.post_message(JobProgress(job.id, Tick(
+                    f"{event.done_items}/{event.total_items} saved", min(fraction, CEILING))))
 
             try:
                 summary = transcribe_pending(self.study, self.pipeline_options(self.config),
@@ -214,9 +234,12 @@ class VerbatimApp(App[None]):
 
     def on_job_progress(self, message: JobProgress) -> None:
         job = self.jobs.get(message.job)
+        tick = message.tick
         if job and job.state == "running":
-            job.stage = message.stage
-            job.fraction = max(job.fraction, min(message.fraction, 1.0))  # never backwards
+            job.stage = tick.stage
+            job.fraction = max(job.fraction, min(tick.fraction, 1.0))  # never backwards
+            job.seconds_left = tick.seconds_left
+            job.reported = time.monotonic()
         self.broadcast(message)
 
     def on_job_finished(self, message: JobFinished) -> None:
@@ -318,32 +341,7 @@ def _start_resource_tracker() -> None:
     resource_tracker.ensure_running()
 
 
-def _default_job_runner() -> JobRunner:
-    from transcribe.jobs import run_transcription_job
-
-    return run_transcription_job
-
-
 def _pipeline_options(config: Config) -> Any:
-    try:
-        from transcribe.pipeline import PipelineOptions
-    except ImportError:
-        raise RuntimeError("transcription is not available in this installation") from None
-    from verbatim.voices import diarization_settings
+    from verbatim.usecases.options import pipeline_options
 
-    return PipelineOptions(engine=config.engine, model=config.model, diarize=config.diarize,
-                           language=config.language, models_dir=config.models_dir,
-                           device=config.device, diarization=diarization_settings(config))
-
-
-def _job_dir(study: Any, config: Config) -> Path:
-    base = getattr(study, "path", None) or config.data_dir
-    out = Path(base) / "jobs"
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def with_study(config: Config, study: Any) -> Config:
-    """The config with the open study recorded (for screens that show where it lives)."""
-    path = getattr(study, "path", None)
-    return replace(config, study=Path(path)) if path else config
+    return pipeline_options(config)

@@ -10,9 +10,10 @@ lines; folding them takes milliseconds).
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from transcript.lines import number_lines
 from transcript.model import Line, Transcript
@@ -112,3 +113,103 @@ def format_time(seconds: float) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{secs:04.1f}"
     return f"{minutes}:{secs:04.1f}"
+
+
+def layout_key(profile: str, width: int, overrides: dict[str, float] | None) -> str:
+    """The numbering's settings as one string (the key of the study's kept lines)."""
+    return f"{profile}|{width}|{sorted((overrides or {}).items())}"
+
+
+def renumber_edit(old_lines: tuple[Line, ...], doc: Transcript, window: tuple[float, float], *,
+                  profile: str = "paper", width: int = 80,
+                  overrides: dict[str, float] | None = None) -> tuple[Line, ...]:
+    """``renumber_splice`` without the range: just the lines."""
+    return renumber_splice(old_lines, doc, window, profile=profile, width=width,
+                           overrides=overrides)[0]
+
+
+def renumber_splice(old_lines: tuple[Line, ...], doc: Transcript, window: tuple[float, float],
+                    *, profile: str = "paper", width: int = 80,
+                    overrides: dict[str, float] | None = None,
+                    ) -> tuple[tuple[Line, ...], int, int, int]:
+    """The numbered lines of ``doc`` after an edit inside ``window`` (seconds).
+
+    Only the turn(s) the edit touched are numbered again, from the edited line on;
+    lines before keep their numbers and lines after only shift. The caller checks
+    the result against a full numbering off the UI thread (``numbered_lines``).
+    """
+    if doc.locked:
+        return doc.lines, 0, len(old_lines), len(doc.lines)
+    if not old_lines:
+        lines = numbered_lines(doc, profile=profile, width=width, overrides=overrides)
+        return lines, 0, 0, len(lines)
+    starts = [ln.start for ln in old_lines]
+    first = max(bisect_right(starts, window[0]) - 1, 0)
+    last = max(bisect_right(starts, window[1]) - 1, first)
+    while first > 0 and old_lines[first - 1].speaker == old_lines[first].speaker:
+        first -= 1
+    while last + 1 < len(old_lines) and old_lines[last + 1].speaker == old_lines[last].speaker:
+        last += 1
+    begin = old_lines[first].start if first > 0 else float("-inf")
+    end = old_lines[last + 1].start if last + 1 < len(old_lines) else float("inf")
+    words = tuple(w for w in _between(doc.words, begin, end))
+    marks = tuple(m for m in _between(doc.marks, begin, end))
+    part = Transcript(audio=doc.audio, speakers=doc.speakers, words=words, marks=marks)
+    base = old_lines[first].n - 1
+    fresh = tuple(Line(n=base + k, speaker=ln.speaker, text=ln.text, start=ln.start,
+                       end=ln.end)
+                  for k, ln in enumerate(number_lines(part, profile=get_profile(
+                      profile, overrides), width=width), start=1))
+    shift = len(fresh) - (last - first + 1)
+    tail = old_lines[last + 1:]
+    if shift:
+        tail = tuple(Line(n=ln.n + shift, speaker=ln.speaker, text=ln.text, start=ln.start,
+                          end=ln.end) for ln in tail)
+    return old_lines[:first] + fresh + tail, first, last - first + 1, len(fresh)
+
+
+def splice_rows(rows: list[Row], line_row: list[int], first: int, removed: int,
+                lines: Sequence[Line], labels: Sequence[str], text_width: int) -> list[Row]:
+    """The screen rows after lines ``first..first+removed`` became ``lines`` (and labels).
+
+    Rows before are kept as they are; rows after only shift their line index.
+    """
+    start = line_row[first] if first < len(line_row) else len(rows)
+    end = line_row[first + removed] if first + removed < len(line_row) else len(rows)
+    fresh = [Row(r.line + first, r.start, r.end, r.label)
+             for r in layout_rows(lines, labels, text_width)]
+    shift = len(lines) - removed
+    tail = rows[end:] if not shift else [Row(r.line + shift, r.start, r.end, r.label)
+                                          for r in rows[end:]]
+    return rows[:start] + fresh + tail
+
+
+LONGEST_MARK = 120.0
+"""Seconds: no mark (an overlap, an inaudible stretch) runs longer than this."""
+
+
+def marks_touching(marks: Sequence[Any], start: float, end: float) -> list[int]:
+    """Indices of marks that touch [start, end], as ``transcript.edits.marks_between``
+    finds them, by bisection when the marks are in time order (every cursor move asks)."""
+    hi = bisect_right(marks, end, key=lambda m: m.start)
+    lo = bisect_left(marks, start - LONGEST_MARK, key=lambda m: m.start)
+    window = range(lo, hi)
+    near = range(max(lo - 1, 0), min(hi, len(marks) - 1))
+    if any(marks[i].start > marks[i + 1].start for i in near):
+        window = range(len(marks))  # not in time order: look at every one
+    return [i for i in window if marks[i].start <= end and marks[i].end >= start]
+
+
+def marks_starting(marks: Sequence[Any], begin: float, end: float) -> list[Any]:
+    """Marks that start in [begin, end] (a bisection when they are in time order)."""
+    return _between(marks, begin, end + 1e-9)
+
+
+def _between(items: Sequence[Any], begin: float, end: float) -> list[Any]:
+    """Items (words or marks, kept in start order) that start in [begin, end)."""
+    lo = bisect_left(items, begin, key=lambda x: x.start)
+    hi = bisect_left(items, end, key=lambda x: x.start)
+    if all(items[i].start <= items[i + 1].start for i in range(max(lo - 1, 0),
+                                                               min(hi, len(items) - 1))):
+        return list(items[lo:hi])
+    return [x for x in items if begin <= x.start < end]  # not in order: look at every one

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from transcribe.progress import Tick
+
 
 @dataclass
 class JobProgress(Message):
-    """A background transcription reports its stage and how far it is (0..1)."""
+    """A background transcription reports its stage, how far it is and the time left."""
 
     job: int
-    stage: str
-    fraction: float
+    tick: Tick
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, JobProgress) and message.job == self.job

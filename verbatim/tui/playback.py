@@ -36,12 +36,28 @@ class Output(Protocol):
 OutputFactory = Callable[[int], Output]
 
 
+class NoOutputDevice(Exception):
+    """No sound output to play through; ``str()`` says so in plain words."""
+
+
+def describe_output_error(exc: Exception) -> str:
+    """PortAudio's "Error querying device -1" as a user reads it."""
+    text = str(exc)
+    if "-1" in text or "querying device" in text or "no default" in text.lower():
+        return ("no sound output device found (are speakers or headphones connected?); "
+                "the transcript can still be edited")
+    return f"cannot play through the sound device: {text.splitlines()[0] if text else exc}"
+
+
 class _SoundDeviceOutput:
     def __init__(self, rate: int) -> None:
         import sounddevice as sd
 
-        self._stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32")
-        self._stream.start()
+        try:
+            self._stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32")
+            self._stream.start()
+        except sd.PortAudioError as exc:
+            raise NoOutputDevice(describe_output_error(exc)) from None
 
     def write(self, block: np.ndarray) -> None:
         self._stream.write(np.ascontiguousarray(block, dtype=np.float32).reshape(-1, 1))
@@ -140,7 +156,9 @@ class Player:
                             with self._lock:
                                 self._position = self.duration
                         break
-        except Exception as exc:  # no device, unreadable file: tell the UI, never crash it
+        except NoOutputDevice as exc:
+            self.error = str(exc)
+        except Exception as exc:  # an unreadable file: tell the UI, never crash it
             self.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
         finally:
             if output is not None:

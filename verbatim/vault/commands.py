@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from verbatim.config import Config
 from verbatim.errors import UserError
@@ -83,10 +85,12 @@ def _require_encrypted(path: Path) -> None:
         raise UserError(f"{path} is not an encrypted study (see 'verbatim study encrypt')")
 
 
-def run_init_encrypted(args: argparse.Namespace) -> int:
-    """``study init DIR --encrypt``: the database and recordings are encrypted from the start."""
-    from verbatim.study import Study
+def run_init_encrypted(args: argparse.Namespace, init_study: Callable[..., Any]) -> int:
+    """``study init DIR --encrypt``: the database and recordings are encrypted from the start.
 
+    ``init_study(path, name=...)`` creates the study (``Study.init``): the vault
+    knows no study, the study command hands it in.
+    """
     if args.key_file is not None and not args.encrypt:
         raise UserError("--key-file goes with --encrypt")
     path = Path(args.dir).expanduser().absolute()
@@ -97,7 +101,7 @@ def run_init_encrypted(args: argparse.Namespace) -> int:
     passphrase = None if args.key_file is not None else prompt.ask_new_passphrase()
     secrets = ops.prepare_new_study(path, passphrase=passphrase, key_file=args.key_file)
     try:
-        with Study.init(path, name=args.name) as study:
+        with init_study(path, name=args.name) as study:
             _out(f"created encrypted study {study.name!r} in {study.path}")
             keys = session.keys_for(study.path)
     except BaseException:

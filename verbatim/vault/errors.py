@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from verbatim.study.errors import StudyError
+from verbatim.errors import StudyError
 
 
 class VaultError(StudyError):

@@ -116,11 +116,7 @@ def unlock_with(study_dir: Path, *, passphrase: str | None = None,
 def lock(study_dir: Path) -> bool:
     """Forget the keys (the agent exits); whether the study was unlocked."""
     vault = Vault.read(study_dir)
-    session.forget(study_dir)
-    with contextlib.suppress(Exception):
-        from verbatim.study import files
-
-        files.release_plaintext()
+    session.forget(study_dir)  # also drops the plaintext others registered (on_forget)
     return agent.stop(vault.study_id)
 
 

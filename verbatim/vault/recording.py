@@ -238,6 +238,28 @@ def _decrypted_sidecar(first: Path, folder: Path, identities: list[object]) -> N
     write_sidecar(folder / side.name, replace(sidecar, segments=()))
 
 
+def write_sealed_sidecar(path: Path, sidecar: Any, recipient: str) -> Path:
+    """Replace ``<sidecar>.age`` atomically with the sidecar encrypted; no plaintext file."""
+    import io
+    import json
+    import os
+
+    from capture.sidecar import to_dict
+
+    target = path.with_name(path.name + agefiles.AGE_SUFFIX)
+    data = (json.dumps(to_dict(sidecar), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    tmp = target.with_name(f".{target.name}.partial")
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w+b") as out:
+            agefiles.encrypt_file(io.BytesIO(data), out, recipient)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
 @contextlib.contextmanager
 def importable(audio: Path) -> Iterator[Path]:
     """``audio`` itself, or the joined plaintext of an encrypted recording (in RAM)."""
@@ -267,6 +289,14 @@ def recorder_factory(study_dir: Path) -> Any | None:
                                                        channels=options.get("channels", 1)))
             super().__init__(path, **options)
             self.sealed = sealed
+
+        def _write_sidecar(self, *, final: bool = False) -> None:
+            """The sidecar holds typed mark text: sealed as it is written, never plain."""
+            if self.sealed is None:
+                super()._write_sidecar(final=final)
+                return
+            write_sealed_sidecar(self.sidecar_path, self.sidecar(final=final),
+                                 self.sealed.recipient)
 
         def stop(self) -> Any:
             summary = super().stop()

@@ -8,8 +8,10 @@ line saying how to unlock it. Nothing here writes a key anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from verbatim.vault import agent
@@ -33,6 +35,15 @@ def hold(study_dir: Path, keys: StudyKeys) -> None:
         _held[_key(study_dir)] = keys
 
 
+_forget_hooks: list[Callable[[], None]] = []
+
+
+def on_forget(hook: Callable[[], None]) -> None:
+    """Call ``hook`` whenever keys are forgotten (whoever holds plaintext drops it)."""
+    if hook not in _forget_hooks:
+        _forget_hooks.append(hook)
+
+
 def forget(study_dir: Path | None = None) -> None:
     with _lock:
         if study_dir is None:
@@ -41,6 +52,9 @@ def forget(study_dir: Path | None = None) -> None:
         else:
             _held.pop(_key(study_dir), None)
             _pending_vaults.pop(_key(study_dir), None)
+    for hook in list(_forget_hooks):
+        with contextlib.suppress(Exception):
+            hook()
 
 
 def prepare_new(study_dir: Path, keys: StudyKeys, vault: Vault) -> None:

@@ -15,7 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
+from transcript.export import FORMATS as EXPORT_FORMATS
 from transcript.export.layout import Timestamps
+from transcript.notation import PROFILES
 
 PHASE_CHOICES = [("during the interview", "during"), ("straight after", "after"),
                  ("during analysis", "analysis")]
@@ -352,8 +354,8 @@ class ExportChoice:
 
 
 # Word first: it is what the team exports most (the rest as in transcript.export.FORMATS)
-FORMATS = ("docx", "txt", "md", "json", "srt", "vtt", "eaf", "qdpx", "nvivo", "maxqda")
-NOTATIONS = ("paper", "jefferson", "dresing-pehl")
+FORMATS = ("docx", *(f for f in EXPORT_FORMATS if f != "docx"))
+NOTATIONS = PROFILES
 
 
 class ExportDialog(Dialog):

@@ -18,8 +18,17 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from transcript import edits
-from transcript.model import Mark, Note, Source, Transcript
-from verbatim.tui.layout import format_time, line_at_time, numbered_lines, turn_labels
+from transcript.model import Line, Mark, Source, Transcript
+from verbatim.tui.layout import (
+    format_time,
+    layout_key,
+    line_at_time,
+    marks_starting,
+    marks_touching,
+    numbered_lines,
+    renumber_splice,
+    turn_labels,
+)
 from verbatim.tui.messages import StudyChanged
 from verbatim.tui.screens.desk import DeskMixin
 from verbatim.tui.screens.dialogs import (
@@ -31,7 +40,10 @@ from verbatim.tui.screens.dialogs import (
     PromptDialog,
     ReplaceDialog,
 )
+from verbatim.tui.screens.export import open_export
 from verbatim.tui.widgets.transcript_view import TranscriptView
+from verbatim.usecases.editing import SaveQueue, redo, retype_words, save_version, undo
+from verbatim.usecases.notes import add_extract, add_note, lock, note_draft_path
 
 SPEED_STEP = 0.1
 
@@ -86,6 +98,14 @@ class EditorScreen(DeskMixin, Screen[None]):
         super().__init__()
         self.interview = interview
         self.doc: Transcript | None = None
+        """The document shown; None while it loads (the lines may already be on screen)."""
+        self.lines: tuple[Line, ...] = ()
+        self.notes: list[Any] = []
+        self._saves = SaveQueue()
+        self._numbered: dict[int, tuple[Transcript, tuple[Line, ...]]] = {}
+        """Lines already numbered for a document object (undo and redo reuse them)."""
+        self._saved_state = ""
+        """"saving ..." while edits wait for the save worker, "saved" once on disk."""
         self.player: Any = None
         self.speed = 1.0
         self._paused_at: tuple[int, float] | None = None  # (line, position) of the last pause
@@ -113,23 +133,97 @@ class EditorScreen(DeskMixin, Screen[None]):
 
     def on_mount(self) -> None:
         self.bind_desk_keys()
-        doc = self.study.transcript(self.interview)
-        self.show(doc if doc is not None else _empty(self.interview))
+        self.query_one("#editor-status", Static).update(f"{self.interview} · opening ...")
         self.view.focus()
         self.set_interval(0.2, self._follow_playback)
+        self.run_worker(self._load, thread=True, group="editor-load", exit_on_error=False)
+        self.run_worker(self._save_loop, thread=True, group="editor-save", exit_on_error=False)
 
     def on_unmount(self) -> None:
+        self._saves.put(self._keep_lines)
+        self._saves.close()
         if self.player is not None:
             self.player.close()
 
+    # ------------------------------------------------------------ loading and saving (threads)
+
+    def _layout(self) -> tuple[str, int, dict[str, float] | None, str]:
+        config = self.app_.config
+        overrides = config.notation_thresholds.get(config.notation)
+        return (config.notation, config.width, overrides,
+                layout_key(config.notation, config.width, overrides))
+
+    def _number(self, doc: Transcript) -> tuple[Line, ...]:
+        profile, width, overrides, _ = self._layout()
+        return numbered_lines(doc, profile=profile, width=width, overrides=overrides)
+
+    def _load(self) -> None:
+        """Worker: the lines kept for the current version first, then the document."""
+        study, iid = self.study, self.interview
+        key = self._layout()[3]
+        notes = study.notes(iid)
+        kept = study.rendered_lines(iid, key)
+        if kept is not None:
+            self.app.call_from_thread(self._show_lines, kept[1], notes)
+        doc = study.transcript(iid) or _empty(iid)
+        lines = kept[1] if kept is not None and not doc.locked else self._number(doc)
+        self.app.call_from_thread(self.show, doc, lines=lines, notes=notes)
+        version = study.current_version(iid)
+        if kept is None and version is not None and not doc.locked:
+            study.keep_rendered_lines(iid, version, key, lines)
+
+    def _save_loop(self) -> None:
+        """Worker: saves, undo and redo, one at a time and in order."""
+        while True:
+            task = self._saves.next()
+            if task is None:
+                return
+            try:
+                task()
+            except Exception as exc:  # the shown document was not saved: say so, reload
+                self.app.call_from_thread(self.notify, f"not saved: {exc}", severity="error",
+                                          timeout=15)
+                self.app.call_from_thread(self._reload)
+
+    def _keep_lines(self) -> None:
+        """Worker, on leaving: the shown lines kept for the next open of this version.
+
+        Kept only if the shown document is the study's current version (an edit
+        saved by another program since then makes the next open number afresh).
+        """
+        doc, lines, study, iid = self.doc, self.lines, self.study, self.interview
+        if doc is None or doc.locked or not lines:
+            return
+        version = study.current_version(iid)
+        if version is not None and study.transcript_version(iid, version) == doc:
+            study.keep_rendered_lines(iid, version, self._layout()[3], lines)
+
+    def _reload(self) -> None:
+        self.run_worker(self._load, thread=True, group="editor-load", exit_on_error=False)
+
+    def _show_lines(self, lines: tuple[Line, ...], notes: list[Any]) -> None:
+        """The kept lines, before the document itself is loaded (a long transcript)."""
+        if self.doc is not None:
+            return
+        self.lines, self.notes = lines, notes
+        view = self.view
+        view.set_lines(lines, [""] * len(lines), None)
+        self.query_one("#editor-status", Static).update(
+            f"{self.interview} · {len(lines)} lines · loading the transcript ...")
+
     # ------------------------------------------------------------ showing
 
-    def show(self, doc: Transcript, *, keep_cursor: bool = True) -> None:
-        config = self.app_.config
+    def show(self, doc: Transcript, *, keep_cursor: bool = True,
+             lines: tuple[Line, ...] | None = None, notes: list[Any] | None = None) -> None:
         self.doc = doc
-        self.lines = numbered_lines(doc, profile=config.notation, width=config.width,
-                                    overrides=config.notation_thresholds.get(config.notation))
-        notes = self.study.notes(self.interview)
+        if lines is None:
+            known = self._numbered.get(id(doc))
+            lines = known[1] if known is not None and known[0] is doc else self._number(doc)
+        self.lines = lines
+        self._remember(doc, lines)
+        if notes is not None:
+            self.notes = notes
+        notes = self.notes
         view = self.view
         cursor = view.cursor if keep_cursor else 0
         anchor = view.select_from if keep_cursor else None
@@ -142,12 +236,15 @@ class EditorScreen(DeskMixin, Screen[None]):
 
     def _update_status(self) -> None:
         doc = self.doc
-        assert doc is not None
+        if doc is None:  # the kept lines are shown; the document is still loading
+            return
         state = "locked" if doc.locked else "unlocked"
         play = "▶" if self.player is not None and self.player.playing else "■"
         speakers = ", ".join(f"{s.id}={s.label}" for s in doc.speakers if s.label != s.id)
         text = (f"{self.interview} · {len(self.lines)} lines · {self.app_.config.notation} · "
                 f"{state} · {play} {round(self.speed * 100)}%" + self.desk_status())
+        if self._saved_state:
+            text += f" · {self._saved_state}"
         if speakers:
             text += f" · {speakers}"
         self.query_one("#editor-status", Static).update(text)
@@ -158,8 +255,11 @@ class EditorScreen(DeskMixin, Screen[None]):
             return
         first, last = self.view.selection
         a, b = self.lines[first], self.lines[last]
-        assert self.doc is not None
-        marks = edits.marks_between(self.doc, a.start, b.end)
+        if self.doc is None:
+            self.query_one("#editor-detail", Static).update(
+                f"line {a.n} · {format_time(a.start)} · loading the transcript ...")
+            return
+        marks = marks_touching(self.doc.marks, a.start, b.end)
         auto = sum(1 for i in marks if self.doc.marks[i].source is Source.AUTO)
         where = f"line {a.n}" if first == last else f"lines {a.n}-{b.n}"
         text = (f"{where} · {format_time(a.start)}–{format_time(b.end)} · "
@@ -173,9 +273,7 @@ class EditorScreen(DeskMixin, Screen[None]):
 
     def on_app_event(self, message: Any) -> None:
         if isinstance(message, StudyChanged) and message.interview == self.interview:
-            doc = self.study.transcript(self.interview)
-            if doc is not None:
-                self.show(doc)
+            self._saves.put(self._load)  # after any save of ours still queued
 
     def palette_commands(self) -> list[SystemCommand]:
         return [SystemCommand("Lock line numbers", "Freeze numbering for citation",
@@ -188,44 +286,119 @@ class EditorScreen(DeskMixin, Screen[None]):
 
     # ------------------------------------------------------------ saving
 
-    def apply(self, change: Callable[[Transcript], Transcript], description: str) -> bool:
-        """Apply a pure edit and save the result at once; False (and a message) if refused."""
-        assert self.doc is not None
+    def apply(self, change: Callable[[Transcript], Transcript], description: str, *,
+              window: tuple[float, float] | None = None) -> bool:
+        """Apply a pure edit, show it at once and save it in the background.
+
+        ``window`` (seconds) is where the edit happened: only the turns there are
+        numbered again. Without one (a merge, a replace-all) the whole document is.
+        False (and a message) if the edit is refused.
+        """
+        if self.doc is None:
+            self.notify("the transcript is still loading", severity="warning")
+            return False
+        old = self.doc
         try:
-            new = change(self.doc)
+            new = change(old)
         except ValueError as exc:
             self.notify(str(exc), severity="error")
             return False
-        if new is self.doc:
+        if new is old:
             return False
         if new.locked:  # corrected after the lock: same line numbers, new lines 505a
             from transcript.correction import reline
 
             new = reline(new)
-        self.study.save_transcript(self.interview, new, origin="edit", description=description)
-        self.show(new)
+        if window is not None and not new.locked and self.lines:
+            profile, width, overrides, _ = self._layout()
+            spliced, first, removed, added = renumber_splice(
+                self.lines, new, window, profile=profile, width=width, overrides=overrides)
+            self._saved_state = "saving ..."
+            self._show_splice(new, spliced, first, removed, added)
+            self._save(new, description)
+            return True
+        same = new.words is old.words and new.marks is old.marks  # labels only
+        lines: tuple[Line, ...] | None = self.lines if same else None
+        self._saved_state = "saving ..."
+        self.show(new, lines=lines)
+        self._save(new, description)
         return True
 
+    def _show_splice(self, doc: Transcript, lines: tuple[Line, ...], first: int,
+                     removed: int, added: int) -> None:
+        """An edit's lines on screen: labels and flags of the changed lines only."""
+        old_flags = self.view._flags
+        old_labels = self.view._labels
+        self.doc, self.lines = doc, lines
+        self._remember(doc, lines)
+        fresh = lines[first:first + added]
+        labels = turn_labels(lines[max(first - 1, 0):first + added], doc)[1 if first else 0:]
+        if fresh:
+            begin, end = fresh[0].start, fresh[-1].end
+            part = Transcript(audio=doc.audio,
+                              marks=tuple(marks_starting(doc.marks, begin - 1e-6, end + 1e-6)))
+            notes = [n for n in self.notes if n.end >= begin and n.start <= end]
+            flags = line_flags(fresh, part, notes)
+        else:
+            flags = []
+        view = self.view
+        view.splice_lines(lines, [*old_labels[:first], *labels, *old_labels[first + removed:]],
+                          [*old_flags[:first], *flags, *old_flags[first + removed:]],
+                          first, removed, added)
+        self.refresh_doubt()
+        self._update_status()
+        self._update_detail()
+
+    def _save(self, new: Transcript, description: str) -> None:
+        study, iid = self.study, self.interview
+
+        def save() -> None:
+            save_version(study, iid, new, description)
+            if self._saves.pending() == 1:  # this was the last one queued
+                self.app.call_from_thread(self._mark_saved)
+
+        self._saves.put(save)
+
+    def _mark_saved(self) -> None:
+        self._saved_state = "saved"
+        if self.doc is not None:
+            self._update_status()
+
     def _editable(self) -> bool:
+        if self.doc is None:
+            self.notify("the transcript is still loading", severity="warning")
+            return False
         # a locked transcript is corrected too: apply() keeps every cited line number
         return bool(self.lines)
+
+    def _remember(self, doc: Transcript, lines: tuple[Line, ...]) -> None:
+        self._numbered[id(doc)] = (doc, lines)
+        while len(self._numbered) > 16:
+            self._numbered.pop(next(iter(self._numbered)))
 
     def _current_line(self) -> Any:
         return self.lines[self.view.cursor] if self.lines else None
 
     def action_undo(self) -> None:
-        doc = self.study.undo(self.interview)
-        if doc is None:
-            self.notify("nothing to undo")
-        else:
-            self.show(doc)
+        self._step(undo, "nothing to undo")
 
     def action_redo(self) -> None:
-        doc = self.study.redo(self.interview)
-        if doc is None:
-            self.notify("nothing to redo")
-        else:
-            self.show(doc)
+        self._step(redo, "nothing to redo")
+
+    def _step(self, move: Callable[[Any, str], Transcript | None], nothing: str) -> None:
+        """Undo or redo in the save worker (after any save still queued)."""
+        study, iid = self.study, self.interview
+
+        def task() -> None:
+            doc = move(study, iid)
+            if doc is None:
+                self.app.call_from_thread(self.notify, nothing)
+                return
+            known = self._numbered.get(id(doc))
+            lines = known[1] if known is not None and known[0] is doc else self._number(doc)
+            self.app.call_from_thread(self.show, doc, lines=lines)
+
+        self._saves.put(task)
 
     # ------------------------------------------------------------ editing
 
@@ -243,16 +416,15 @@ class EditorScreen(DeskMixin, Screen[None]):
 
         def done(text: str | None) -> None:
             if text is not None:
-                self.apply(lambda d: edits.replace_words(d, first, last, text),
-                           f"edit line {line.n}")
+                self.apply(retype_words(first, last, text), f"edit line {line.n}",
+                           window=(line.start, line.end))
 
         self.app.push_screen(PromptDialog(f"Words of line {line.n}", current), done)
 
     def action_rename_speaker(self) -> None:
         line = self._current_line()
-        if line is None:
+        if line is None or self.doc is None:
             return
-        assert self.doc is not None
         sid = line.speaker
 
         def done(label: str | None) -> None:
@@ -289,10 +461,13 @@ class EditorScreen(DeskMixin, Screen[None]):
         def done(result: tuple[Any, ...] | None) -> None:
             if result is None:
                 return
+            window = (line.start, line.end)
             if result[0] == "confirm":
-                self.apply(lambda d: edits.confirm_mark(d, result[1]), "confirm mark")
+                self.apply(lambda d: edits.confirm_mark(d, result[1]), "confirm mark",
+                           window=window)
             elif result[0] == "remove":
-                self.apply(lambda d: edits.remove_mark(d, result[1]), "remove mark")
+                self.apply(lambda d: edits.remove_mark(d, result[1]), "remove mark",
+                           window=window)
             elif result[0] == "add":
                 try:
                     kind = edits.parse_mark_kind(result[1])
@@ -302,7 +477,8 @@ class EditorScreen(DeskMixin, Screen[None]):
                 at = line.end
                 mark = Mark(kind=kind, start=at, end=at + (0.5 if kind == "pause" else 0.0),
                             speaker=line.speaker, label=result[2], source=Source.HUMAN)
-                self.apply(lambda d: edits.add_mark(d, mark), f"add {kind} mark")
+                self.apply(lambda d: edits.add_mark(d, mark), f"add {kind} mark",
+                           window=(line.start, mark.end))
 
         self.app.push_screen(MarksDialog(f"line {line.n}", items), done)
 
@@ -405,24 +581,28 @@ class EditorScreen(DeskMixin, Screen[None]):
             start = end = at
             anchor = f"at {format_time(at)}"
             locked = False
-        draft = Path(self.study.path) / "drafts" / f"note-{self.interview}.json"
+        draft = note_draft_path(Path(self.study.path), self.interview)
 
         def done(form: NoteForm | None) -> None:
             if form is None:
                 return
-            note = Note(start=start, end=end, phase=form.phase, moment=form.moment,
-                        response=form.response, understanding=form.understanding)
-            try:
-                self.study.add_note(self.interview, note,
-                                    first_line=a.n if locked else None,
-                                    last_line=b.n if locked else None)
-            except Exception as exc:
-                self.notify(f"note kept as a draft: {exc}", severity="error")
-                return
-            draft.unlink(missing_ok=True)
-            self.notify(f"note saved ({anchor})")
-            assert self.doc is not None
-            self.show(self.doc)
+            study, iid = self.study, self.interview
+
+            def save() -> None:
+                try:
+                    add_note(study, iid, phase=form.phase, moment=form.moment,
+                             response=form.response, understanding=form.understanding,
+                             lines=(a.n, b.n) if locked else None,
+                             at=None if locked else (start, end))
+                except Exception as exc:
+                    self.app.call_from_thread(self.notify, f"note kept as a draft: {exc}",
+                                              severity="error")
+                    return
+                draft.unlink(missing_ok=True)
+                notes = study.notes(iid)
+                self.app.call_from_thread(self._notes_changed, notes, f"note saved ({anchor})")
+
+            self._saves.put(save)
 
         self.app.push_screen(NoteDialog(anchor, draft=draft), done)
 
@@ -432,19 +612,25 @@ class EditorScreen(DeskMixin, Screen[None]):
             return
         config = self.app_.config
 
-        def answer(yes: bool | None) -> None:
-            if not yes:
-                return
-            try:
-                doc = self.study.lock(self.interview, profile=config.notation,
-                                      width=config.width)
-            except Exception as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.show(doc)
-            self.notify(f"{self.interview}: line numbers locked")
+        study, iid = self.study, self.interview
+
+        def locked(doc: Transcript) -> None:
+            self.show(doc, lines=doc.lines)
+            self.notify(f"{iid}: line numbers locked")
             if then is not None:
                 then()
+
+        def task() -> None:  # after every save still queued: the lock freezes the last one
+            try:
+                result = lock(study, iid, profile=config.notation, width=config.width)
+            except Exception as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error")
+                return
+            self.app.call_from_thread(locked, result.document)
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._saves.put(task)
 
         self.app.push_screen(ConfirmDialog(
             f"Lock {self.interview}'s line numbers ({config.notation}, width {config.width})? "
@@ -458,28 +644,38 @@ class EditorScreen(DeskMixin, Screen[None]):
             return
         first, last = self.view.selection
         a, b = self.lines[first], self.lines[last]
-        try:
-            extract = self.study.add_extract(self.interview, a.n, b.n)
-        except Exception as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.view.select_from = None
-        self.app.push_screen(ExtractDialog(extract.citation, extract.text))
+        study, iid = self.study, self.interview
+
+        def made(extract: Any) -> None:
+            self.view.select_from = None
+            self.app.push_screen(ExtractDialog(extract.citation, extract.text))
+
+        def task() -> None:
+            try:
+                extract = add_extract(study, iid, a.n, b.n)
+            except Exception as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error")
+                return
+            self.app.call_from_thread(made, extract)
+
+        self._saves.put(task)
+
+    def _notes_changed(self, notes: list[Any], message: str) -> None:
+        self.notes = notes
+        self.notify(message)
+        if self.doc is not None:
+            self.show(self.doc, lines=self.lines)
 
     def action_notes(self) -> None:
-        from verbatim.tui.screens.lists import NotesScreen
-
         def jump(at: float | None) -> None:
             if at is not None:
                 index = line_at_time(self.lines, at)
                 if index is not None:
                     self.view.go_to(index)
 
-        self.app.push_screen(NotesScreen(self.interview), jump)
+        self.app.push_screen(self.app_.notes_screen(self.interview), jump)
 
     def action_export(self) -> None:
-        from verbatim.tui.screens.home import open_export
-
         open_export(self, self.interview)
 
     def action_back(self) -> None:

@@ -14,11 +14,11 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from verbatim.tui.messages import JobFinished, StudyChanged
 from verbatim.tui.screens.dialogs import (
-    ExportDialog,
     FieldsDialog,
     InterviewDialog,
     ParticipantDialog,
 )
+from verbatim.tui.screens.export import open_export
 
 
 def interview_status(interview: Any, running: set[str]) -> str:
@@ -63,7 +63,7 @@ class HomeScreen(Screen[None]):
         yield Static(self._title(), id="study-title", markup=False)
         yield Label("Participants  (a: add)", classes="section")
         yield DataTable(id="participants", cursor_type="row", zebra_stripes=True)
-        yield Label("Interviews  (i: add · enter: open · t: transcribe)", classes="section")
+        yield Label("Interviews", id="interviews-title", classes="section")
         yield DataTable(id="interviews", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
@@ -135,6 +135,9 @@ class HomeScreen(Screen[None]):
         keep = self.selected_interview()
         talks.clear()
         pid = self.selected_participant()
+        self.query_one("#interviews-title", Label).update(
+            f"Interviews of {pid}  (i: add · enter: open · t: transcribe · e: export)"
+            if pid else "Interviews")
         if pid is None or self.study is None:
             return
         running = {j.interview for j in self.app.jobs.values()  # type: ignore[attr-defined]
@@ -173,7 +176,13 @@ class HomeScreen(Screen[None]):
         self.reload()
 
     def palette_commands(self) -> list[SystemCommand]:
-        return [SystemCommand("Record an interview", "Open the recorder", self.action_record),
+        return [SystemCommand("Open interview", "The selected interview in the editor",
+                              self.action_open),
+                SystemCommand("Transcribe interview", "The selected interview, in the background",
+                              self.action_transcribe),
+                SystemCommand("Export interview", "Word, text, QDA ... of the selected interview",
+                              self.action_export),
+                SystemCommand("Record an interview", "Open the recorder", self.action_record),
                 SystemCommand("Add participant", "A new participant", self.action_add_participant),
                 SystemCommand("Add interview", "A recording for the selected participant",
                               self.action_add_interview),
@@ -193,18 +202,15 @@ class HomeScreen(Screen[None]):
         if not self._need(iid, "select an interview first"):
             return
         assert iid is not None
-        if self.study.transcript(iid) is None:
+        if self.study.interview(iid).current_version is None:  # a row, not the transcript
             self.notify(f"{iid} has no transcript yet: press t to transcribe it",
                         severity="warning")
             return
-        from verbatim.tui.screens.editor import EditorScreen
-
-        self.app.push_screen(EditorScreen(iid))
+        self.app.push_screen(self.app.editor_screen(iid))  # type: ignore[attr-defined]
 
     def action_record(self) -> None:
-        from verbatim.tui.screens.record import RecordScreen
-
-        self.app.push_screen(RecordScreen(participant=self.selected_participant()))
+        self.app.push_screen(self.app.record_screen(  # type: ignore[attr-defined]
+            self.selected_participant()))
 
     def action_transcribe(self) -> None:
         iid = self.selected_interview()
@@ -238,18 +244,26 @@ class HomeScreen(Screen[None]):
         assert pid is not None
 
         def added(result: dict[str, Any] | None) -> None:
-            if result is None:
-                return
-            try:
-                iid = self.study.add_interview(pid, result["audio"], date=result["date"],
-                                               place=result["place"])
-            except Exception as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.notify(f"added {iid}: press t to transcribe it")
-            self.show_interviews()
+            if result is not None:
+                self.notify(f"adding {Path(result['audio']).name} ...")
+                self.app.run_worker(lambda: self._add_interview(pid, result), thread=True,
+                                    group="add", exit_on_error=False)
 
         self.app.push_screen(InterviewDialog(pid, audio), added)
+
+    def _add_interview(self, pid: str, result: dict[str, Any]) -> None:
+        """Worker thread: the CLI's ``interview add`` (copy, checksum, live marks)."""
+        from verbatim.usecases.recording import add_recording
+
+        app: Any = self.app
+        try:
+            added = add_recording(self.study, pid, Path(result["audio"]),
+                                  details={"date": result["date"], "place": result["place"]})
+        except Exception as exc:
+            app.call_from_thread(app.notify, str(exc), severity="error")
+            return
+        app.call_from_thread(app.notify, f"added {added.interview}: press t to transcribe it")
+        app.call_from_thread(app.broadcast, StudyChanged(added.interview))
 
     def action_edit_participant(self) -> None:
         pid = self.selected_participant()
@@ -311,74 +325,14 @@ class HomeScreen(Screen[None]):
         self.app.push_screen(FieldsDialog(f"Interview {iid}: details and consent", fields), done)
 
     def action_notes(self) -> None:
-        from verbatim.tui.screens.lists import NotesScreen
-
-        self.app.push_screen(NotesScreen())
+        self.app.push_screen(self.app.notes_screen(None))  # type: ignore[attr-defined]
 
     def action_extracts(self) -> None:
-        from verbatim.tui.screens.lists import ExtractsScreen
-
-        self.app.push_screen(ExtractsScreen(self.selected_participant()))
+        self.app.push_screen(self.app.extracts_screen(  # type: ignore[attr-defined]
+            self.selected_participant()))
 
     def action_export(self) -> None:
         iid = self.selected_interview()
         if self._need(iid, "select an interview first"):
             assert iid is not None
             open_export(self, iid)
-
-
-def export_dir(app: Any) -> Path:
-    study = app.study
-    return Path(getattr(study, "path", app.config.data_dir)) / "exports"
-
-
-def open_export(screen: Screen[Any], iid: str) -> None:
-    """The export dialog for one interview, then the export itself (in a thread)."""
-    app: Any = screen.app
-    config = app.config
-
-    def chosen(choice: Any) -> None:
-        if choice is not None:
-            app.run_worker(lambda: _export(app, iid, choice), thread=True, group="export",
-                           exit_on_error=False)
-
-    app.push_screen(ExportDialog(iid, export_dir(app), notation=config.notation,
-                                 width=config.width), chosen)
-
-
-def _export(app: Any, iid: str, choice: Any) -> None:
-    """Worker thread: export with the interview's notes, extracts and Table One facts."""
-    from dataclasses import replace
-
-    from transcript.export import ExportMeta, export
-    from transcript.model import Note
-
-    study = app.study
-    try:
-        doc = study.transcript(iid)
-        if doc is None:
-            raise ValueError(f"{iid} has no transcript yet")
-        interview = study.interview(iid)
-        if interview.locked and not doc.lines:
-            doc = study.locked_transcript(iid)  # cite the frozen numbering
-        notes = tuple(Note(start=n.start, end=n.end, phase=n.phase, moment=n.moment,
-                           response=n.response, understanding=n.understanding,
-                           written_at=n.written_at) for n in study.notes(iid))
-        participant = study.participant(interview.participant_id)
-        from verbatim.exportmedia import study_media
-
-        meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
-                          interview_id=iid, attributes=dict(participant.attributes),
-                          extracts=tuple(study.extracts(interview=iid)),
-                          timestamps=choice.timestamps,
-                          **study_media(study, iid, choice.fmt,
-                                        pseudonymised=bool(choice.pseudonymise)))
-        choice.out.parent.mkdir(parents=True, exist_ok=True)
-        replacements = study.replacements() if choice.pseudonymise else None
-        export(replace(doc, notes=notes), choice.fmt, choice.out, profile=choice.notation,
-               width=choice.width, replacements=replacements, meta=meta,
-               pseudonymised=bool(choice.pseudonymise))
-    except Exception as exc:
-        app.call_from_thread(app.notify, f"export failed: {exc}", severity="error", timeout=10)
-        return
-    app.call_from_thread(app.notify, f"exported {iid} to {choice.out}")

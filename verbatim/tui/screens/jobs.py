@@ -11,6 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, Static
 
+from transcribe.progress import clock
 from verbatim.tui.messages import JobFinished, JobProgress
 
 
@@ -21,8 +22,8 @@ def describe(job: Any, now: float) -> str:
     if job.state in ("done", "cancelled"):
         return f"{job.interview}: {job.state}"
     eta = job.eta_seconds(now)
-    left = f" · about {int(eta // 60)}:{int(eta % 60):02d} left" if eta is not None else ""
-    return f"{job.interview}: {job.stage}{left}"
+    left = f" · about {clock(eta)} left" if eta is not None else ""
+    return f"{job.interview}: {job.stage} · {job.fraction * 100:.0f} %{left}"
 
 
 class JobRow(Vertical):

@@ -71,9 +71,7 @@ class NotesScreen(Screen[float | None]):
         if self.interview is not None:
             self.dismiss(note.start)
             return
-        from verbatim.tui.screens.editor import EditorScreen
-
-        editor = EditorScreen(note.interview)
+        editor = self.app.editor_screen(note.interview)  # type: ignore[attr-defined]
         self.app.switch_screen(editor)
 
         def go() -> None:

@@ -8,7 +8,6 @@ of the UI, does not stop the recording; the app finishes the file on exit.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,29 +21,24 @@ from verbatim.tui.layout import format_time
 from verbatim.tui.messages import StudyChanged
 from verbatim.tui.screens.dialogs import PromptDialog
 from verbatim.tui.widgets.level_meter import LevelMeter
+from verbatim.usecases.recording import add_recording, new_recording_path, recorder_class
 
-DEFAULT_SCHEDULE = (
-    "Your role and how long you have worked here",
-    "What user involvement means in your work",
-    "A time working with a peer support worker",
-    "What was difficult about it",
-    "How the team responded",
-    "What you would change",
-    "Anything you would like to add",
-)
 POLL_SECONDS = 1 / 15
 
 
 def read_schedule(study: Any) -> list[str]:
-    """The study's interview schedule (schedule.txt in the study folder, one per line)."""
+    """The study's interview schedule (schedule.txt in the study folder, one per line).
+
+    A study without one shows none: a made-up schedule nobody wrote would mislead.
+    """
     if getattr(study, "path", None) is None:
-        return list(DEFAULT_SCHEDULE)
+        return []
     path = Path(study.path) / "schedule.txt"
     try:
         lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
     except OSError:
-        return list(DEFAULT_SCHEDULE)
-    return [ln for ln in lines if ln and not ln.startswith("#")] or list(DEFAULT_SCHEDULE)
+        return []
+    return [ln for ln in lines if ln and not ln.startswith("#")]
 
 
 def disk_text(seconds: float | None) -> str:
@@ -91,8 +85,10 @@ class RecordScreen(Screen[None]):
                 yield Static("", id="record-stats", markup=False)
                 yield Static("", id="record-marks", markup=False)
             with Vertical(id="record-right"):
-                yield Label("Schedule (enter ticks)")
                 schedule = read_schedule(self.app_.study)
+                yield Label("Schedule (enter ticks)" if schedule else
+                            "No interview schedule: write one question per line in "
+                            "schedule.txt in the study folder")
                 yield SelectionList[int](*[(q, i) for i, q in enumerate(schedule)],
                                          id="schedule")
         yield Footer(compact=True)
@@ -160,12 +156,13 @@ class RecordScreen(Screen[None]):
 
     # ------------------------------------------------------------ keys
 
+    def _study_dir(self) -> Path | None:
+        path = getattr(self.app_.study, "path", None)
+        return Path(path) if path is not None else None
+
     def _new_path(self) -> Path:
-        base = Path(getattr(self.app_.study, "path", None) or self.app_.config.data_dir)
-        folder = base / "recordings"
-        folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        return folder / f"{self.participant or 'recording'}-{stamp}.wav"
+        return new_recording_path(self._study_dir() or self.app_.config.data_dir,
+                                  self.participant)
 
     def action_start_pause(self) -> None:
         recorder = self.app_.recorder
@@ -182,11 +179,7 @@ class RecordScreen(Screen[None]):
         device = self.query_one("#device", Select).value
         value = self.query_one("#channels", Select).value
         channels = value if isinstance(value, int) else 1
-        factory = self.app_.recorder_factory
-        if factory is None:
-            from capture.recorder import Recorder
-
-            factory = Recorder
+        factory = self.app_.recorder_factory or recorder_class(self._study_dir())
         try:
             chosen = device if isinstance(device, int) else None  # None: the default input
             recorder = factory(self._new_path(), device=chosen, channels=channels)
@@ -236,14 +229,24 @@ class RecordScreen(Screen[None]):
         if study is None or self.participant is None:
             self.notify(f"saved {summary.path}")
             return
+        self.notify("adding the recording to the study ...")
+        self.app.run_worker(lambda: self._add(study, Path(summary.path)), thread=True,
+                            group="record", exit_on_error=False)
+
+    def _add(self, study: Any, path: Path) -> None:
+        """Worker thread: join (encrypted), copy, hash and add; then tidy recordings/."""
+        app = self.app_
         try:
-            iid = study.add_interview(self.participant, summary.path)
+            added = add_recording(study, str(self.participant), path, remove_source=True)
         except Exception as exc:
-            self.notify(f"saved {summary.path}, but not added to the study: {exc}",
-                        severity="error", timeout=15)
+            app.call_from_thread(app.notify, f"saved {path}, but not added to the study: {exc}",
+                                 severity="error", timeout=15)
             return
-        self.notify(f"saved as interview {iid}: press t on the study home to transcribe")
-        self.app_.broadcast(StudyChanged(iid))
+        marks = (f" with {added.live_marks} live mark(s) as notes to complete"
+                 if added.live_marks else "")
+        app.call_from_thread(app.notify, f"saved as interview {added.interview}{marks}: "
+                                         "press t on the study home to transcribe")
+        app.call_from_thread(app.broadcast, StudyChanged(added.interview))
 
     def action_back(self) -> None:
         if self.app_.recorder is not None:

@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from transcript.model import Line
-from verbatim.tui.layout import Row, first_rows, layout_rows
+from verbatim.tui.layout import Row, first_rows, layout_rows, splice_rows
 
 GUTTER = 8  # "12345" + note flag + mark flag + space
 
@@ -122,6 +122,39 @@ class TranscriptView(ScrollView, can_focus=True):
     def set_doubt(self, spans: dict[int, list[tuple[int, int]]]) -> None:
         """Character spans of doubtful words, per line index (underlined)."""
         self._doubt = spans
+        self.refresh()
+
+    def splice_lines(self, lines: Sequence[Line], labels: Sequence[str],
+                     flags: Sequence[tuple[bool, bool]], first: int, removed: int,
+                     added: int) -> None:
+        """Show ``lines`` where only ``first..first+removed`` changed (now ``added`` lines).
+
+        Only the changed lines are folded again (an edit in a 4-hour transcript);
+        a change of the label column's width lays everything out afresh.
+        """
+        longest = max((len(label) for label in labels[first:first + added]), default=0)
+        width = min(longest, MAX_LABEL - 1) + 1 if longest else 0
+        if self._laid_out_for < 0 or width > self._label_width:
+            self.set_lines(lines, labels, flags)
+            return
+        old_rows = len(self._rows)
+        start = self._line_row[first] if first < len(self._line_row) else old_rows
+        old_end = (self._line_row[first + removed] if first + removed < len(self._line_row)
+                   else old_rows)
+        self._rows = splice_rows(self._rows, self._line_row, first, removed,
+                                 lines[first:first + added], labels[first:first + added],
+                                 self._laid_out_for)
+        # each line's first row: kept before the edit, found in its rows, shifted after
+        shift = len(self._rows) - old_rows
+        fresh = first_rows(self._rows[start:old_end + shift])
+        self._line_row = [*self._line_row[:first], *(start + r for r in fresh),
+                          *(r + shift for r in self._line_row[first + removed:])]
+        self._lines = tuple(lines)
+        self._labels = list(labels)
+        self._flags = list(flags)
+        self.virtual_size = Size(self._laid_out_for + GUTTER + self._label_width,
+                                 len(self._rows))
+        self.cursor = min(self.cursor, max(len(self._lines) - 1, 0))
         self.refresh()
 
     def highlight(self, line: int | None, start: int = 0, end: int = 0) -> None:
