@@ -207,7 +207,7 @@ def main() -> int:
                     print(f"  peak resident: CLI + worker {gb(run.peak_sum)}, largest single "
                           f"process {gb(worker)}   (target <= {TARGET_GB} GB: "
                           f"{'met' if ok else 'MISSED'})")
-                    timings = doc.get("extra", {}).get("pipeline", {}).get("timings", {})
+                    timings = doc.get("pipeline", {}).get("timings", {})
                     print("  stages: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
                     if args.resume:
                         failures += not resume_check(command, env, out, Path(home))
@@ -245,7 +245,7 @@ def resume_check(command: list[str], env: dict[str, str], reference: Path, home:
         print(f"  resume: the restarted job failed: {second.stderr.strip()[-200:]}")
         return False
     doc = json.loads(resumed_out.read_text())
-    resumed = doc.get("extra", {}).get("pipeline", {}).get("resumed_groups", 0)
+    resumed = doc.get("pipeline", {}).get("resumed_groups", 0)
     got = words_of(resumed_out)
     same = got == expected
     if not same:

@@ -86,9 +86,11 @@ class PipelineOptions:
     marks: MarkSettings = field(default_factory=MarkSettings)
     # where a long job keeps its finished work so a restart resumes (None: no checkpoints)
     checkpoint_dir: Path | None = None
-    # VAD chunks decoded per engine call, and per checkpoint: 4 costs 0.38 GB over the model
-    # with tiny.en where 8 cost 0.62 GB, at about the same speed on 2 cores (measured)
-    asr_group: int = 4
+    # VAD chunks decoded per engine call, and per checkpoint. Measured with tiny.en on 2
+    # cores: 8 chunks cost 0.62 GB of transient memory over the model, 4 cost 0.38 GB, 2
+    # cost 0.18 GB, at about the same speed; 2 keeps the default diariser's job (torch is
+    # 0.65 GB resident by itself) under 1.5 GB
+    asr_group: int = 2
 
     def result_settings(self) -> dict[str, Any]:
         """Every option that changes the transcript (a checkpoint is valid only for these)."""
@@ -191,6 +193,7 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
                               progress=report, speech=_within(speech.speech, audio.duration),
                               ) if speech.speech else Diarisation(turns=())
         checkpoint.start(chunks, diarisation)
+        _give_back_memory()
     report("diarise", 1.0)
     timings["diarise"] = time.perf_counter() - clock
 
@@ -313,6 +316,16 @@ def recover_skipped_speech(asr: AsrResult, audio: Audio, speech: SpeechMap, engi
                 found.append(moved)
     found.sort(key=lambda w: (w.start, w.end))
     return dataclasses.replace(asr, words=tuple(found))
+
+
+def _give_back_memory() -> None:
+    """Return the heap a finished stage freed to the system (glibc keeps it otherwise)."""
+    import contextlib
+    import ctypes
+    import ctypes.util
+
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 def _same_draws(seed: int = 0) -> None:
