@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from transcribe.privacy import apply_privacy_env, is_local_address
+from verbatim.config import default_models_dir
 
 apply_privacy_env()
 
@@ -65,23 +66,51 @@ def vault_runtime(tmp_path_factory: pytest.TempPathFactory,
         agent.stop(sock.name.removesuffix(".sock"))
 
 
-def _test_models_dir() -> Path | None:
+# The store `make setup` provisioned (models provision), looked up before any fixture
+# points VERBATIM_MODELS at a throwaway folder: tests find its entries too.
+PROVISIONED_STORE = default_models_dir()
+
+
+def _test_models_dirs() -> list[Path]:
+    """$VERBATIM_TEST_MODELS (else ../shared/models), then the provisioned store."""
     configured = os.environ.get("VERBATIM_TEST_MODELS")
     candidates = [Path(configured)] if configured else []
-    candidates.append(REPO.parent / "shared" / "models")
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    return None
+    candidates += [REPO.parent / "shared" / "models", PROVISIONED_STORE]
+    found = [c for c in dict.fromkeys(candidates) if c.is_dir()]
+    return found
 
 
 @pytest.fixture(scope="session")
-def models_dir() -> Path:
-    """The real pretrained models (../shared/models, or $VERBATIM_TEST_MODELS)."""
-    found = _test_models_dir()
-    if found is None:
-        pytest.skip("real models not found: set VERBATIM_TEST_MODELS to the shared/models folder")
-    return found
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real pretrained models: one folder of every entry the test folders hold.
+
+    Entries of $VERBATIM_TEST_MODELS (else ../shared/models) win; the provisioned
+    store fills the gaps (CAM++, segmentation-3.0, Whisper base), through symlinks.
+    """
+    found = _test_models_dirs()
+    if not found:
+        pytest.skip("real models not found: set VERBATIM_TEST_MODELS to the shared/models "
+                    "folder, or run 'make setup' to provision the default models")
+    if len(found) == 1:
+        return found[0]
+    merged = tmp_path_factory.mktemp("models")
+    for folder in found:
+        for entry in sorted(folder.iterdir()):
+            if not entry.name.startswith(".") and not (merged / entry.name).exists():
+                (merged / entry.name).symlink_to(entry.resolve())
+    return merged
+
+
+@pytest.fixture(scope="session")
+def provisioned_store() -> Path:
+    """The store `make setup` filled from the pinned wheels (the user's default store)."""
+    from transcribe.models.provision import DEFAULT_SET
+
+    missing = [e.name for e in DEFAULT_SET if not (PROVISIONED_STORE / e.name).exists()]
+    if missing:
+        pytest.skip(f"the default models are not provisioned in {PROVISIONED_STORE} "
+                    f"(missing {', '.join(missing)}): run 'make setup'")
+    return PROVISIONED_STORE
 
 
 def _model(models_dir: Path, relative: str) -> Path:

@@ -134,8 +134,14 @@ def probe_audio(path: str | Path) -> AudioInfo:
     Used before a long job starts, so bad input fails in a second, not after
     the models have loaded.
     """
+    from transcribe.integrity import IncompleteRecordingError, check_complete
+
     path = Path(path)
     _check_file(path)
+    try:
+        check_complete(path)
+    except IncompleteRecordingError as exc:
+        raise AudioError(str(exc)) from None
     info = _soundfile_info(path)
     if info is not None:
         result = AudioInfo(info.channels, info.samplerate, info.frames)

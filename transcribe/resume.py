@@ -16,6 +16,7 @@ the data folder for a bare file, the study's private work folder for a study.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -108,6 +109,8 @@ class Checkpoint:
         if self.path is not None:
             self.path.unlink(missing_ok=True)
             _sweep(self.path)
+            with contextlib.suppress(OSError):  # the folder goes with its last checkpoint
+                self.path.parent.rmdir()
 
 
 def _sweep(path: Path) -> None:

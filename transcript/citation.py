@@ -2,7 +2,9 @@
 
 The end of a line range drops the leading digits it shares with the start,
 as the paper prints them: 505-507 -> '505-7', 978-981 -> '978-81',
-54-57 -> '54-7', 1099-1102 -> '1099-102'. ``expand_range`` reverses it.
+54-57 -> '54-7', 1099-1102 -> '1099-102'. As in British usage, the teens of
+each hundred keep both digits, so a range never reads as running backwards:
+10-14 (not '10-4'), 115-18, 1111-18. ``expand_range`` reverses it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ def abbreviate_range(first: int, last: int) -> str:
     shared = 0
     while shared < len(a) - 1 and a[shared] == b[shared]:
         shared += 1
+    if len(b) >= 2 and len(b) - shared < 2 and b[-2] == "1":
+        shared = len(b) - 2  # 10-19 of a hundred: '10-14', '115-18', never '10-4'
     return f"{a}-{b[shared:]}"
 
 

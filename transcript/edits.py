@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from transcript.joining import joined_text, word_groups
 from transcript.model import Mark, MarkKind, Source, Speaker, Transcript, Word
 
 
@@ -166,15 +167,19 @@ def find(doc: Transcript, query: str, *, case_sensitive: bool = False) -> tuple[
     """Every place the words of ``query`` occur in order, ignoring edge punctuation.
 
     Matching is by whole words so "care" does not hit "caregiver"; a phrase
-    matches across word boundaries ("dual edge").
+    matches across word boundaries ("dual edge"); a word the engine split in
+    two ('cold' '-hearted') is one word, found as "cold-hearted".
     """
     wanted = [_norm(t, case_sensitive=case_sensitive) for t in query.split()]
     wanted = [t for t in wanted if t]
     if not wanted:
         return ()
-    normed = [_norm(w.text, case_sensitive=case_sensitive) for w in doc.words]
+    # a word the engine split ('cold' + '-hearted') is searched as it is written
+    groups = word_groups(doc.words)
+    normed = [_norm(joined_text(doc.words, a, b), case_sensitive=case_sensitive)
+              for a, b in groups]
     n = len(wanted)
-    return tuple(Match(i, i + n - 1) for i in range(len(normed) - n + 1)
+    return tuple(Match(groups[i][0], groups[i + n - 1][1]) for i in range(len(normed) - n + 1)
                  if normed[i:i + n] == wanted)
 
 

@@ -9,6 +9,9 @@ has the same number and the same text in every export.
 Locking stores the lines in the document; from then on ``number_lines``
 returns the stored lines unchanged, whatever later edits do to the words, so
 every citation made against a locked transcript stays resolvable.
+``lines_in_notation`` writes those same lines (same numbers, same times) in
+another notation: each token of the new rendering goes to the locked line of
+its speaker that holds its time.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import bisect
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from transcript.model import Line, Transcript
 from transcript.notation import Profile, get_profile, resolve_profile
@@ -96,6 +100,78 @@ def lock(doc: Transcript, *, profile: str | Profile = "paper", width: int = 80) 
     extra = dict(doc.extra)
     extra["numbering"] = {"profile": name, "width": width, "locked": True}
     return replace(doc, lines=lines, extra=extra)
+
+
+def locked_profile(doc: Transcript) -> str | None:
+    """The notation a locked numbering was made in (None: not recorded)."""
+    numbering: Any = doc.extra.get("numbering")
+    name = numbering.get("profile") if isinstance(numbering, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def lines_in_notation(doc: Transcript, profile: str | Profile) -> tuple[Line, ...]:
+    """A locked document's lines, each written in ``profile``: same numbers, times, speakers.
+
+    Unlocked: simply the numbering under ``profile``. Locked in the same
+    notation: the frozen lines, byte for byte. Otherwise the words are
+    rendered in ``profile`` and every token is put on the locked line of its
+    speaker that covers its time (a token the locked notation did not write,
+    such as a shorter pause, joins the nearest of that speaker's lines). A
+    line the new notation leaves empty (a between-speaker gap the profile does
+    not write) keeps the profile's shortest pause sign, so no number is lost.
+    Raises ValueError (one line) when there are no words to render from.
+    """
+    prof = resolve_profile(profile)
+    if not doc.locked:
+        return number_lines(doc, profile=prof)
+    frozen = doc.lines
+    if locked_profile(doc) == prof.name:
+        return frozen
+    if not doc.words:
+        locked = locked_profile(doc) or "an unrecorded notation"
+        raise ValueError(f"the locked lines are written in {locked} and the transcript holds "
+                         f"no words to write them in {prof.name}; export them in {locked}")
+    gap_lines = any(not ln.speaker for ln in frozen)
+    render_prof = replace(prof, gaps_on_own_line=gap_lines or prof.gaps_on_own_line)
+    homes = _Homes(frozen)
+    buckets: list[list[Token]] = [[] for _ in frozen]
+    for turn in render_turns(replace(doc, lines=()), render_prof):
+        for token in turn.tokens:
+            buckets[homes.find(turn.speaker, token)].append(token)
+    out: list[Line] = []
+    for line, tokens in zip(frozen, buckets, strict=True):
+        tokens.sort(key=lambda t: t.start)  # stable: equal times keep the rendering's order
+        text = " ".join(t.text for t in tokens)
+        if not text:
+            shortest = render_prof.threshold("short_pause")
+            text = render_prof.pause(max(line.end - line.start, shortest))
+        out.append(replace(line, text=text))
+    return tuple(out)
+
+
+class _Homes:
+    """Which locked line a rendered token belongs on: its speaker's line at its time."""
+
+    def __init__(self, lines: Sequence[Line]) -> None:
+        self.lines = lines
+        self.by_speaker: dict[str, list[int]] = {}
+        for i, line in enumerate(lines):
+            self.by_speaker.setdefault(line.speaker, []).append(i)
+        self.everyone = list(range(len(lines)))
+        self.starts = {who: [lines[i].start for i in own] for who, own in self.by_speaker.items()}
+        self.all_starts = [line.start for line in lines]
+
+    def find(self, speaker: str, token: Token) -> int:
+        own = self.by_speaker.get(speaker) or self.everyone
+        starts = self.starts[speaker] if speaker in self.by_speaker else self.all_starts
+        k = bisect.bisect_right(starts, token.start + 1e-9) - 1
+        if k < 0:
+            return own[0]
+        if k + 1 < len(own):  # between two lines: the nearer one (a tie stays on the earlier)
+            before, after = self.lines[own[k]], self.lines[own[k + 1]]
+            if token.start > before.end and after.start - token.end < token.start - before.end:
+                return own[k + 1]
+        return own[k]
 
 
 def lines_in_range(lines: Sequence[Line], first: int, last: int) -> tuple[Line, ...]:

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+from transcript.joining import joined_text, word_groups
 from transcript.model import Line, Note, Speaker, Transcript, Word
 
 _EDGE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
@@ -92,6 +93,7 @@ class Replacements:
         """Replace originals in the word list; a multi-word name becomes one word."""
         if not self.pairs:
             return words
+        words = self._join_split_names(words)
         by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for original, replacement in self.pairs:  # already longest first
             seq = tuple(_norm(part) for part in original.split())
@@ -116,6 +118,22 @@ class Replacements:
                 text = self.apply_text(word.text)  # catches "Sarah's" inside one word
                 out.append(word if text == word.text else replace(word, text=text))
                 i += 1
+        return tuple(out)
+
+    def _join_split_names(self, words: tuple[Word, ...]) -> tuple[Word, ...]:
+        """'Jean' + '-Paul' becomes one word 'Jean-Paul' when the list names it."""
+        out: list[Word] = []
+        for first, last in word_groups(words):
+            if first == last:
+                out.append(words[first])
+                continue
+            text = joined_text(words, first, last)
+            if self.apply_text(text) == text:
+                out.extend(words[first:last + 1])
+                continue
+            group = words[first:last + 1]
+            out.append(Word(text, group[0].start, group[-1].end, group[0].speaker,
+                            min(w.probability for w in group)))
         return tuple(out)
 
 

@@ -8,7 +8,10 @@ tools. The steps are pure functions over ``transcript.model`` values:
    attached to the words they cover;
 2. marks that stand between words (pauses, inaudible stretches, non-verbal
    sounds) become tokens of their own, placed by time;
-3. the time-ordered tokens are grouped into turns: a new turn whenever the
+3. a word that continues the one before it ('-hearted' after 'cold', see
+   ``transcript.joining``) is written onto that word's token with no space,
+   so wrapping, citations and search see one word: 'cold-hearted';
+4. the time-ordered tokens are grouped into turns: a new turn whenever the
    speaker changes.
 
 A between-speaker gap (a pause mark with ``speaker=None``) becomes a turn with
@@ -18,9 +21,13 @@ speaker ``""`` when the profile writes gaps on their own line, else nothing.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import Any
 
+from transcript.joining import joins
 from transcript.model import Mark, MarkKind, Transcript, Word
 from transcript.notation import Profile, is_manner, resolve_profile
 
@@ -105,8 +112,32 @@ def stutter_form(word: str) -> str:
 
 
 def render_turns(doc: Transcript, profile: str | Profile = "paper") -> tuple[Turn, ...]:
-    """The transcript as turns of text under a notation profile."""
+    """The transcript as turns of text under a notation profile.
+
+    Cached for the last few documents: numbering the lines and an exporter that
+    works by turns (ELAN) share one rendering. Safe because documents and
+    profiles are frozen values; the key is the whole document.
+    """
     prof = resolve_profile(profile)
+    # every field of the profile, its thresholds as a tuple: the profile as a hashable key
+    key = tuple((f.name, tuple(sorted(prof.thresholds.items())) if f.name == "thresholds"
+                 else getattr(prof, f.name)) for f in fields(Profile))
+    try:
+        hash(doc)
+        hash(key)
+    except TypeError:  # a hand-built document holding a list somewhere: just compute
+        return _render(doc, prof)
+    return _cached(doc, key)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(doc: Transcript, key: tuple[tuple[str, Any], ...]) -> tuple[Turn, ...]:
+    values = dict(key)
+    values["thresholds"] = MappingProxyType(dict(values["thresholds"]))
+    return _render(doc, Profile(**values))
+
+
+def _render(doc: Transcript, prof: Profile) -> tuple[Turn, ...]:
     words = sorted(doc.words, key=lambda w: (w.start, w.end))
     starts = [w.start for w in words]
     decor = [_Decor(body=w.text.strip(), before=[]) for w in words]
@@ -120,19 +151,40 @@ def render_turns(doc: Transcript, profile: str | Profile = "paper") -> tuple[Tur
         if d.body.endswith(("-", "/")) and len(d.body) > 1 and not d.body.endswith("--"):
             d.body = prof.cutoff(d.body)  # a verbatim ASR cut-off, written per profile
 
-    events: list[tuple[float, int, str | None, Token]] = list(inserted)
+    # (time, order, speaker or None, token, index of the word it writes or -1)
+    events: list[tuple[float, int, str | None, Token, int]] = [(*e, -1) for e in inserted]
     for i, w in enumerate(words):
         d = decor[i]
         body = d.body.upper() if d.upper else d.body
         if not body and not d.before and not d.prefix and not d.suffix:
             continue
         for j, text in enumerate(d.before):
-            events.append((w.start, 1 + j, w.speaker, Token(text, w.start, w.start)))
+            events.append((w.start, 1 + j, w.speaker, Token(text, w.start, w.start), -1))
         text = f"{d.prefix}{body}{d.suffix}"
         if text:
-            events.append((w.start, 1 + len(d.before), w.speaker, Token(text, w.start, w.end)))
+            events.append((w.start, 1 + len(d.before), w.speaker, Token(text, w.start, w.end),
+                           i))
     events.sort(key=lambda e: (e[0], e[1]))
-    return _group(events)
+    return _group(_join_continuations(events, words))
+
+
+def _join_continuations(events: Sequence[tuple[float, int, str | None, Token, int]],
+                        words: Sequence[Word]) -> list[tuple[float, int, str | None, Token]]:
+    """Write '-hearted' onto 'cold' when nothing of that speaker came between them."""
+    out: list[tuple[float, int, str | None, Token]] = []
+    last: dict[str | None, tuple[int, int]] = {}  # speaker -> (position in out, word index)
+    for time, order, who, token, index in events:
+        if index > 0 and who is not None:
+            position, previous = last.get(who, (-1, -1))
+            if previous == index - 1 and joins(words[previous], words[index]):
+                t0, o0, w0, joined = out[position]
+                out[position] = (t0, o0, w0, Token(joined.text + token.text, joined.start,
+                                                   max(joined.end, token.end)))
+                last[who] = (position, index)
+                continue
+        last[who] = (len(out), index)
+        out.append((time, order, who, token))
+    return out
 
 
 def _apply_mark(mark: Mark, prof: Profile, words: Sequence[Word], starts: Sequence[float],

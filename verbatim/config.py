@@ -64,6 +64,8 @@ class Config:
     """Per-profile overrides of pause thresholds, e.g. {"paper": {"short_pause": 0.3}}."""
     diarization: dict[str, Any] = field(default_factory=dict)
     """Diariser tuning (segmentation step, batch sizes, threads); see README."""
+    batch: dict[str, Any] = field(default_factory=dict)
+    """``verbatim batch``: workers, TLS files (tls_ca, tls_cert, tls_key), [batch.slurm]."""
 
     @property
     def log_dir(self) -> Path:
@@ -101,7 +103,7 @@ def config_from_mapping(raw: dict[str, Any], *, source: str = "config") -> Confi
             if not isinstance(value, str):
                 raise UserError(f"{source}: {key} must be a path string")
             values[name] = Path(value).expanduser()
-        elif name in ("notation_thresholds", "diarization"):
+        elif name in ("notation_thresholds", "diarization", "batch"):
             if not isinstance(value, dict):
                 raise UserError(f"{source}: [{key}] must be a table")
             if name == "notation_thresholds":

@@ -81,7 +81,7 @@ def test_scripted_study_flow_end_to_end(tmp_path: Path, models_dir: Path,
              "--moment", "his voice dropped", "--response", "I felt uneasy",
              "--understanding", "my own worry about risk")
     citation = verbatim("extract", "add", "P4-1", "--lines", "10-12", "--willig")
-    assert citation == "(Extract 1. P4, Social Worker. 10-2)"  # DESIGN's own example
+    assert citation == "(Extract 1. P4, Social Worker. 10-12)"  # teens keep both digits (issue 19)
     for fmt in ("docx", "md", "json"):
         verbatim("export", "P4-1", "--format", fmt, "--out", str(tmp_path / f"P4-1.{fmt}"))
     exported = document.read(tmp_path / "P4-1.json")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import http.server
 import threading
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.fixtures.fake_models import fake_faster_whisper, fake_whisper_checkpoint
 from transcribe.audio import AudioError, load_audio, probe_audio
 from transcribe.diarize.channels import diarise_channels
 from transcribe.diarize.registry import DiarisationError, check_mode, diarise
@@ -67,19 +67,6 @@ def test_bad_audio_is_one_clear_line(tmp_path: Path, make: Callable[[Path], Path
 
 # --- the model store ----------------------------------------------------------------
 
-def fake_faster_whisper(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    (folder / "model.bin").write_bytes(b"\0" * 64)
-    (folder / "config.json").write_text("{}")
-    return folder
-
-
-def fake_whisper_checkpoint(path: Path) -> Path:
-    with zipfile.ZipFile(path, "w") as archive:  # torch.save's layout, with a "dims" key
-        archive.writestr("archive/data.pkl", b"\x80\x02}q\x00X\x04\x00\x00\x00dimsq\x01")
-    return path
-
-
 def test_resolve_names_and_paths(tmp_path: Path) -> None:
     store = tmp_path / "store"
     fast = fake_faster_whisper(store / "faster-whisper-tiny.en")
@@ -119,9 +106,8 @@ def test_import_then_verify_then_detect_a_change(tmp_path: Path) -> None:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, bytes]]:
     """A loopback HTTP server (allowed by the socket guard) serving one file."""
-    payload = b"weights" * 1000
     (tmp_path / "www").mkdir()
-    (tmp_path / "www" / "m.pt").write_bytes(payload)
+    payload = fake_whisper_checkpoint(tmp_path / "www" / "m.pt").read_bytes()
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -12,9 +12,13 @@ from transcript.citation import abbreviate_range, cite, expand_range, short_cite
 
 @pytest.mark.parametrize("first, last, expected", [
     (505, 507, "505-7"), (978, 981, "978-81"), (54, 57, "54-7"), (1099, 1102, "1099-102"),
-    (509, 510, "509-10"), (372, 374, "372-4"), (415, 419, "415-9"), (293, 296, "293-6"),
-    (971, 972, "971-2"), (10, 12, "10-2"), (7, 7, "7"), (9, 12, "9-12"), (99, 100, "99-100"),
-    (100, 110, "100-10"),
+    (509, 510, "509-10"), (372, 374, "372-4"), (293, 296, "293-6"),
+    (971, 972, "971-2"), (7, 7, "7"), (9, 12, "9-12"), (99, 100, "99-100"),
+    (100, 110, "100-10"), (1, 5, "1-5"),
+    # the teens of each hundred keep both digits (British usage): never '10-4'
+    (10, 14, "10-14"), (10, 12, "10-12"), (115, 118, "115-18"), (1111, 1118, "1111-18"),
+    (415, 419, "415-19"), (110, 119, "110-19"), (1110, 1112, "1110-12"), (12, 13, "12-13"),
+    (2019, 2021, "2019-21"), (505, 517, "505-17"),
 ])
 def test_ranges_abbreviate_as_in_the_paper(first: int, last: int, expected: str) -> None:
     assert abbreviate_range(first, last) == expected
@@ -29,6 +33,15 @@ def test_abbreviation_is_reversible_and_never_longer(first: int, span: int) -> N
     if span:
         start, _, end = text.partition("-")
         assert start == str(first) and str(last).endswith(end) and end
+        if last % 100 // 10 == 1:  # a teen keeps both digits, so it never reads backwards
+            assert len(end) >= 2
+        assert int(end) > int(str(first)[-len(end):]) or len(end) == len(str(first))
+
+
+def test_old_teen_citations_still_read_back() -> None:
+    """An extract cited before the teens rule ('10-4') still expands to the same lines."""
+    assert expand_range("10-4") == (10, 14)
+    assert expand_range("115-8") == (115, 118)
 
 
 @pytest.mark.parametrize("bad", [(0, 3), (5, 4)])

@@ -122,3 +122,15 @@ def test_marks_without_words_still_show() -> None:
                  Mark(MarkKind.CUTOFF, 1.0, 1.1, "S1", "wh"),
                  Mark(MarkKind.OVERLAP, 5.0, 6.0, "S1"))
     assert render_turns(doc, "paper")[0].text == "so wh-"
+
+
+def test_a_varied_profile_never_gets_a_cached_rendering_of_another() -> None:
+    from dataclasses import replace
+
+    from transcript.notation import get_profile
+
+    doc = fixture_document()
+    plain = render_turns(doc, "paper")
+    varied = render_turns(doc, replace(get_profile("paper"), inaudible="(…)"))
+    assert "[  ]" in plain[1].text and "(…)" in varied[1].text
+    assert render_turns(doc, "paper") is plain  # the same document renders once

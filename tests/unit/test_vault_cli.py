@@ -154,11 +154,13 @@ def test_cli_encrypt_then_rekey(cli, tmp_path: Path) -> None:
     assert cli("study", "init", str(study)).code == 0
     s = ("--study", str(study))
     assert cli(*s, "participant", "add", "P1").code == 0
-    done = cli("study", "encrypt", str(study), "--key-file", str(tmp_path / "a.key"))
+    refused = cli("study", "encrypt", str(study), "--key-file", str(tmp_path / "a.key"))
+    assert refused.code == 1 and "--yes" in refused.err and not (study / "vault.json").exists()
+    done = cli("study", "encrypt", str(study), "--key-file", str(tmp_path / "a.key"), "--yes")
     assert done.code == 0 and "RECOVERY KEY" in done.out and "free space" in done.err
     assert (study / "study.sqlite").read_bytes()[:15] != b"SQLite format 3"
     first_id = Vault.read(study).study_id
-    rekeyed = cli(*s, "study", "rekey", "--key-file", str(tmp_path / "b.key"))
+    rekeyed = cli(*s, "study", "rekey", "--key-file", str(tmp_path / "b.key"), "--yes")
     assert rekeyed.code == 0 and "rotated" in rekeyed.out, rekeyed.err
     assert Vault.read(study).study_id == first_id
     assert cli(*s, "participant", "list").out.startswith("P1")  # the agent got the new keys

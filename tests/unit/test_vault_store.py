@@ -222,6 +222,7 @@ def test_rekey_rotates_every_secret(tmp_path: Path) -> None:
                                         old.recipient, [])
     new_key = tmp_path / "new.key"
     secrets = ops.rekey(folder, old, passphrase=None, key_file=new_key)
+    assert secrets is not None
     assert (folder / "audio" / "P1-1.wav.age").read_bytes() != sealed_before
     for stale in (read_key_file(key_file), recovery):
         with pytest.raises(WrongKeyError):

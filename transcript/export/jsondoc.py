@@ -38,7 +38,10 @@ def dumps_lined(data: dict[str, Any]) -> str:
 def to_json(r: Rendering) -> bytes:
     data = to_dict(replace(r.doc, lines=r.lines))
     existing = data.get("numbering")
-    if not (r.doc.locked and isinstance(existing, dict)):
+    if r.doc.locked and isinstance(existing, dict):
+        # the frozen numbers, written in this export's notation: say which
+        data["numbering"] = {**existing, "profile": r.profile.name}
+    else:
         data["numbering"] = {"profile": r.profile.name, "width": r.width,
                              "locked": r.doc.locked}
     return dumps_lined(data).encode("utf-8")

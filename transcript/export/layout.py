@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from transcript.model import Extract, Line, Note, Transcript
 from transcript.notation import Profile
@@ -35,6 +36,13 @@ class ExportMeta:
     attributes: Mapping[str, str] = field(default_factory=dict)
     extracts: tuple[Extract, ...] = ()
     created: str = ""
+    media_path: str = ""
+    """Where the recording is on this machine (absolute); media links point here."""
+    media_source: str = ""
+    """A readable copy of the recording to put inside self-contained exports (.qdpx);
+    empty: ``media_path``. In an encrypted study, the decrypted copy in memory."""
+    embed_media: bool | None = None
+    """Put the recording inside a .qdpx: None (default) yes, unless pseudonymised."""
 
     def created_at(self) -> datetime:
         if self.created:
@@ -81,6 +89,9 @@ class Rendering:
     profile: Profile
     width: int
     meta: ExportMeta
+    target_dir: Path | None = None
+    """The folder the export is written to (relative media links start here)."""
+    pseudonymised: bool = False
 
     @property
     def title(self) -> str:

@@ -5,9 +5,18 @@ and a ``Sources/`` folder. The project holds:
 
 - a TextSource: the line-numbered transcript text, with each extract and each
   reflexive note's line range as a PlainTextSelection;
-- an AudioSource pointing at the recording, whose Transcript carries one
-  SyncPoint per numbered line (character position -> milliseconds) so a
-  QDA tool can play the audio from any line; notes are AudioSelections too;
+- an AudioSource with the recording, whose Transcript carries one SyncPoint
+  per numbered line (character position -> milliseconds) so a QDA tool can
+  play the audio from any line; notes are AudioSelections too. The text is
+  stored once (``Sources/<guid>.txt``); the TextSource and the Transcript
+  both name that file.
+- the recording itself inside the archive (``Sources/<guid>.wav``, the
+  standard's ``internal://``), so the project opens with its audio on any
+  machine; left out on request (``ExportMeta.embed_media``), or by default
+  when pseudonymised, in which case the AudioSource names the file as
+  ``transcript.export.media`` says (``relative://P4-1.wav`` beside the
+  project; not pseudonymised: the path from the export's folder, which is
+  the project's ``basePath``);
 - the reflexive notes as project Notes (memos) referenced from those selections;
 - the participant as a Case with its attributes as Variables.
 
@@ -19,11 +28,15 @@ than duplicate. Validated against the official schema in the tests.
 from __future__ import annotations
 
 import io
+import shutil
 import uuid
 import zipfile
 from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from transcript.export.layout import Rendering, lines_touching, millis, phase_text
+from transcript.export.media import media_link, media_to_embed
 
 NS = "urn:QDA-XML:project:1.0"
 _NAMESPACE = uuid.UUID("6f1c3a4e-2b8d-5e7f-9a10-7c3b5d2e8f41")
@@ -39,11 +52,14 @@ def _iso(stamp: str) -> str | None:
     return parsed.isoformat()
 
 
-def _audio_url(path: str) -> str:
-    return f"absolute://{path}" if path.startswith("/") else f"relative://{path}"
-
-
 def to_qdpx(r: Rendering) -> bytes:
+    buffer = io.BytesIO()
+    write_qdpx(r, buffer)
+    return buffer.getvalue()
+
+
+def write_qdpx(r: Rendering, out: BinaryIO) -> None:
+    """Write the .qdpx zip to ``out``; the recording is copied in blocks."""
     from lxml import etree
 
     seed = r.doc.audio.sha256 or r.doc.audio.path or r.title
@@ -67,12 +83,30 @@ def to_qdpx(r: Rendering) -> bytes:
         ends[line.n] = pos + len(physical.rstrip("\n"))
         pos += len(physical)
 
+    embedded = media_to_embed(r)
+    link = media_link(r)
+    audio_guid = guid("audio")
+    base_path = None
+    if embedded is not None:
+        suffix = PurePosixPath(link.name if link else embedded.name).suffix.lower() or ".wav"
+        audio_file = f"{audio_guid}{suffix}"
+        audio_url = f"internal://{audio_file}"
+    elif link is not None and link.absolute and r.target_dir is not None:
+        audio_file, audio_url = "", f"relative://{link.relative.removeprefix('./')}"
+        base_path = str(r.target_dir.resolve())
+    elif link is not None:
+        audio_file, audio_url = "", f"relative://{link.name}"
+    else:
+        audio_file, audio_url = "", f"relative://{r.title}.wav"
+
     root = etree.Element(f"{{{NS}}}Project", nsmap={None: NS}, name=r.title,
                          origin="Verbatim", creatingUserGUID=user, creationDateTime=created)
+    if base_path is not None:
+        root.set("basePath", base_path)
     users = el(root, "Users")
     el(users, "User", guid=user, name="verbatim")
 
-    text_guid, audio_guid, transcript_guid = guid("text"), guid("audio"), guid("transcript")
+    text_guid, transcript_guid = guid("text"), guid("transcript")
     attributes = dict(r.meta.attributes)
     if r.meta.participant_id:
         if attributes:
@@ -111,10 +145,10 @@ def to_qdpx(r: Rendering) -> bytes:
             el(sel, "NoteRef", targetGUID=guid(f"note/{i}"))
 
     audio = el(sources, "AudioSource", guid=audio_guid, name=f"{r.title} audio",
-               path=_audio_url(r.doc.audio.path or f"{r.title}.wav"), creatingUser=user,
-               creationDateTime=created)
+               path=audio_url, creatingUser=user, creationDateTime=created)
+    # the same text file as the TextSource: stored once
     transcript = el(audio, "Transcript", guid=transcript_guid, name=f"{r.title} transcript",
-                    plainTextPath=f"internal://{transcript_guid}.txt")
+                    plainTextPath=f"internal://{text_guid}.txt")
     sync_of: dict[int, str] = {}
     for line in r.lines:
         sync_of[line.n] = guid(f"sync/{line.n}")
@@ -156,13 +190,20 @@ def to_qdpx(r: Rendering) -> bytes:
     stamp = r.meta.created_at().astimezone(UTC)
     date_time = (max(1980, stamp.year), stamp.month, stamp.day, stamp.hour, stamp.minute,
                  stamp.second)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in (("project.qde", qde),
-                           (f"Sources/{text_guid}.txt", text.encode("utf-8")),
-                           (f"Sources/{transcript_guid}.txt", text.encode("utf-8"))):
-            info = zipfile.ZipInfo(name, date_time=date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            zf.writestr(info, data)
-    return buffer.getvalue()
+
+    def entry(name: str, compress: int) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=date_time)
+        info.compress_type = compress
+        info.external_attr = 0o600 << 16
+        return info
+
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+        zf.writestr(entry("project.qde", zipfile.ZIP_DEFLATED), qde)
+        zf.writestr(entry(f"Sources/{text_guid}.txt", zipfile.ZIP_DEFLATED),
+                    text.encode("utf-8"))
+        if embedded is not None:
+            # audio is already compressed or barely compressible: stored, copied in blocks
+            with embedded.open("rb") as src, \
+                    zf.open(entry(f"Sources/{audio_file}", zipfile.ZIP_STORED), "w",
+                            force_zip64=True) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)

@@ -13,11 +13,11 @@ import argparse
 from pathlib import Path
 
 from transcript.document import DocumentError, read
-from transcript.export import FORMATS, export
+from transcript.export import FORMATS, ExportMeta, export
 from transcript.notation import get_profile
 from transcript.pseudonymise import Replacements
 from verbatim.config import Config
-from verbatim.errors import UserError
+from verbatim.errors import UserError, file_problem
 
 
 def load_replacements(path: Path) -> Replacements:
@@ -32,6 +32,18 @@ def load_replacements(path: Path) -> Replacements:
         return Replacements.parse(text)
     except ValueError as exc:
         raise UserError(f"{path}: {exc}") from None
+
+
+def _recording(path: str, transcript: Path) -> str:
+    """The transcript's recording on this machine (absolute), or '' when it is not found.
+
+    A relative path is tried beside the transcript file, then from here.
+    """
+    if not path:
+        return ""
+    candidates = [Path(path)] if Path(path).is_absolute() else [transcript.parent / path,
+                                                                  Path.cwd() / path]
+    return next((str(c.resolve()) for c in candidates if c.is_file()), "")
 
 
 def run_export(args: argparse.Namespace, config: Config) -> int:
@@ -58,12 +70,23 @@ def run_export(args: argparse.Namespace, config: Config) -> int:
         raise UserError("--pseudonymise needs a study's replacement list; for a file, "
                         "give --replacements FILE")
     out = Path(args.out)
-    if out.resolve() == target.resolve():
-        raise UserError(f"refusing to overwrite the transcript itself ({target}) with the export")
     try:
-        export(doc, fmt, out, profile=profile, width=width, replacements=replacements)
+        same = out.resolve() == target.resolve()
+    except (OSError, RuntimeError):  # Python 3.11 says RuntimeError for a symlink loop
+        raise UserError(f"cannot use {out} or {target}: too many symbolic links (a loop?); "
+                        "give the real path") from None
+    if same:
+        raise UserError(f"refusing to overwrite the transcript itself ({target}) with the export")
+    from verbatim.storage import sweep_temps
+
+    sweep_temps(out)  # what an export killed half-way left beside it
+    meta = ExportMeta(media_path=_recording(doc.audio.path, target),
+                      embed_media=getattr(args, "media", None))
+    try:
+        export(doc, fmt, out, profile=profile, width=width, replacements=replacements,
+               meta=meta, pseudonymised=replacements is not None)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise file_problem(exc, out) from None
     return 0

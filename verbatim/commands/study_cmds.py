@@ -9,7 +9,6 @@ refusal is a ``UserError``: one line on stderr, non-zero exit, nothing changed.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from transcript.model import AudioRef, Note
+from transcript.model import Note
 from verbatim.config import Config
-from verbatim.errors import UserError
+from verbatim.errors import UserError, file_problem
 from verbatim.study import Study, StudyError, willig_template
 
 NO_STUDY = ("no study: give --study DIR, set VERBATIM_STUDY, or create one with "
@@ -34,6 +33,9 @@ def _study(config: Config) -> Iterator[Study]:
 
     with Study.open(config.study) as study:
         warn_if_exposed(study.path)
+        from verbatim.study.integrity import sweep_partials
+
+        sweep_partials(study.path)  # half-copied imports of a killed 'interview add'
         yield study
 
 
@@ -118,6 +120,10 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
 
             if is_encrypted(study.path):
                 _out("  encrypted at rest (recordings: age; database: SQLCipher); unlocked")
+                from verbatim.vault.commands import describe_vault
+
+                for line in describe_vault(study.path):
+                    _out(f"  {line}")
             _out(f"  participants {info['participants']}, interviews {info['interviews']} "
                  f"({info['locked']} locked), transcript versions {info['versions']}")
             to_complete = (f" ({info['notes_to_complete']} to complete)"
@@ -130,7 +136,13 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             due = study.retention_due()
             if due:
                 _out(f"  recordings past their retention date: {', '.join(i.id for i in due)}")
+            from verbatim.study.integrity import summary_lines
+
+            for line in summary_lines(study):
+                _out(f"  {line}")
             return 0
+        if args.action == "verify":
+            return _verify(study)
         if args.action == "backup":
             dest = study.backup(args.dest)
             if dest.is_dir():
@@ -156,6 +168,24 @@ def run_study(args: argparse.Namespace, config: Config) -> int:
             _out(f"replacement saved ({len(study.replacement_pairs())} in the list)")
             return 0
     raise UserError(f"unknown study action {args.action!r}")
+
+
+def _verify(study: Study) -> int:
+    """``study verify``: every recording's sha256; exit 1 when one is missing or altered."""
+    from verbatim.study.integrity import verify
+
+    states = verify(study)
+    for state in states:
+        _out(f"{state.interview}\t{state.state}" + (f"\t{state.detail}" if state.detail else ""))
+    bad = [s for s in states if s.state != "ok"]
+    if not states:
+        _out("no stored recordings to verify")
+    if bad:
+        raise UserError(f"{len(bad)} of {len(states)} recordings are missing or altered: "
+                        f"{', '.join(s.interview for s in bad)} (restore them from a backup, or "
+                        "accept a checked one with 'transcribe IID --accept-changed-audio')")
+    _out(f"all {len(states)} recordings match their checksums")
+    return 0
 
 
 def _retention(study: Study, args: argparse.Namespace) -> int:
@@ -222,7 +252,10 @@ def _participant_table(study: Study, args: argparse.Namespace) -> int:
         return 0
     if not Path(args.out).parent.is_dir():
         raise UserError(f"{Path(args.out).parent}: no such folder")
-    write_atomic(args.out, data)
+    try:
+        write_atomic(args.out, data)
+    except OSError as exc:
+        raise file_problem(exc, args.out) from None
     _out(f"wrote the participant table to {args.out}")
     from verbatim.vault.commands import export_notice
 
@@ -362,78 +395,40 @@ def run_pack(args: argparse.Namespace, config: Config) -> int:
 
 def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
     """Transcribe the interview's stored recording and save it as a new version."""
+    from verbatim.transcription import pipeline_options, transcribe_interview
+
     with _study(config) as study:
         iid = args.target
-        audio = study.audio_path(iid)
-        interview = study.interview(iid)
-        if interview.locked:
-            raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers, "
-                            "which a new transcription would not match")
-        options = replace(_pipeline_options(args, config),
-                          checkpoint_dir=_work_file(study.path, iid).parent / "checkpoints")
+        if getattr(args, "from_file", None) is not None:
+            return _import_kept(study, iid, Path(args.from_file))
+        options = pipeline_options(config, engine=args.engine, model=args.model,
+                                   diarize=args.diarize, speakers=args.speakers,
+                                   language=args.language)
         progress = _Progress(iid)
         try:
-            doc = _run_pipeline(audio, options, _work_file(study.path, iid), progress)
+            version, doc = transcribe_interview(
+                study, iid, options, progress=progress,
+                accept_changed_audio=getattr(args, "accept_changed_audio", False))
         finally:
             progress.finish()
-        doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
-                                          sha256=interview.audio_sha256 or "",
-                                          duration=interview.audio_duration or 0.0))
-        version = study.save_transcript(
-            iid, doc, origin="pipeline",
-            description=f"{options.engine} {options.model}, diarize {options.diarize}")
         _out(f"{iid}: transcript version {version} ({len(doc.words)} words, "
              f"{len(doc.speakers)} speakers)")
     return 0
 
 
-def _work_file(study_dir: Path, iid: str) -> Path:
-    """Where the worker leaves its JSON: the study's ``.work/``, or memory if encrypted."""
-    from verbatim.vault import is_encrypted
+def _import_kept(study: Study, iid: str, path: Path) -> int:
+    """``transcribe IID --from FILE``: save a transcript kept after a failed save."""
+    from verbatim.study import unsaved
 
-    if not is_encrypted(study_dir):
-        return study_dir / ".work" / f"{iid}.json"
-    from verbatim.vault.memdir import private_memory_dir
-
-    return private_memory_dir() / f"{iid}.json"
-
-
-def _pipeline_options(args: argparse.Namespace, config: Config) -> Any:
-    try:
-        pipeline = importlib.import_module("transcribe.pipeline")
-    except ImportError:
-        raise UserError("transcription is not available in this version") from None
-    return pipeline.PipelineOptions(
-        engine=args.engine or config.engine, model=args.model or config.model,
-        diarize=args.diarize or config.diarize, speakers=args.speakers,
-        language=args.language or config.language, models_dir=config.models_dir,
-        diarization=dict(config.diarization))
-
-
-def _run_pipeline(audio: Path, options: Any, out_path: Path, progress: Any) -> Any:
-    """Transcribe in a worker process (transcribe.jobs), or in this one if jobs is absent.
-
-    The worker writes its JSON into the study's private ``.work/`` folder; it
-    is read back and removed, so transcript text never lands outside the study.
-    """
-    failures: tuple[type[BaseException], ...] = (ValueError,)
-    try:
-        jobs = importlib.import_module("transcribe.jobs")
-    except ImportError:
-        jobs = None
-    try:
-        if jobs is None:
-            pipeline = importlib.import_module("transcribe.pipeline")
-            return pipeline.transcribe_file(audio, options, progress=progress)
-        failures += tuple(getattr(jobs, name) for name in ("JobFailed", "JobCancelled")
-                          if isinstance(getattr(jobs, name, None), type))
-        out_path.parent.mkdir(mode=0o700, exist_ok=True)
-        try:
-            return jobs.run_transcription_job(audio, options, out_path, progress=progress)
-        finally:
-            out_path.unlink(missing_ok=True)
-    except failures as exc:
-        raise UserError(f"transcription failed: {exc}") from None
+    doc = unsaved.load(path, study.path, iid)
+    if study.interview(iid).locked:
+        raise UserError(f"{iid} is locked: its extracts cite the frozen line numbers")
+    version = study.save_transcript(iid, doc, origin="import",
+                                    description=f"kept transcript {path.name}")
+    path.unlink()
+    _out(f"{iid}: transcript version {version} ({len(doc.words)} words) imported from "
+         f"{path.name}")
+    return 0
 
 
 class _Progress:
@@ -477,22 +472,42 @@ def run_export_interview(args: argparse.Namespace, config: Config) -> int:
         doc = replace(doc, notes=notes)
         participant = study.participant(interview.participant_id)
         replacements = _export_replacements(study, args)
+        pseudonymised = bool(replacements) or bool(getattr(args, "pseudonymise", False))
         meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
                           interview_id=iid, attributes=dict(participant.attributes),
-                          extracts=tuple(study.extracts(interview=iid)))
+                          extracts=tuple(study.extracts(interview=iid)),
+                          **_export_media(study, iid, args, pseudonymised=pseudonymised))
         out = Path(args.out)
         if not out.parent.is_dir():
             raise UserError(f"{out.parent}: no such folder")
+        from verbatim.storage import sweep_temps
+
+        sweep_temps(out)  # what an export killed half-way left beside it
         try:
             export(doc, args.format, out, profile=_profile(config, args.notation),
-                   width=args.width or config.width, replacements=replacements, meta=meta)
+                   width=args.width or config.width, replacements=replacements, meta=meta,
+                   pseudonymised=pseudonymised)
         except ValueError as exc:
             raise UserError(f"export of {iid} failed: {exc}") from None
+        except OSError as exc:
+            raise file_problem(exc, out) from None
         _out(f"wrote {out}")
         from verbatim.vault.commands import export_notice
 
         export_notice(study.path, out)
     return 0
+
+
+def _export_media(study: Study, iid: str, args: argparse.Namespace, *,
+                  pseudonymised: bool) -> dict[str, Any]:
+    """Where the recording is, for media links and the .qdpx that holds it."""
+    from verbatim.exportmedia import study_media
+
+    try:
+        return study_media(study, iid, args.format, embed=getattr(args, "media", None),
+                           pseudonymised=pseudonymised)
+    except StudyError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _export_replacements(study: Study, args: argparse.Namespace) -> Any:

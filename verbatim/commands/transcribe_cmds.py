@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from verbatim.config import Config
 from verbatim.errors import UserError
@@ -60,14 +60,20 @@ def pipeline_options(args: argparse.Namespace, config: Config) -> PipelineOption
 
 def run_transcribe(args: argparse.Namespace, config: Config) -> int:
     from transcribe.errors import TranscribeError
-    from transcribe.jobs import JobCancelled, JobFailed, run_transcription_job
+    from transcribe.jobs import JobCancelled, JobFailed, JobResultNotSaved, run_transcription_job
 
+    if not Path(args.target).exists() and not Path(args.target).is_symlink():
+        raise UserError(f"{args.target}: no such recording, and not an interview id (ids look "
+                        "like P4-1: see 'verbatim interview list')")
     if args.out is None:
         raise UserError("transcribe FILE needs --out T.json (where to write the transcript)")
     options = pipeline_options(args, config)
     bar = ProgressBar()
     try:
         doc = run_transcription_job(Path(args.target), options, args.out, progress=bar)
+    except JobResultNotSaved as exc:
+        bar.finish()
+        raise _kept(exc, Path(args.out), config) from None
     except (TranscribeError, JobFailed) as exc:
         bar.finish()
         raise UserError(str(exc)) from None
@@ -79,6 +85,24 @@ def run_transcribe(args: argparse.Namespace, config: Config) -> int:
     sys.stderr.write(f"wrote {args.out}: {len(doc.words)} words, {len(doc.speakers)} speakers, "
                      f"{pauses} pauses\n")
     return 0
+
+
+def _kept(exc: Any, out: Path, config: Config) -> UserError:
+    """The transcript could not be written to ``out``: keep it in the data folder instead."""
+    from transcript.document import write_atomic
+    from verbatim.storage import StorageError, explain
+
+    reason = (explain(exc.cause, out.parent) or f"cannot write {out}: {exc.cause}")
+    reason = reason.replace("; nothing was lost", "")
+    kept = Path(config.data_dir) / "unsaved" / out.name
+    try:
+        kept.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(kept, exc.result)
+    except OSError as kept_exc:
+        return StorageError(f"{reason}; the transcription could not be kept either "
+                            f"({kept_exc.strerror or kept_exc})")
+    return StorageError(f"{reason}. The finished transcript is kept in {kept}; once there is "
+                        f"room, move it to {out}")
 
 
 def _size(n: int) -> str:
@@ -101,6 +125,14 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
             for entry in entries:
                 print(f"{entry.name:<40} {entry.kind:<18} {_size(entry.size):>9}")
             return 0
+        if args.action == "available":
+            from transcribe.models import catalogue
+
+            for line in catalogue.format_rows(catalogue.available(store, engine=args.engine)):
+                print(line)
+            print("speed: seconds of work per second of audio on this machine (auto picks the "
+                  "most accurate model in the store at 0.50x or less)")
+            return 0
         if args.action == "verify":
             results = models.verify_models(store)
             if not results:
@@ -109,8 +141,20 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
                 print(f"{'ok' if result.ok else 'FAILED':<7}{result.name}: {result.detail}")
             return 0 if all(r.ok for r in results) else 1
         if args.action == "import":
-            entry = models.import_model(args.path, store, name=args.name)
-            print(f"imported {entry.name} ({entry.kind}, {_size(entry.size)}) into {store}")
+            report = models.import_models(args.path, store, name=args.name)
+            for entry in report.imported:
+                print(f"imported {entry.name} ({entry.kind}, {_size(entry.size)}) into {store}")
+            for name, reason in report.refused:
+                sys.stderr.write(f"refused {name}: {reason}\n")
+            if not report.imported:
+                raise UserError(f"nothing imported from {args.path}")
+            return 0
+        if args.action == "provision":
+            from transcribe.models.provision import provision
+
+            outcomes = provision(store, cache=args.cache, log=print)
+            ready = sum(o.status in ("provisioned", "present") for o in outcomes)
+            print(f"default models: {ready} of {len(outcomes)} ready in {store}")
             return 0
         if args.action == "download":
             bar = ProgressBar()

@@ -89,4 +89,4 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
         app.stop_recorder_quietly()
         if study is not None:
             study.close()
-    return 0
+    return 70 if app.return_code == 1 else int(app.return_code or 0)

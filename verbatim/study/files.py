@@ -32,6 +32,13 @@ class AudioFileError(StudyError):
     """A recording that cannot be imported or found; the message is one line."""
 
 
+def _storage(exc: OSError, folder: Path) -> str | None:
+    """A full disk or read-only folder said as such (verbatim.storage)."""
+    from verbatim.storage import explain
+
+    return explain(exc, folder)
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -42,10 +49,18 @@ def sha256_file(path: Path) -> str:
 
 def probe_duration(path: Path) -> float:
     """Seconds of audio in ``path``; an ``AudioFileError`` if it is not a usable recording."""
+    if path.is_dir():
+        raise AudioFileError(f"{path} is a folder; give the recording file inside it")
     if not path.is_file():
         raise AudioFileError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise AudioFileError(f"{path}: the file is empty")
+    from transcribe.integrity import IncompleteRecordingError, check_complete
+
+    try:
+        check_complete(path)
+    except IncompleteRecordingError as exc:
+        raise AudioFileError(str(exc)) from None
     try:
         import soundfile
 
@@ -116,11 +131,17 @@ def stage(source: Path, study_dir: Path) -> Staged:
     (copying) happens here, outside any database transaction.
     """
     audio_dir = study_dir / AUDIO_DIR
+    from verbatim.storage import preflight
+
+    preflight(study_dir, need_bytes=source.stat().st_size)  # not a full disk half-way
     try:
         audio_dir.mkdir(mode=0o700, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".import-", suffix=".partial", dir=audio_dir)
+        # the importer's pid in the name: a later command removes it once that process is dead
+        fd, name = tempfile.mkstemp(prefix=f".import-{os.getpid()}-", suffix=".partial",
+                                    dir=audio_dir)
     except OSError as exc:
-        raise AudioFileError(f"cannot write into {audio_dir}: {exc.strerror or exc}") from exc
+        raise AudioFileError(_storage(exc, audio_dir)
+                             or f"cannot write into {audio_dir}: {exc.strerror or exc}") from exc
     staged = Staged(Path(name), "")
     recipient = _recipient(study_dir)
     if recipient is not None:
@@ -139,7 +160,8 @@ def stage(source: Path, study_dir: Path) -> Staged:
     except BaseException as exc:
         staged.discard()
         if isinstance(exc, OSError):
-            raise AudioFileError(f"cannot copy {source} into the study: "
+            raise AudioFileError(_storage(exc, study_dir / AUDIO_DIR)
+                                 or f"cannot copy {source} into the study: "
                                  f"{exc.strerror or exc}") from exc
         raise
     return Staged(staged.tmp, digest.hexdigest())
@@ -158,7 +180,8 @@ def _stage_encrypted(fd: int, staged: Staged, source: Path, study_dir: Path,
     except BaseException as exc:
         staged.discard()
         if isinstance(exc, OSError):
-            raise AudioFileError(f"cannot copy {source} into the study: "
+            raise AudioFileError(_storage(exc, study_dir / AUDIO_DIR)
+                                 or f"cannot copy {source} into the study: "
                                  f"{exc.strerror or exc}") from exc
         if isinstance(exc, VaultError):
             raise AudioFileError(f"{source}: {exc}") from exc
@@ -173,7 +196,9 @@ STALE_PARTIAL_SECONDS = 600
 
 def clean_stale_partials(study_dir: Path, *, older_than: float = STALE_PARTIAL_SECONDS) -> int:
     """Remove half-copied imports left by a crash; returns how many were removed."""
-    removed = 0
+    from verbatim.study.integrity import sweep_partials
+
+    removed = sum(not p.alive for p in sweep_partials(study_dir))  # dead importers' copies
     cutoff = time.time() - older_than
     for partial in (study_dir / AUDIO_DIR).glob(".import-*.partial"):
         try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from transcript.document import write_atomic
+from verbatim.errors import os_error_line
 from verbatim.study import pseudo, transcript_api
 from verbatim.study.errors import StudyError
 
@@ -123,7 +124,7 @@ def write_pack(study: Study, pid: str, out_dir: Path) -> list[Path]:
         write_atomic(md, to_markdown(pack))
         write_atomic(word, to_docx(pack))
     except OSError as exc:
-        raise StudyError(f"cannot write the pack to {out_dir}: {exc.strerror or exc}") from exc
+        raise StudyError(os_error_line(exc, out_dir, action="write the pack to")) from exc
     with study._tx():
         study._audit("pack.write", pid, extracts=len(pack.items))
     return [md, word]

@@ -25,6 +25,7 @@ from transcript import document
 from transcript.model import Extract, Line, Note, Transcript
 from transcript.notation import Profile
 from transcript.pseudonymise import Replacements
+from verbatim.errors import os_error_line
 from verbatim.study import db, files, schema, transcript_api
 from verbatim.study.errors import StudyError
 from verbatim.study.values import (
@@ -101,7 +102,7 @@ class Study:
             db_path.chmod(0o600)
             conn = db.connect(db_path)
         except OSError as exc:
-            raise StudyError(f"cannot create a study in {path}: {exc.strerror or exc}") from exc
+            raise StudyError(os_error_line(exc, path, action="create a study in")) from exc
         schema.migrate(conn)
         study = cls(path, conn)
         with study._tx():
@@ -131,6 +132,11 @@ class Study:
                 schema.migrate(conn)
             row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         except sqlite3.DatabaseError as exc:
+            from verbatim.storage import as_storage_error
+
+            storage = as_storage_error(exc, path)  # a full disk is not a damaged study
+            if storage is not None:
+                raise storage from None
             raise StudyError(f"{path} is not a study: {DB_NAME} is unreadable ({exc})") from None
         if row is None or row[0] != STUDY_FORMAT:
             conn.close()
@@ -194,41 +200,32 @@ class Study:
                            detail=json.loads(r["detail"])) for r in rows]
 
     def backup(self, dest: Path | str) -> Path:
-        """Back the study up; returns what was written.
+        """Back the study up; returns what was written (see ``verbatim.study.backup``).
 
         ``dest`` a new file name: the database alone, through SQLite's online
-        backup API (consistent while others write). ``dest`` an existing folder:
-        a complete copy of the study inside it (``<name>-backup-<time>/`` with the
-        database and every recording, each checked against its sha256), which
-        ``Study.open`` opens like the original.
+        backup API (consistent while others write). ``dest`` an existing folder,
+        or any path ending in ``/`` (created): a complete copy of the study
+        inside it (``<name>-backup-<time>/``), built aside and renamed once
+        verified, which ``Study.open`` opens like the original. Missing or
+        altered recordings: the rest is still backed up, the folder is named
+        ``…-INCOMPLETE``, and a ``StudyError`` says which.
         """
-        dest = Path(dest).expanduser()
-        if dest.is_dir():
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            folder = dest / f"{self.path.name}-backup-{stamp}"
-            if folder.exists():
-                raise StudyError(f"{folder} already exists; a backup never overwrites")
-            try:
-                folder.mkdir(mode=0o700)
-            except OSError as exc:
-                raise StudyError(f"cannot write {folder}: {exc.strerror or exc}") from exc
-            self._backup_database(folder / DB_NAME)
-            damaged = self._backup_audio(folder)
-            with self._tx():
-                self._audit("study.backup", "", recordings=len(self.interviews()),
-                            damaged=damaged)
-            if damaged:
-                raise StudyError(f"backup written to {folder}, but these recordings no longer "
-                                 f"match their checksum: {', '.join(damaged)}")
-            return folder
-        if dest.exists():
-            raise StudyError(f"{dest} already exists; a backup never overwrites a file")
-        if not dest.parent.is_dir():
-            raise StudyError(f"{dest.parent}: no such folder")
-        self._backup_database(dest)
+        from verbatim.study.backup import backup
+
+        report = backup(self, dest)
         with self._tx():
-            self._audit("study.backup", "", bytes=dest.stat().st_size)
-        return dest
+            self._audit("study.backup", "", recordings=report.recordings,
+                        missing=report.missing, altered=report.altered)
+        if not report.complete:
+            problems = []
+            if report.missing:
+                problems.append(f"missing recordings: {', '.join(report.missing)}")
+            if report.altered:
+                problems.append(f"recordings that no longer match their checksum: "
+                                f"{', '.join(report.altered)}")
+            raise StudyError(f"backup written to {report.path}, but incomplete "
+                             f"({'; '.join(problems)})")
+        return report.path
 
     def _backup_database(self, dest: Path) -> None:
         try:
@@ -240,19 +237,6 @@ class Study:
         except OSError as exc:
             dest.unlink(missing_ok=True)
             raise StudyError(f"cannot write {dest}: {exc.strerror or exc}") from exc
-
-    def _backup_audio(self, folder: Path) -> list[str]:
-        """Copy every stored recording; returns the ids whose checksum no longer matches."""
-        (folder / files.AUDIO_DIR).mkdir(mode=0o700, exist_ok=True)
-        damaged = []
-        for interview in self.interviews():
-            if not interview.has_audio or interview.audio_file is None:
-                continue
-            source = files.audio_path(self.path, interview.audio_file)
-            sha = files.copy_in(source, folder, interview.audio_file)
-            if sha != interview.audio_sha256:
-                damaged.append(interview.id)
-        return damaged
 
     # ---- participants ---------------------------------------------------------
 
@@ -376,7 +360,7 @@ class Study:
                 name = files.stored_name(iid, source)
                 # a file left by an import that crashed before its commit belongs to no one
                 files.set_aside_orphan(self.path, name)
-                files.publish(staged, self.path, name)
+                stored = files.publish(staged, self.path, name).stat()
                 published = name
                 conn.execute(
                     "INSERT INTO interviews (id, participant_id, number, date, place, audio_file,"
@@ -390,7 +374,8 @@ class Study:
                         " written_at, source, to_complete) VALUES (?,?,?,?,?,?,?,1)",
                         (iid, at, at, "during", text, now(), "live-mark"))
                 self._audit("interview.add", iid, sha256=staged.sha256,
-                            duration=round(duration, 3), live_marks=len(marks))
+                            duration=round(duration, 3), live_marks=len(marks),
+                            size=stored.st_size, mtime_ns=stored.st_mtime_ns)
         except BaseException:
             if published is not None:
                 files.remove(self.path, published)
@@ -773,12 +758,22 @@ class Study:
         return write_pack(self, pid, Path(out_dir).expanduser())
 
 
+# A part of a reflexive note is a paragraph or a page, not a document: 20,000
+# characters (about 3,000 words) leaves room and stops a pasted file.
+MAX_NOTE_PART = 20_000
+
+
 def _check_note(note: Note) -> None:
     if note.phase not in PHASES:
         raise StudyError(f"phase must be one of {', '.join(PHASES)}, not {note.phase!r}")
     if note.start < 0 or note.end < note.start:
         raise StudyError(f"a note's time range must run forwards from 0 "
                          f"(got {note.start}-{note.end})")
+    for part in ("moment", "response", "understanding"):
+        size = len(getattr(note, part))
+        if size > MAX_NOTE_PART:
+            raise StudyError(f"the note's {part} is {size:,} characters; a part may hold "
+                             f"{MAX_NOTE_PART:,}: shorten it or split it into several notes")
 
 
 def _stored_note(row: sqlite3.Row) -> StoredNote:

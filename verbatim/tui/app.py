@@ -96,6 +96,7 @@ class VerbatimApp(App[None]):
         self.player_factory = player_factory
         self.pipeline_options = pipeline_options or _pipeline_options
         self.jobs: dict[int, Job] = {}
+        self._crash: BaseException | None = None
         self.recorder: Any = None
         """The live recorder, owned by the app so leaving the record screen never stops it."""
 
@@ -223,7 +224,24 @@ class VerbatimApp(App[None]):
     def _handle_exception(self, error: Exception) -> None:
         """A crash in the UI must not cost the recording: finish the file first."""
         self.stop_recorder_quietly()
+        self._crash = error
         super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """A bug: one line on the terminal, the stack frames (no locals) to the crash log.
+
+        Textual's own report is a traceback with local variables, which can put
+        a line of transcript or note text into the terminal and its scrollback.
+        """
+        from rich.text import Text
+
+        from verbatim.errors import crash_line, write_crash_log
+
+        error: BaseException = self._crash or RuntimeError("unknown")
+        error = getattr(error, "error", error)  # a failed worker's own exception
+        self.bell()
+        line = crash_line("verbatim", error, write_crash_log(self.config.log_dir, error))
+        self.panic(Text(line))
 
     def stop_recorder_quietly(self) -> Any:
         recorder, self.recorder = self.recorder, None

@@ -12,11 +12,13 @@ namesakes, so ``except sqlite3.IntegrityError`` in the store keeps working.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from transcript.document import fsync_dir
 from verbatim.vault.errors import WrongKeyError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -32,7 +34,11 @@ def _translate(exc: Exception) -> Exception:
     cls = getattr(sqlite3, type(exc).__name__, sqlite3.DatabaseError)
     if not (isinstance(cls, type) and issubclass(cls, sqlite3.Error)):
         cls = sqlite3.DatabaseError
-    return cls(*exc.args)
+    translated = cls(*exc.args)
+    for name in ("sqlite_errorcode", "sqlite_errorname"):  # what storage errors are told by
+        if hasattr(exc, name):
+            setattr(translated, name, getattr(exc, name))
+    return translated
 
 
 class CipherConnection:
@@ -151,6 +157,48 @@ def export_encrypted(plain_path: Path, dest: Path, key_hex: str) -> None:
         conn.execute("DETACH DATABASE enc")
     finally:
         conn.close()
+
+
+def export_rekeyed(path: Path, key_hexes: Sequence[str], new_key_hex: str) -> None:
+    """Re-encrypt the database under ``new_key_hex``: a verified copy renamed over it.
+
+    The copy (``.study.sqlite.rekey`` beside it) is made inside a write
+    transaction, checked (``quick_check`` under the new key alone) and only
+    then renamed over the original, so a kill at any moment leaves a database
+    that one of ``key_hexes`` or the new key opens. A database already under
+    the new key (a resumed rotation) is left as it is.
+    """
+    conn = connect(path, [new_key_hex, *key_hexes], timeout=10.0)
+    try:
+        if conn.key_hex == new_key_hex:
+            return
+        raw = conn.raw
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        staging = path.with_name(f".{path.name}.rekey")
+        staging.unlink(missing_ok=True)
+        raw.execute("BEGIN IMMEDIATE")  # no writer may slip in while the copy is made
+        version = int(raw.execute("PRAGMA user_version").fetchone()[0])
+        raw.execute(f"ATTACH DATABASE ? AS rekeyed KEY \"x'{new_key_hex}'\"", (str(staging),))
+        raw.execute("SELECT sqlcipher_export('rekeyed')")
+        raw.execute(f"PRAGMA rekeyed.user_version = {version}")
+        raw.execute("COMMIT")
+        raw.execute("DETACH DATABASE rekeyed")
+    except _dbapi().OperationalError as exc:
+        raise sqlite3.OperationalError(*exc.args) from None
+    finally:
+        conn.close()
+    check = _keyed(staging, new_key_hex, timeout=10.0)
+    try:
+        if check.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise WrongKeyError("the re-keyed copy of the database did not verify; the study "
+                                "is unchanged (run 'study rekey' again)")
+    finally:
+        check.close()
+    staging.chmod(0o600)
+    os.replace(staging, path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    fsync_dir(path.parent)
 
 
 def rekey(conn: CipherConnection, new_key_hex: str) -> None:

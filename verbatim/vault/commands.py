@@ -36,11 +36,37 @@ def _err(text: str) -> None:
 
 def _show_secrets(secrets: ops.NewSecrets) -> None:
     _out("")
-    _out(f"RECOVERY KEY: {secrets.recovery_key}")
+    if secrets.replaced_unseen:
+        _out("The recovery key of the interrupted run was never confirmed, so it has been "
+             "replaced; it no longer opens the study. This one does:")
+    fingerprint = f"   (fingerprint {secrets.fingerprint})" if secrets.fingerprint else ""
+    _out(f"RECOVERY KEY: {secrets.recovery_key}{fingerprint}")
     _out(RECOVERY_NOTE)
     if secrets.key_file_created is not None:
         _out(f"created the team key file {secrets.key_file_created} (owner-only); share it "
              "only by a secure channel")
+    sys.stdout.flush()
+
+
+def _key_shower(args: argparse.Namespace) -> ops.ShowKey:
+    """Show a new recovery key before anything is encrypted under it; confirm unless --yes."""
+    def show(secrets: ops.NewSecrets) -> None:
+        _show_secrets(secrets)
+        if not getattr(args, "yes", False):
+            prompt.confirm_recovery_key(secrets.recovery_key)
+    return show
+
+
+def _require_confirmable(args: argparse.Namespace) -> None:
+    """Before any change: a person at a terminal, or --yes from a script."""
+    if not getattr(args, "yes", False) and not prompt.can_confirm():
+        raise UserError("the new recovery key must be confirmed before anything is encrypted: "
+                        "run this in a terminal, or add --yes in a script (the key is printed "
+                        "on stdout first); nothing was changed")
+
+
+def _opens_with(path: Path) -> str:
+    return "it opens with " + ", ".join(Vault.read(path).ways_in())
 
 
 def _study_dir(config: Config) -> Path:
@@ -126,36 +152,77 @@ def _encrypt(args: argparse.Namespace) -> int:
         raise UserError(f"{path} is not a study (no study.sqlite)")
     from verbatim.vault import cipherdb
 
-    if is_encrypted(path) and not cipherdb.has_plain_header(path / "study.sqlite"):
+    resuming = is_encrypted(path)
+    if resuming and Vault.read(path).state != "encrypting" \
+            and not cipherdb.has_plain_header(path / "study.sqlite"):
         raise UserError(f"{path} is already encrypted")
-    if is_encrypted(path):  # an interrupted run: finish it with the same keys
+    _require_confirmable(args)
+    if resuming:  # an interrupted run: finish it with the same keys
         keys = _open_keys(path, key_file=args.key_file)
-        ops.encrypt_existing(path, passphrase=None, keys=keys)  # type: ignore[arg-type]
-        _out(f"finished encrypting {path}")
-        return 0
-    passphrase = None if args.key_file is not None else prompt.ask_new_passphrase()
-    secrets = ops.encrypt_existing(path, passphrase=passphrase, key_file=args.key_file)
-    assert secrets is not None
-    _out(f"encrypted {path}: database and recordings; plaintext copies deleted")
+        ops.encrypt_existing(path, passphrase=None, keys=keys,  # type: ignore[arg-type]
+                             show_key=_key_shower(args))
+        _out(f"finished encrypting {path} (an earlier run was interrupted); "
+             f"{_opens_with(path)}")
+    else:
+        passphrase = None if args.key_file is not None else prompt.ask_new_passphrase()
+        ops.encrypt_existing(path, passphrase=passphrase, key_file=args.key_file,
+                             show_key=_key_shower(args))
+        _out(f"encrypted {path}: database and recordings; plaintext copies deleted; "
+             f"{_opens_with(path)}")
     _err("note: deleted plaintext may survive in the disk's free space until overwritten; "
          "keep studies on an encrypted volume as well")
     keys = session.keys_for(path)
     ops.unlock(path, keys)
-    _show_secrets(secrets)
     return 0
 
 
 def _rekey(path: Path, args: argparse.Namespace) -> int:
-    try:
-        old = session.keys_for(path)
-    except VaultError:
-        old = _open_keys(path)  # type: ignore[assignment]
+    vault = Vault.read(path)
+    _require_confirmable(args)
+    if vault.state == "rekeying":  # an interrupted rotation: finish it
+        try:
+            keys = session.keys_for(path)
+        except VaultError:  # locked, or an agent holding the keys from before the rotation
+            keys = _open_keys(path)  # type: ignore[assignment]
+        ops.rekey(path, keys, passphrase=None, show_key=_key_shower(args))
+        ops.unlock(path, session.keys_for(path))  # the new keys, for this session's commands
+        _out(f"finished rotating the keys of {path.name} (an earlier run was interrupted); "
+             f"{_opens_with(path)}; the old ones no longer do")
+        return 0
+    old_passphrase = None
+    forgotten = False
+    if any(slot.kind == "passphrase" for slot in vault.slots):
+        answer = prompt.ask_passphrase("Current passphrase (or the recovery key if it is "
+                                       "forgotten): ")
+        if answer.strip().upper().startswith("AGE-SECRET-KEY-1"):
+            old = ops.open_vault(path, identity_text=answer)  # the old passphrase is lost
+            forgotten = True
+        else:
+            old_passphrase = answer
+            old = ops.open_vault(path, passphrase=old_passphrase)
+    else:
+        try:
+            old = session.keys_for(path)
+        except VaultError:
+            old = _open_keys(path)  # type: ignore[assignment]
     passphrase = None if args.key_file is not None else prompt.ask_new_passphrase()
-    secrets = ops.rekey(path, old, passphrase=passphrase, key_file=args.key_file)
-    _out(f"rotated the keys of {path.name}: database re-keyed, recordings re-encrypted; the "
-         "old passphrase, recovery key and key files no longer open it")
-    _show_secrets(secrets)
+    ops.rekey(path, old, passphrase=passphrase, key_file=args.key_file,
+              old_passphrase=old_passphrase, passphrase_forgotten=forgotten,
+              show_key=_key_shower(args))
+    ops.unlock(path, session.keys_for(path))  # the new keys, for this session's commands
+    _out(f"rotated the keys of {path.name}: database re-keyed, recordings re-encrypted; "
+         f"{_opens_with(path)}; the old passphrase, recovery key and key files no longer do")
     return 0
+
+
+def describe_vault(study_dir: Path) -> list[str]:
+    """Lines for 'study info': which keys open the study, and an interrupted operation."""
+    vault = Vault.read(study_dir)
+    lines = [f"opens with {', '.join(vault.ways_in())}"]
+    if vault.state == "rekeying":
+        lines.append("a key rotation was interrupted: run 'verbatim study rekey' to finish it "
+                     "(until then the old and the new keys both open the study)")
+    return lines
 
 
 def warn_if_exposed(study_dir: Path) -> None:

@@ -11,11 +11,19 @@ the passphrase rewrites one slot; ``rekey`` replaces the secrets themselves.
 During a key rotation the payload lists the new and the old secrets (new
 first) so a crash half-way leaves every file readable; the rotation ends by
 writing a payload with the new secrets only.
+
+A long operation (``encrypt``, ``rekey``) records itself in the vault's
+``state``; while it runs, the old ways in (during a rotation) and the new ones
+all open the study, and the final ways in wait, already wrapped, in
+``next_slots``. ``recovery_confirmed`` is false until the user has been shown
+the new recovery key and confirmed it, so a run killed before that point
+replaces the unseen key on its re-run instead of leaving it in the vault.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import secrets
@@ -96,6 +104,39 @@ class Slot:
     kind: str
     data: bytes
     recipient: str = ""  # for recovery and keyfile slots: which public key opens it
+    label: str = ""  # during a rotation: "old" or "new"
+
+    @property
+    def fingerprint(self) -> str:
+        """A short, public name for a recovery key or key file (from its public key)."""
+        return fingerprint(self.recipient) if self.recipient else ""
+
+    def describe(self) -> str:
+        """'the new passphrase', 'recovery key 1a2b-3c4d', … for a user."""
+        age = f"{self.label} " if self.label else ""
+        if self.kind == "passphrase":
+            return f"the {age}passphrase"
+        name = "recovery key" if self.kind == "recovery" else "key file"
+        return f"the {age}{name} {self.fingerprint}"
+
+
+def fingerprint(recipient: str) -> str:
+    """Eight hex digits naming a key by its public part: shown with the key, safe to print."""
+    digest = hashlib.sha256(recipient.encode("ascii")).hexdigest()
+    return f"{digest[:4]}-{digest[4:8]}"
+
+
+def _slot_json(s: Slot) -> dict[str, str]:
+    obj = {"kind": s.kind, "recipient": s.recipient,
+           "data": base64.b64encode(s.data).decode("ascii")}
+    if s.label:
+        obj["label"] = s.label
+    return obj
+
+
+def _slot_from(obj: dict[str, str]) -> Slot:
+    return Slot(kind=obj["kind"], data=base64.b64decode(obj["data"]),
+                recipient=obj.get("recipient", ""), label=obj.get("label", ""))
 
 
 @dataclass(frozen=True)
@@ -105,6 +146,9 @@ class Vault:
     study_id: str
     recipient: str
     slots: tuple[Slot, ...] = field(default_factory=tuple)
+    state: str = ""  # "", or the interrupted operation: "encrypting", "rekeying"
+    recovery_confirmed: bool = True
+    next_slots: tuple[Slot, ...] = field(default_factory=tuple)  # a rotation's final ways in
 
     # ---- reading and writing -----------------------------------------------------
 
@@ -115,10 +159,11 @@ class Vault:
             obj = json.loads(path.read_text(encoding="utf-8"))
             if obj.get("format") != VAULT_FORMAT:
                 raise ValueError("format")
-            slots = tuple(Slot(kind=s["kind"], data=base64.b64decode(s["data"]),
-                               recipient=s.get("recipient", "")) for s in obj["slots"])
             return cls(study_id=str(obj["study_id"]), recipient=str(obj["recipient"]),
-                       slots=slots)
+                       slots=tuple(_slot_from(s) for s in obj["slots"]),
+                       state=str(obj.get("state", "")),
+                       recovery_confirmed=bool(obj.get("recovery_confirmed", True)),
+                       next_slots=tuple(_slot_from(s) for s in obj.get("next_slots", ())))
         except FileNotFoundError:
             raise VaultError(f"{study_dir} is not an encrypted study (no {VAULT_NAME})") from None
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -126,9 +171,15 @@ class Vault:
                              "backup of the study") from None
 
     def to_bytes(self) -> bytes:
-        obj = {"format": VAULT_FORMAT, "study_id": self.study_id, "recipient": self.recipient,
-               "slots": [{"kind": s.kind, "recipient": s.recipient,
-                          "data": base64.b64encode(s.data).decode("ascii")} for s in self.slots]}
+        obj: dict[str, object] = {
+            "format": VAULT_FORMAT, "study_id": self.study_id, "recipient": self.recipient,
+            "slots": [_slot_json(s) for s in self.slots]}
+        if self.state:
+            obj["state"] = self.state
+        if not self.recovery_confirmed:
+            obj["recovery_confirmed"] = False
+        if self.next_slots:
+            obj["next_slots"] = [_slot_json(s) for s in self.next_slots]
         return (json.dumps(obj, indent=1) + "\n").encode("utf-8")
 
     def write(self, study_dir: Path) -> None:
@@ -149,25 +200,31 @@ class Vault:
             slots.append(Slot("passphrase", age_passphrase.encrypt(payload, passphrase)))
         for kind, recipient in ([("recovery", recovery_recipient)]
                                 + [("keyfile", r) for r in keyfile_recipients]):
-            slots.append(Slot(kind, _encrypt_to(payload, recipient), recipient))
+            slots.append(Slot(kind, wrap_to(payload, recipient), recipient))
         return cls(study_id=study_id or secrets.token_hex(8), recipient=keys.recipient,
                    slots=tuple(slots))
 
-    def with_payload(self, keys: StudyKeys, *, passphrase: str | None) -> Vault:
-        """The same ways in, re-wrapping a new payload (a rotation step)."""
+    def ways_in(self) -> list[str]:
+        """What opens the study now, for a user: 'the passphrase', 'recovery key 1a2b-3c4d'."""
+        return [slot.describe() for slot in self.slots]
+
+    def rewrapped(self, keys: StudyKeys, *, passphrase: str | None,
+                  label: str | None = None) -> tuple[Slot, ...]:
+        """These ways in wrapping a new payload (a passphrase slot only with its passphrase)."""
         from pyrage import passphrase as age_passphrase
 
         payload = keys.to_bytes()
         slots = []
         for slot in self.slots:
+            tag = slot.label if label is None else label
             if slot.kind == "passphrase":
-                if passphrase is None:
-                    continue
-                slots.append(Slot("passphrase", age_passphrase.encrypt(payload, passphrase)))
+                if passphrase is not None:
+                    slots.append(Slot("passphrase", age_passphrase.encrypt(payload, passphrase),
+                                      label=tag))
             else:
-                slots.append(Slot(slot.kind, _encrypt_to(payload, slot.recipient),
-                                  slot.recipient))
-        return Vault(study_id=self.study_id, recipient=keys.recipient, slots=tuple(slots))
+                slots.append(Slot(slot.kind, wrap_to(payload, slot.recipient),
+                                  slot.recipient, label=tag))
+        return tuple(slots)
 
     # ---- opening --------------------------------------------------------------------
 
@@ -203,7 +260,8 @@ class Vault:
         raise WrongKeyError("that key does not open this study; nothing was changed")
 
 
-def _encrypt_to(payload: bytes, recipient: str) -> bytes:
+def wrap_to(payload: bytes, recipient: str) -> bytes:
+    """``payload`` encrypted to one age X25519 recipient (a slot's wrapping)."""
     import pyrage
     from pyrage import x25519
 

@@ -2,7 +2,9 @@
 
 The transcription worker hands its result back through a JSON file; for an
 encrypted study that file lives in RAM (``/dev/shm`` or ``$XDG_RUNTIME_DIR``),
-owner-only, and is removed as soon as it has been read.
+owner-only, and is removed as soon as it has been read. Each run of the program
+has its own subfolder, named by its pid (``verbatim.scratch``): removed at
+exit, and swept by the next start when a crash or a ``kill -9`` left it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ def _is_tmpfs(path: Path) -> bool:
 
 
 def private_memory_dir() -> Path:
+    """This run's ``<tmpfs>/verbatim-<uid>/<pid>``: owner-only, removed at exit."""
+    from verbatim.scratch import memory_dir
+
+    return memory_dir()
+
+
+def user_memory_dir() -> Path:
     """``<tmpfs>/verbatim-<uid>``: created 0700, checked to be ours; VaultError if none."""
     for root in _tmpfs_roots():
         if not root.is_dir() or not _is_tmpfs(root):

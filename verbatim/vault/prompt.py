@@ -50,3 +50,28 @@ def ask_recovery_key() -> str:
     if not value:
         raise VaultError("no recovery key given; nothing was changed")
     return value
+
+
+def can_confirm() -> bool:
+    """Whether a person can answer here (standard input is a terminal)."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def confirm_recovery_key(recovery_key: str, *, tries: int = 3) -> None:
+    """Make the user type the key's last four characters back; ``VaultError`` if they do not.
+
+    Proves the key was read (and, usually, written down) before anything is
+    encrypted under it.
+    """
+    tail = recovery_key.strip()[-4:].upper()
+    for _ in range(tries):
+        sys.stderr.write("Type the recovery key's last 4 characters to confirm you have "
+                         "written it down: ")
+        sys.stderr.flush()
+        line = sys.stdin.readline() if sys.stdin is not None else ""
+        if not line:
+            break
+        if line.strip().upper() == tail:
+            return
+        sys.stderr.write("that does not match the key's last 4 characters\n")
+    raise VaultError("the recovery key was not confirmed; nothing was encrypted under it")

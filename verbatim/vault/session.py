@@ -72,6 +72,10 @@ def keys_for(study_dir: Path) -> StudyKeys:
     payload = agent.fetch(vault.study_id)
     if payload is not None:
         keys = StudyKeys.from_bytes(payload)
+        if vault.state == "rekeying" and keys.recipient != vault.recipient:
+            raise LockedError(f"a key rotation of {Path(study_dir).name} was interrupted: run "
+                              "'verbatim study rekey' to finish it (the old or the new "
+                              "passphrase opens the study meanwhile)")
         hold(study_dir, keys)
         return keys
     key_file = os.environ.get(KEY_FILE_ENV)

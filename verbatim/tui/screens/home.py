@@ -81,6 +81,17 @@ class HomeScreen(Screen[None]):
         talks.add_columns("Interview", "Date", "Length", "Status", "Consent", "Notes")
         self.reload()
         people.focus()
+        self._warn_about_recordings()
+
+    def _warn_about_recordings(self) -> None:
+        """Missing, changed or half-imported recordings, said once when the study opens."""
+        if self.study is None:
+            return
+        from verbatim.study.integrity import summary_lines
+
+        with contextlib.suppress(Exception):  # a check must never keep the app from opening
+            for line in summary_lines(self.study):
+                self.notify(line, severity="warning", timeout=15)
 
     # ------------------------------------------------------------ data
 
@@ -354,13 +365,18 @@ def _export(app: Any, iid: str, choice: Any) -> None:
                            response=n.response, understanding=n.understanding,
                            written_at=n.written_at) for n in study.notes(iid))
         participant = study.participant(interview.participant_id)
+        from verbatim.exportmedia import study_media
+
         meta = ExportMeta(title=f"{study.name}: {iid}", participant_id=participant.id,
                           interview_id=iid, attributes=dict(participant.attributes),
-                          extracts=tuple(study.extracts(interview=iid)))
+                          extracts=tuple(study.extracts(interview=iid)),
+                          **study_media(study, iid, choice.fmt,
+                                        pseudonymised=bool(choice.pseudonymise)))
         choice.out.parent.mkdir(parents=True, exist_ok=True)
         replacements = study.replacements() if choice.pseudonymise else None
         export(replace(doc, notes=notes), choice.fmt, choice.out, profile=choice.notation,
-               width=choice.width, replacements=replacements, meta=meta)
+               width=choice.width, replacements=replacements, meta=meta,
+               pseudonymised=bool(choice.pseudonymise))
     except Exception as exc:
         app.call_from_thread(app.notify, f"export failed: {exc}", severity="error", timeout=10)
         return

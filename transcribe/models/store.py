@@ -15,20 +15,16 @@ import json
 import os
 import shutil
 import tempfile
-import urllib.request
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from transcribe.errors import TranscribeError
+from transcribe.models import checks
 
 MANIFEST = ".manifest.json"
-HF_BASE = "https://huggingface.co"
 FASTER_WHISPER_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
-FASTER_WHISPER_SIZES = ("tiny.en", "tiny", "base.en", "base", "small.en", "small",
-                        "medium.en", "medium")
 
 
 class ModelError(TranscribeError):
@@ -57,6 +53,8 @@ def model_kind(path: Path) -> str:
             return "faster-whisper"
         if (path / "config.yaml").is_file():
             return "pyannote-pipeline"
+        if path.name.startswith("faster-whisper-") or (path / "model.bin").is_file():
+            return "faster-whisper"  # an incomplete one: check_entry says what is missing
         return "folder"
     suffix = path.suffix.lower()
     if suffix == ".onnx":
@@ -136,7 +134,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_manifest(models_dir: Path) -> dict[str, dict]:
+def read_manifest(models_dir: Path) -> dict[str, dict]:
     try:
         return json.loads((models_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -149,13 +147,21 @@ def _write_manifest(models_dir: Path, manifest: dict[str, dict]) -> None:
     tmp.replace(models_dir / MANIFEST)
 
 
-def _record(models_dir: Path, name: str, source: str) -> None:
+def _record(models_dir: Path, name: str, source: str, *,
+            files: dict[str, str] | None = None) -> None:
+    """Write an entry's sha256 per file and where it came from into the manifest.
+
+    ``files`` maps a file of the entry to its own origin (``package==version:member``)
+    when the entry was assembled from several places (provisioning from wheels).
+    """
     entry = models_dir / name
     hashes = {str(f.relative_to(entry)) if entry.is_dir() else f.name: sha256_file(f)
               for f in _files(entry)}
-    manifest = _read_manifest(models_dir)
+    manifest = read_manifest(models_dir)
     manifest[name] = {"sha256": hashes, "source": source,
                       "added": datetime.now(UTC).isoformat(timespec="seconds")}
+    if files:
+        manifest[name]["files"] = files
     _write_manifest(models_dir, manifest)
 
 
@@ -167,8 +173,75 @@ def list_models(models_dir: Path) -> list[StoreEntry]:
             if not p.name.startswith(".") and p.suffix.lower() not in (".md", ".txt")]
 
 
+def check_entry(path: Path) -> str:
+    """The entry's kind, after checking that it loads as that kind; else ModelError.
+
+    A folder of loose files (``ge2e-voice-encoder/pretrained.pt``) must hold at
+    least one model file, and every model file in it must pass its own check.
+    """
+    kind = model_kind(path)
+    try:
+        if kind == "faster-whisper":
+            checks.check_faster_whisper(path)
+        elif kind == "pyannote-pipeline":
+            checks.check_pyannote_pipeline(path)
+        elif kind == "folder":
+            inside = [f for f in _files(path) if f.suffix.lower() in checks.MODEL_SUFFIXES]
+            if not inside:
+                raise ModelError(f"{path.name} holds no model file "
+                                 f"({', '.join(checks.MODEL_SUFFIXES)})")
+            for model_file in inside:
+                checks.check_model_file(model_file)
+        else:
+            checks.check_model_file(path, whisper=kind == "whisper")
+    except checks.ModelCheckError as exc:
+        raise ModelError(str(exc)) from None
+    return kind
+
+
+def _is_collection(path: Path) -> bool:
+    """A folder of model entries (a USB stick, another store), not one model folder."""
+    return (path.is_dir() and model_kind(path) == "folder"
+            and any(p.is_dir() and not p.name.startswith(".") for p in path.iterdir()))
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    imported: tuple[StoreEntry, ...]
+    refused: tuple[tuple[str, str], ...]  # (name, one-line reason)
+
+
+def import_models(source: Path, models_dir: Path, *, name: str | None = None) -> ImportReport:
+    """Import one model, or every model entry of a folder of them (a USB stick).
+
+    Of a folder of entries, each one that loads as its kind is imported; the rest
+    (a README, a damaged file, a name already in the store) are refused, each with
+    its reason, and nothing of them lands in the store.
+    """
+    source = Path(source).expanduser()
+    if not source.exists():
+        raise ModelError(f"nothing to import: {source} does not exist")
+    if not _is_collection(source):
+        return ImportReport((import_model(source, models_dir, name=name),), ())
+    if name is not None:
+        raise ModelError(f"{source} is a folder of several models: --name applies to one")
+    imported: list[StoreEntry] = []
+    refused: list[tuple[str, str]] = []
+    for child in sorted(source.iterdir()):
+        if child.name.startswith("."):
+            continue  # another store's manifest, editor files
+        try:
+            imported.append(import_model(child, models_dir))
+        except ModelError as exc:
+            refused.append((child.name, str(exc)))
+    return ImportReport(tuple(imported), tuple(refused))
+
+
 def import_model(source: Path, models_dir: Path, *, name: str | None = None) -> StoreEntry:
-    """Copy a model file or folder into the store (from a USB stick, say); never overwrite."""
+    """Copy a model file or folder into the store (from a USB stick, say); never overwrite.
+
+    The copy is checked to load as the kind it claims before it enters the store.
+    """
     source = Path(source).expanduser()
     if not source.exists():
         raise ModelError(f"nothing to import: {source} does not exist")
@@ -186,43 +259,52 @@ def import_model(source: Path, models_dir: Path, *, name: str | None = None) -> 
             shutil.copytree(source, staged)
         else:
             shutil.copy2(source, staged)
+        check_entry(staged)
         for copied in _files(staged):
             copied.chmod(0o600)
         staged.replace(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _record(models_dir, name, f"import:{source}")
-    return next(e for e in list_models(models_dir) if e.name == name)
+    return _entry(models_dir, name)
+
+
+def _entry(models_dir: Path, name: str) -> StoreEntry:
+    path = models_dir / name
+    return StoreEntry(name, path, model_kind(path), sum(f.stat().st_size for f in _files(path)))
 
 
 def _published_sha256(name: str) -> str | None:
     """OpenAI publishes each checkpoint's sha256 in its download URL."""
-    url = _openai_urls().get(name)
+    import whisper  # heavy, but only `models verify` comes here
+
+    url = whisper._MODELS.get(name.removeprefix("whisper-").removesuffix(".pt"))
     return url.split("/")[-2] if url else None
 
 
-def _openai_urls() -> dict[str, str]:
-    import whisper  # heavy, but only `models verify|download` come here
-
-    return {f"whisper-{size}.pt": url for size, url in whisper._MODELS.items()}
-
-
 def verify_models(models_dir: Path) -> list[VerifyResult]:
-    """Re-hash every entry: against the manifest, and against OpenAI's published checksum."""
-    manifest = _read_manifest(models_dir)
+    """Re-hash every entry against the manifest (and OpenAI's published checksum), and
+    check that it still loads as its kind: a damaged file is never reported ok."""
+    manifest = read_manifest(models_dir)
     results = []
     for entry in list_models(models_dir):
         recorded = manifest.get(entry.name, {}).get("sha256")
         files = _files(entry.path)
         actual = {str(f.relative_to(entry.path)) if entry.path.is_dir() else f.name:
                   sha256_file(f) for f in files}
-        published = _published_sha256(entry.name) if entry.kind == "whisper" else None
         if recorded is not None and recorded != actual:
             changed = sorted(k for k in set(recorded) | set(actual)
                              if recorded.get(k) != actual.get(k))
             results.append(VerifyResult(entry.name, False,
                                         f"changed since it was stored: {', '.join(changed)}"))
-        elif published is not None and actual.get(entry.path.name) == published:
+            continue
+        try:
+            check_entry(entry.path)
+        except ModelError as exc:
+            results.append(VerifyResult(entry.name, False, f"does not load: {exc}"))
+            continue
+        published = _published_sha256(entry.name) if entry.kind == "whisper" else None
+        if published is not None and actual.get(entry.path.name) == published:
             results.append(VerifyResult(entry.name, True, "matches OpenAI's published sha256"))
         else:
             state = ("unchanged since it was stored" if recorded is not None
@@ -230,62 +312,3 @@ def verify_models(models_dir: Path) -> list[VerifyResult]:
             note = "; not OpenAI's published file (a conversion?)" if published else ""
             results.append(VerifyResult(entry.name, True, state + note))
     return results
-
-
-DownloadProgress = Callable[[str, int, int], None]  # (file, bytes done, bytes total or 0)
-
-
-def download_plan(name: str) -> list[tuple[str, str, str | None]]:
-    """(url, relative path in the entry, expected sha256 or None) for a downloadable name."""
-    if name.startswith("whisper-") and name.endswith(".pt"):
-        url = _openai_urls().get(name)
-        if url:
-            return [(url, name, url.split("/")[-2])]
-    if name.startswith("faster-whisper-"):
-        size = name.removeprefix("faster-whisper-")
-        if size in FASTER_WHISPER_SIZES:
-            repo = f"{HF_BASE}/Systran/faster-whisper-{size}/resolve/main"
-            return [(f"{repo}/{f}", f"{name}/{f}", None) for f in FASTER_WHISPER_FILES]
-    known = ", ".join(["whisper-tiny.en.pt", "faster-whisper-tiny.en", "..."])
-    raise ModelError(f"no download known for {name!r} (for example: {known})")
-
-
-def download_model(name: str, models_dir: Path, *,
-                   progress: DownloadProgress | None = None,
-                   plan: list[tuple[str, str, str | None]] | None = None) -> StoreEntry:
-    """Fetch a model into the store, checking sha256 where it is published; all or nothing."""
-    plan = plan if plan is not None else download_plan(name)
-    if (models_dir / name).exists():
-        raise ModelError(f"{name!r} is already in the model store")
-    models_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".download-", dir=models_dir))
-    try:
-        for url, relative, expected in plan:
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            got = _fetch(url, target, progress)
-            if expected is not None and got != expected:
-                raise ModelError(f"download of {relative} failed its checksum "
-                                 f"(expected {expected[:12]}…, got {got[:12]}…)")
-        (staging / name).replace(models_dir / name)
-    except OSError as exc:
-        raise ModelError(f"download of {name} failed: {exc}") from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    _record(models_dir, name, f"download:{plan[0][0]}")
-    return next(e for e in list_models(models_dir) if e.name == name)
-
-
-def _fetch(url: str, target: Path, progress: DownloadProgress | None) -> str:
-    digest = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=60) as response, open(target, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0)
-        done = 0
-        while block := response.read(1 << 16):
-            out.write(block)
-            digest.update(block)
-            done += len(block)
-            if progress is not None:
-                progress(target.name, done, total)
-    target.chmod(0o600)
-    return digest.hexdigest()

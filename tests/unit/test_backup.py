@@ -1,0 +1,78 @@
+"""Backups are all or nothing: built aside, verified, renamed; incomplete ones say so."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from verbatim.cli import main
+from verbatim.study import Study, StudyError
+from verbatim.study import backup as backups
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Path:
+    audio = tmp_path / "rec.wav"
+    sf.write(str(audio), np.zeros(16000, dtype="float32"), 16000)
+    with Study.init(tmp_path / "study") as made:
+        made.add_participant("P1")
+        made.add_interview("P1", audio)
+        made.add_interview("P1", audio)
+    return tmp_path / "study"
+
+
+def test_a_trailing_slash_makes_a_folder_backup(study: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    dest = tmp_path / "usb" / "backups"
+    assert main(["--study", str(study), "study", "backup", f"{dest}/"]) == 0
+    assert dest.is_dir()
+    (made,) = dest.iterdir()
+    manifest = json.loads((made / "backup.json").read_text())
+    assert manifest["complete"] and manifest["recordings"] == 2
+    with Study.open(made) as copy:
+        assert copy.verify_audio("P1-1") and copy.verify_audio("P1-2")
+    assert "backed up the study" in capsys.readouterr().out
+
+
+def test_a_missing_recording_gives_an_incomplete_backup_that_says_which(
+        study: Path, tmp_path: Path) -> None:
+    missing = study / "audio" / "P1-2.wav"
+    missing.chmod(0o600)
+    missing.unlink()
+    with Study.open(study) as opened, pytest.raises(StudyError, match="missing recordings: P1-2"):
+        opened.backup(f"{tmp_path / 'out'}/")
+    (made,) = (tmp_path / "out").iterdir()
+    assert made.name.endswith("-INCOMPLETE")
+    manifest = json.loads((made / "backup.json").read_text())
+    assert manifest["complete"] is False and manifest["missing"] == ["P1-2"]
+    assert (made / "audio" / "P1-1.wav").is_file()  # what could be copied was
+
+
+def test_a_dead_backup_leaves_no_folder_that_looks_like_one(study: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def cut(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(backups, "_verify_database", cut)
+    with Study.open(study) as opened, pytest.raises(KeyboardInterrupt):
+        opened.backup(out)
+    assert list(out.iterdir()) == []  # cleaned on the way out
+    # a SIGKILL leaves a hidden partial folder whose writer is dead: the next backup removes it
+    dead = out / ".study-backup-20260101T000000Z.partial"
+    dead.mkdir()
+    (dead / ".pid").write_text("999999999")
+    (dead / "study.sqlite").write_bytes(b"half")
+    monkeypatch.undo()
+    with Study.open(study) as opened:
+        made = opened.backup(out)
+    assert sorted(p.name for p in out.iterdir()) == [made.name]
+    assert os.path.basename(made).startswith("study-backup-")
