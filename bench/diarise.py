@@ -1,157 +1,182 @@
-"""Diarisation speed and accuracy, every mode, from one run (issue 8).
+"""Speakers on real voices, every diariser, from one run (issue 15).
 
-Prints, on >= 5 minutes of two-speaker audio (synthetic interviews laid end to
-end, same two voices throughout):
-- real-time factor (seconds of compute per second of audio) of pyannote with
-  its default settings, of the tuned pyannote path (torch and ONNX
-  segmentation), of ``embedding`` and of ``channels``. pyannote runs the
-  community-1 architecture with random weights: its cost does not depend on
-  the weights. The machine is shared, so compare ratios within one run.
-- the accuracy guard: DER of default vs tuned pyannote with the real weights
-  available here (segmentation-3.0 ONNX, or the 2022 segmentation checkpoint;
-  GE2E as the speaker embedding because WeSpeaker's weights are gated), on
-  pyannote's sample.wav and on the long synthetic interview.
+For each diariser (``embedding`` with CAM++ and with GE2E, ``pyannote`` with
+all-real weights: segmentation-3.0 + CAM++ and + GE2E, ``channels`` where a file
+has one voice per channel) and each case, prints DER (no collar), the share of
+words on the right speaker, the speakers found against the truth, and the
+diarisation real-time factor (wall seconds / audio seconds, and CPU seconds per
+audio second, which a busy shared machine inflates less).
 
-Usage: .venv/bin/python bench/diarise.py [--minutes 5] [--models DIR] [--quick]
-(--quick: 2 minutes of audio and no 2022-model guard, for a smoke run)
+Cases, all real human speech:
+- the real-voice meetings of ``tests/fixtures/real_voices.py``: 2, 3, 4 and 6 real
+  speakers joined with silences and, at every third change, 0.5 s of overlap
+  (seeds 0 and 1), and two-speaker ones without overlap (an interview);
+- every real multi-speaker file in ../shared/audio: the AMI meeting cut (truth from
+  ami_cuts.json), stereo_diarization.wav mixed to mono (truth: each channel's
+  speech), apollo11.mp3 (no truth: speakers found only);
+- pyannote's sample.wav (sample.rttm; words from sample.stm spread evenly over each
+  segment).
+Then the RTF on all meetings laid end to end (about 4 minutes).
+
+Usage: .venv/bin/python bench/diarise.py [--models DIR] [--quick]
+(default: the store `make setup` provisioned; it must hold campplus-cn-en/,
+pyannote-segmentation-3.0/ and ge2e-voice-encoder/;
+--quick: seed 0 only, no GE2E rows)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import soundfile as sf
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import transcribe  # noqa: E402,F401  (privacy env before pyannote loads)
+from tests.fixtures import real_voices  # noqa: E402
 from tests.fixtures.diarise_scoring import der, read_rttm, word_speaker_accuracy  # noqa: E402
-from tests.fixtures.pyannote_pipeline import build_pipeline_folder  # noqa: E402
-from tests.fixtures.synth import make_interview  # noqa: E402
-from transcribe.audio import Audio  # noqa: E402
-from transcribe.diarize import embedding  # noqa: E402
-from transcribe.diarize import pyannote_backend as backend  # noqa: E402
-
-SAMPLE = Path(__import__("pyannote.audio").audio.__file__).parent / "sample"
+from transcribe.audio import Audio, load_audio  # noqa: E402
+from transcribe.diarize.registry import diarise  # noqa: E402
 
 
-def _load(path: Path) -> Audio:
-    samples, rate = sf.read(path, dtype="float32", always_2d=True)
-    return Audio(samples.T.copy(), rate, str(path))
+@dataclass
+class Case:
+    name: str
+    audio: Audio
+    turns: list[tuple[float, float, str]] | None
+    words: list[tuple[str, float, float, str]] | None
+    speakers: int | None
 
 
-def long_interview(minutes: float, *, channels: int) -> tuple[Audio, list, list]:
-    """Synthetic interviews (seeds 0, 1, ...) end to end until ``minutes`` long."""
-    parts, turns, words, offset, seed = [], [], [], 0.0, 0
-    while offset < minutes * 60:
-        interview = make_interview(channels=channels, seed=seed)
-        audio = _load(interview.path)
-        parts.append(audio.samples)
-        turns += [(s + offset, e + offset, who) for s, e, who in interview.turns]
-        words += [(w, s + offset, e + offset, who) for w, s, e, who in interview.words]
-        offset += audio.duration
-        seed += 1
-    return Audio(np.concatenate(parts, axis=1)), turns, words
+def _spread(segments: list[tuple[float, float, str, str]]) -> list[tuple[str, float, float, str]]:
+    """Words of (start, end, speaker, text) segments, spread evenly over each segment."""
+    words = []
+    for start, end, speaker, text in segments:
+        tokens = text.split()
+        step = (end - start) / max(1, len(tokens))
+        words += [(w, start + i * step, start + (i + 1) * step, speaker)
+                  for i, w in enumerate(tokens)]
+    return words
 
 
-def timed(function, *args, **kwargs):
-    start = time.perf_counter()
-    result = function(*args, **kwargs)
-    return result, time.perf_counter() - start
+def real_files() -> list[Case]:
+    audio_dir, sample = real_voices.AUDIO, real_voices.sample_dir()
+    cases = []
+    truth = read_rttm(sample / "sample.rttm")
+    stm = [line.split(maxsplit=6) for line in (sample / "sample.stm").read_text().splitlines()
+           if line.strip() and not line.startswith(";;")]
+    segments = [(float(p[3]), float(p[4]), p[2], p[6] if len(p) > 6 else "")
+                for p in stm if len(p) >= 5]
+    # the transcript names the callers, the RTTM numbers them: pair them by overlap
+    names = {name: max({t[2] for t in truth}, key=lambda label: sum(
+        max(0.0, min(b, t[1]) - max(a, t[0])) for a, b, n, _ in segments if n == name
+        for t in truth if t[2] == label)) for name in {seg[2] for seg in segments}}
+    words = _spread([(a, b, names[n], text) for a, b, n, text in segments])
+    cases.append(Case("pyannote sample.wav", load_audio(sample / "sample.wav"), truth,
+                      words or None, 2))
+    cut = json.loads((audio_dir / "ami_cuts.json").read_text())[0]
+    segments = [(s["start"], s["start"] + s["duration"], s["speaker"], s["text"])
+                for s in cut["supervisions"]]
+    cases.append(Case("AMI ES2011a 6 s", load_audio(audio_dir / cut["recording"]["id"]),
+                      [(a, b, who) for a, b, who, _ in segments], _spread(segments), 2))
+    stereo = load_audio(audio_dir / "stereo_diarization.wav")
+    from transcribe.diarize.embedding import speech_regions
+
+    turns = [(a, b, f"ch{c}") for c in (0, 1)
+             for a, b in speech_regions(stereo.samples[c], sample_rate=stereo.sample_rate)]
+    cases.append(Case("stereo_diarization (mono mix)", stereo, turns, None, 2))
+    cases.append(Case("apollo11 (no truth)", load_audio(audio_dir / "apollo11.mp3"),
+                      None, None, None))
+    return cases
+
+
+def meetings(seeds: tuple[int, ...]) -> list[Case]:
+    cases = []
+    for count in (2, 3, 4, 6):
+        for seed in seeds:
+            m = real_voices.make_mixture(count, seed=seed)
+            cases.append(Case(f"meeting {count} voices s{seed}", m.audio(), m.turns, m.words,
+                              count))
+    for seed in seeds:
+        m = real_voices.make_mixture(2, seed=seed, overlap_every=10**6)
+        cases.append(Case(f"interview 2 voices s{seed}, no overlap", m.audio(), m.turns,
+                          m.words, 2))
+    return cases
+
+
+def run(mode: str, settings: dict[str, Any], case: Case, models: Path,
+        ) -> tuple[Any, float, float]:
+    clock, cpu = time.perf_counter(), time.process_time()
+    result = diarise(case.audio, mode=mode, settings=settings, models_dir=models)
+    return result, time.perf_counter() - clock, time.process_time() - cpu
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--models", type=Path, default=REPO.parent / "shared" / "models")
+    from verbatim.config import default_models_dir
+
+    parser.add_argument("--models", type=Path,  # the store `make setup` provisioned
+                        default=Path(os.environ.get("VERBATIM_TEST_MODELS")
+                                     or default_models_dir()))
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    minutes = 2.0 if args.quick else args.minutes
     models = args.models
-    onnx = models / "pyannote-segmentation-3.0-onnx" / "segmentation-3.0.onnx"
-    seg2022 = models / "pyannote-segmentation-2022" / "pytorch_model.bin"
-    ge2e = models / "ge2e-voice-encoder" / "pretrained.pt"
-
-    mono, truth, words = long_interview(minutes, channels=1)
-    stereo, _, _ = long_interview(minutes, channels=2)
-    duration = mono.duration
-    print(f"audio: {duration:.0f} s of two-speaker synthetic interview "
-          f"({len(truth)} turns); machine shared: compare ratios within this run")
-
-    community = build_pipeline_folder(layout="community-1")
-    legacy = build_pipeline_folder(layout="3.1")
-    rows: list[tuple[str, float, dict]] = []
-
-    def speed(name: str, function, audio: Audio, **kwargs) -> object:
-        result, seconds = timed(function, audio, **kwargs)
-        rtf = seconds / audio.duration
-        rows.append((name, rtf, getattr(result, "timings", {})))
-        stages = ", ".join(f"{k} {v:.1f}s" for k, v in getattr(result, "timings", {}).items())
-        print(f"  {name:<44} RTF {rtf:6.3f}  (1 h -> {rtf * 60:5.1f} min)  [{stages}]",
-              flush=True)
-        return result
-
-    print("\nspeed (RTF = compute seconds / audio seconds; target: tuned <= 0.2, "
-          "embedding <= 0.1)")
-    speed("pyannote default (community-1, random init)", backend.diarise, mono,
-          settings={"pyannote_pipeline": str(community), "tuned": False}, models_dir=models)
-    speed("pyannote tuned, shipped settings", backend.diarise, mono,
-          settings={"pyannote_pipeline": str(community)}, models_dir=models)
-    speed("  lever off: torch instead of onnxruntime", backend.diarise, mono,
-          settings={"pyannote_pipeline": str(community), "segmentation_onnx": "off",
-                    "embedding_onnx": False}, models_dir=models)
-    speed("  lever: segmentation_step 0.5", backend.diarise, mono,
-          settings={"pyannote_pipeline": str(community), "segmentation_step": 0.5},
-          models_dir=models)
-    emb = speed("embedding (GE2E)", embedding.diarise, mono, models_dir=models)
-    try:
-        from transcribe.diarize.channels import diarise_channels
-
-        speed("channels (2-channel recording)", diarise_channels, stereo)
-    except ImportError:
-        print("  channels: transcribe.diarize.channels not available")
-    default_rtf, tuned_rtf = rows[0][1], rows[1][1]
-    print(f"  speed-up tuned vs default: {default_rtf / tuned_rtf:.1f}x")
-    print(f"  embedding on this audio: DER {der(truth, emb.turns):.3f}, words on the right "
-          f"speaker {word_speaker_accuracy(words, truth, emb.turns):.3f}")
-
-    print("\naccuracy guard: DER default vs tuned, real weights, GE2E embedding "
-          "(target: tuned no more than 0.010 worse)")
-    sample = _load(SAMPLE / "sample.wav")
-    sample_truth = read_rttm(SAMPLE / "sample.rttm")
-    guards = []
-    if onnx.is_file() and ge2e.is_file():
-        guards.append(("segmentation-3.0 ONNX", legacy, {"segmentation_onnx": str(onnx)}))
-    if seg2022.is_file() and ge2e.is_file() and not args.quick:
-        guards.append(("segmentation 2022 (torch)",
-                       build_pipeline_folder(layout="3.1", segmentation=seg2022), {}))
-    worst = -1.0
-    for label, folder, extra in guards:
-        for name, audio, reference, hint in (("sample.wav", sample, sample_truth, None),
-                                             ("sample.wav --speakers 2", sample, sample_truth, 2),
-                                             ("synthetic", mono, truth, None)):
-            scores = []
-            for tuned in (False, True):
-                settings = {"pyannote_pipeline": str(folder), "tuned": tuned,
-                            "embedding": "ge2e", "embedding_model": str(ge2e), **extra}
-                result, seconds = timed(backend.diarise, audio, num_speakers=hint,
-                                        settings=settings, models_dir=models)
-                scores.append((der(reference, result.turns), len(result.speakers),
-                               seconds / audio.duration))
-            (d0, n0, r0), (d1, n1, r1) = scores
-            worst = max(worst, d1 - d0)
-            print(f"  {label:<26} {name:<24} default DER {d0:.3f} ({n0} spk, RTF {r0:.2f})"
-                  f"  tuned DER {d1:.3f} ({n1} spk, RTF {r1:.2f})  diff {d1 - d0:+.3f}",
+    diarisers = [("embedding CAM++", "embedding", {"voice_model": "campplus"}),
+                 ("pyannote seg-3.0+CAM++", "pyannote", {}),
+                 ("embedding GE2E", "embedding", {"voice_model": "ge2e"}),
+                 ("pyannote seg-3.0+GE2E", "pyannote", {"embedding": "ge2e"})]
+    if args.quick:
+        diarisers = diarisers[:2]
+    cases = meetings((0,) if args.quick else (0, 1)) + real_files()
+    for _, mode, settings in diarisers:  # load every model once before timing anything
+        run(mode, settings, cases[0], models)
+    print(f"models: {models}; machine: {os.cpu_count()} cores, load "
+          f"{os.getloadavg()[0]:.1f} (shared: read RTF as an upper bound)\n")
+    print(f"{'case':<34} {'diariser':<24} {'spk':>5} {'words':>6} {'DER':>6} "
+          f"{'RTF':>6} {'cpu/s':>6}")
+    totals: dict[str, list[float]] = {}
+    for case in cases:
+        for label, mode, settings in diarisers:
+            result, wall, cpu = run(mode, settings, case, models)
+            found = len(result.speakers)
+            count = f"{found}/{case.speakers}" if case.speakers else f"{found}/?"
+            words = (f"{word_speaker_accuracy(case.words, case.turns, result.turns):.3f}"
+                     if case.words and case.turns else "-")
+            error = f"{der(case.turns, result.turns):.3f}" if case.turns else "-"
+            totals.setdefault(label, [0.0, 0.0, 0.0])
+            totals[label][0] += wall
+            totals[label][1] += cpu
+            totals[label][2] += case.audio.duration
+            print(f"{case.name:<34} {label:<24} {count:>5} {words:>6} {error:>6} "
+                  f"{wall / case.audio.duration:6.3f} {cpu / case.audio.duration:6.3f}",
                   flush=True)
-    if guards:
-        print(f"  worst DER change tuned - default: {worst:+.3f}")
+        if case.name.startswith("stereo"):
+            result, wall, cpu = run("channels", {}, case, models)
+            print(f"{case.name:<34} {'channels':<24} {len(result.speakers)}/2 {'-':>6} "
+                  f"{der(case.turns, result.turns):6.3f} "
+                  f"{wall / case.audio.duration:6.3f} {cpu / case.audio.duration:6.3f}")
+
+    print("\nall cases, per diariser: RTF = total wall / total audio")
+    for label, (wall, cpu, seconds) in totals.items():
+        print(f"  {label:<24} RTF {wall / seconds:.3f}  cpu/s {cpu / seconds:.3f}  "
+              f"({seconds:.0f} s of audio)")
+    long = Audio(np.concatenate([c.audio.mono for c in cases
+                                 if c.name.startswith(("meeting", "interview"))])[None])
+    print(f"\nall meetings end to end ({long.duration:.0f} s), one run each:")
+    for label, mode, settings in diarisers:
+        result, wall, cpu = run(mode, settings, Case("long", long, None, None, None), models)
+        print(f"  {label:<24} RTF {wall / long.duration:.3f}  cpu/s {cpu / long.duration:.3f}"
+              f"  speakers {len(result.speakers)}", flush=True)
     return 0
 
 

@@ -17,6 +17,10 @@ apply_privacy_env()
 REPO = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "gpu: needs a CUDA device (skips where none is seen)")
+
+
 class NetworkAccessError(AssertionError):
     """A test opened a network connection: everything must work offline."""
 
@@ -143,3 +147,15 @@ def segmentation_3_onnx(models_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def ge2e_encoder(models_dir: Path) -> Path:
     return _model(models_dir, "ge2e-voice-encoder/pretrained.pt")
+
+
+@pytest.fixture(scope="session")
+def campplus_model(models_dir: Path) -> Path:
+    """CAM++ speaker-embedding weights (campplus-cn-en/campplus_cn_en_common.pt)."""
+    return _model(models_dir, "campplus-cn-en/campplus_cn_en_common.pt")
+
+
+@pytest.fixture(scope="session")
+def segmentation_3_pyannote(models_dir: Path) -> Path:
+    """pyannote segmentation-3.0 in pyannote's own checkpoint format."""
+    return _model(models_dir, "pyannote-segmentation-3.0/pytorch_model.bin")

@@ -14,6 +14,7 @@ turned into ``AsrWord`` here and nowhere else.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,60 @@ import numpy as np
 import numpy.typing as npt
 
 from transcribe.diarize import Progress
+from transcribe.errors import TranscribeError
 
 ENGINES = ("faster-whisper", "whisper")
 
 # A disfluent example in the prompt tells Whisper this is a verbatim transcript: it
-# then writes "um", "uh", "I- I" instead of tidying them away.
+# then writes "um", "uh", "I- I" instead of tidying them away. Written for English and
+# German (fillers and cut-offs as transcribers of each write them); other languages are
+# decoded without a prompt (an English prompt there pulls Whisper towards English).
 VERBATIM_PROMPT = "Um, so, I- I was, uh, thinking that, you know, we- we should, hmm, talk."
+VERBATIM_PROMPTS = {
+    "en": VERBATIM_PROMPT,
+    "de": "Ähm, also, ich- ich hab, äh, gedacht, dass wir- wir, hm, mal reden sollten.",
+}
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def verbatim_prompt(language: str) -> str | None:
+    """The verbatim prompt for ``language``, or None where none is written."""
+    return VERBATIM_PROMPTS.get(language)
+
+
+def cuda_available(engine: str) -> bool:
+    """Whether ``engine``'s library sees a CUDA device (CTranslate2 or torch)."""
+    try:
+        if engine == "faster-whisper":
+            import ctranslate2
+
+            return int(ctranslate2.get_cuda_device_count()) > 0
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # a broken driver is no GPU
+        return False
+
+
+def resolve_device(requested: str, engine: str) -> str:
+    """``auto`` is CUDA where the engine sees one, else the CPU; ``cuda`` without one refuses."""
+    if requested not in DEVICES:
+        raise TranscribeError(f"unknown device {requested!r} (choose from {', '.join(DEVICES)})")
+    if requested == "cpu":
+        return "cpu"
+    if cuda_available(engine):
+        return "cuda"
+    if requested == "cuda":
+        raise TranscribeError(f"--device cuda: {engine} sees no CUDA device here "
+                              "(use --device auto or cpu)")
+    return "cpu"
+
+
+def compute_type(device: str, *, fast: bool = False) -> str:
+    """float16 on a GPU (int8_float16 for the 'fast' form), int8 on the CPU."""
+    if device == "cuda":
+        return "int8_float16" if fast else "float16"
+    return "int8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +92,8 @@ class AsrWord:
 
 @dataclass(frozen=True)
 class AsrSettings:
-    """Decoding choices shared by both engines."""
+    """Decoding choices shared by both engines. ``language`` may be ``auto``: the engine
+    detects it once, on the first 30 s of speech, and decodes everything in it."""
 
     language: str = "en"
     beam_size: int | None = None  # None: the engine's measured best (see DEFAULT_BEAM)
@@ -63,6 +113,8 @@ class AsrResult:
     words: tuple[AsrWord, ...]
     engine: str
     model: str
+    language: str = ""  # the language decoded in (detected when asked for "auto")
+    language_probability: float | None = None  # the detector's confidence, when detected
 
 
 Chunks = Sequence[tuple[float, float]]  # (start, end) seconds, each at most CHUNK_SECONDS
@@ -77,6 +129,9 @@ class Engine(Protocol):
 
     name: str
     model_path: Path
+    device: str
+
+    def detect_language(self, samples: npt.NDArray[np.float32]) -> tuple[str, float]: ...
 
     def transcribe(self, samples: npt.NDArray[np.float32], *, settings: AsrSettings,
                    progress: Progress | None = None, chunks: Chunks | None = None,
@@ -105,12 +160,75 @@ def plan_chunks(speech: Sequence[tuple[float, float]], duration: float, *,
     return [(round(a, 3), round(b, 3)) for a, b in chunks]
 
 
-def load_engine(engine: str, model_path: Path, *, threads: int = 0) -> Engine:
-    """Load a model for ``engine`` from a local path (never from the network)."""
+# A prompted chunk that came back with fewer words than this per second, or stuck in a
+# loop, is decoded again without the prompt and the better reading kept. Measured: with
+# Whisper base on German read speech, every German verbatim prompt tried made the model
+# echo the prompt or loop ("was wir, was wir, ...": 8 words for 24 s); unprompted it
+# read all 60 words. Normal speech runs at 2-3 words a second, pauses included ~1.
+MIN_WORDS_PER_SECOND = 0.6
+MIN_SUSPECT_SECONDS = 6.0
+
+
+def looping(words: Sequence[str], *, times: int = 3) -> bool:
+    """Whether a phrase of 1-4 words repeats ``times`` times in a row (a decoding loop)."""
+    tokens = [w.lower().strip(".,!?;:\"'") for w in words]
+    for n in range(1, 5):
+        for i in range(len(tokens) - n * times + 1):
+            phrase = tokens[i:i + n]
+            if all(tokens[i + k * n:i + (k + 1) * n] == phrase for k in range(1, times)):
+                return True
+    return False
+
+
+def suspect(words: Sequence[AsrWord], seconds: float) -> bool:
+    """A prompted reading that looks like the prompt misled the model."""
+    if seconds >= MIN_SUSPECT_SECONDS and len(words) < MIN_WORDS_PER_SECOND * seconds:
+        return True
+    return looping([w.text for w in words])
+
+
+def better(prompted: list[AsrWord], plain: list[AsrWord]) -> list[AsrWord]:
+    """The plain reading of a suspect chunk wins when it is no loop and has more words."""
+    if plain and not looping([w.text for w in plain]) and len(plain) > len(prompted):
+        return plain
+    return prompted
+
+
+def speech_sample(samples: npt.NDArray[np.float32], chunks: Chunks | None, *,
+                  seconds: float = 30.0) -> npt.NDArray[np.float32]:
+    """Up to ``seconds`` of the recording's speech (its first chunks), for language detection."""
+    if not chunks:
+        return samples[:int(seconds * 16_000)]
+    pieces, total = [], 0
+    for a, b in chunks:
+        piece = samples[int(a * 16_000):int(b * 16_000)]
+        pieces.append(piece[:int(seconds * 16_000) - total])
+        total += len(pieces[-1])
+        if total >= seconds * 16_000:
+            break
+    return np.concatenate(pieces) if pieces else samples[:0]
+
+
+def settle_language(engine: Engine, samples: npt.NDArray[np.float32], settings: AsrSettings,
+                    chunks: Chunks | None) -> tuple[AsrSettings, float | None]:
+    """``auto`` becomes the detected language (once per recording); others pass through."""
+    if settings.language != "auto":
+        return settings, None
+    language, probability = engine.detect_language(speech_sample(samples, chunks))
+    return dataclasses.replace(settings, language=language), probability
+
+
+def load_engine(engine: str, model_path: Path, *, threads: int = 0, device: str = "cpu",
+                fast: bool = False) -> Engine:
+    """Load a model for ``engine`` from a local path (never from the network).
+
+    ``device`` is ``auto``, ``cpu`` or ``cuda``; ``fast`` computes in int8 on a GPU too.
+    """
+    where = resolve_device(device, engine)
     if engine == "faster-whisper":
-        return FasterWhisperEngine(model_path, threads=threads)
+        return FasterWhisperEngine(model_path, threads=threads, device=where, fast=fast)
     if engine == "whisper":
-        return OpenAIWhisperEngine(model_path, threads=threads)
+        return OpenAIWhisperEngine(model_path, threads=threads, device=where)
     raise ValueError(f"unknown engine {engine!r}")
 
 
@@ -120,33 +238,76 @@ BATCH_SIZE = 8  # chunks decoded together by faster-whisper (its own default)
 class FasterWhisperEngine:
     name = "faster-whisper"
 
-    def __init__(self, model_path: Path, *, threads: int = 0) -> None:
+    def __init__(self, model_path: Path, *, threads: int = 0, device: str = "cpu",
+                 fast: bool = False) -> None:
         from faster_whisper import WhisperModel
 
         self.model_path = Path(model_path)
-        self._model = WhisperModel(str(model_path), device="cpu", compute_type="int8",
-                                   cpu_threads=threads, local_files_only=True)
+        self.device = device
+        self.compute_type = compute_type(device, fast=fast)
+        self._model = WhisperModel(str(model_path), device=device,
+                                   compute_type=self.compute_type, cpu_threads=threads,
+                                   local_files_only=True)
         self._batched: Any = None
+
+    def detect_language(self, samples: npt.NDArray[np.float32]) -> tuple[str, float]:
+        if not self._model.model.is_multilingual:
+            return "en", 1.0
+        language, probability, _ = self._model.detect_language(audio=samples)
+        return str(language), round(float(probability), 3)
 
     def transcribe(self, samples: npt.NDArray[np.float32], *, settings: AsrSettings,
                    progress: Progress | None = None, chunks: Chunks | None = None,
                    ) -> AsrResult:
         duration = len(samples) / 16_000
+        if chunks is not None and not chunks:
+            return AsrResult(words=(), engine=self.name, model=str(self.model_path),
+                             language="" if settings.language == "auto" else settings.language)
+        settings, probability = settle_language(self, samples, settings, chunks)
         common = {"language": settings.language, "beam_size": settings.beam_for(self.name) or 1,
                   "word_timestamps": True, "condition_on_previous_text": False,
-                  "initial_prompt": VERBATIM_PROMPT if settings.verbatim else None}
+                  "initial_prompt": verbatim_prompt(settings.language) if settings.verbatim
+                  else None}
         if chunks is not None:
-            if not chunks:
-                return AsrResult(words=(), engine=self.name, model=str(self.model_path))
-            from faster_whisper import BatchedInferencePipeline
-
-            # The batched pipeline decodes our VAD chunks, the prompt given to each one.
-            self._batched = self._batched or BatchedInferencePipeline(self._model)
-            segments, _info = self._batched.transcribe(
-                samples, clip_timestamps=[{"start": a, "end": b} for a, b in chunks],
-                batch_size=BATCH_SIZE, without_timestamps=True, **common)
+            words = self._decode_chunks(samples, chunks, common, progress, duration)
+            if common["initial_prompt"]:
+                words = self._second_reading(samples, chunks, common, words)
         else:
             segments, _info = self._model.transcribe(samples, vad_filter=False, **common)
+            words = self._collect(segments, progress, duration)
+        return AsrResult(words=tuple(w for w in words if w.text), engine=self.name,
+                         model=str(self.model_path), language=settings.language,
+                         language_probability=probability)
+
+    def _decode_chunks(self, samples: npt.NDArray[np.float32], chunks: Chunks,
+                       common: dict[str, Any], progress: Progress | None, duration: float,
+                       ) -> list[AsrWord]:
+        from faster_whisper import BatchedInferencePipeline
+
+        # The batched pipeline decodes our VAD chunks, the prompt given to each one.
+        self._batched = self._batched or BatchedInferencePipeline(self._model)
+        segments, _info = self._batched.transcribe(
+            samples, clip_timestamps=[{"start": a, "end": b} for a, b in chunks],
+            batch_size=BATCH_SIZE, without_timestamps=True, **common)
+        return self._collect(segments, progress, duration)
+
+    def _second_reading(self, samples: npt.NDArray[np.float32], chunks: Chunks,
+                        common: dict[str, Any], words: list[AsrWord]) -> list[AsrWord]:
+        """Chunks the prompt misled (too few words, a loop) decoded again unprompted."""
+        by_chunk = [[w for w in words if a <= (w.start + w.end) / 2 < b] for a, b in chunks]
+        redo = [i for i, ((a, b), got) in enumerate(zip(chunks, by_chunk, strict=True))
+                if suspect(got, b - a)]
+        if not redo:
+            return words
+        plain = self._decode_chunks(samples, [chunks[i] for i in redo],
+                                    {**common, "initial_prompt": None}, None, 0.0)
+        for i in redo:
+            a, b = chunks[i]
+            by_chunk[i] = better(by_chunk[i], [w for w in plain if a <= (w.start + w.end) / 2 < b])
+        return [w for got in by_chunk for w in got]
+
+    @staticmethod
+    def _collect(segments: Any, progress: Progress | None, duration: float) -> list[AsrWord]:
         words: list[AsrWord] = []
         for segment in segments:  # a lazy generator: each segment is a progress tick
             for w in segment.words or ():
@@ -154,8 +315,7 @@ class FasterWhisperEngine:
                                      round(float(w.end), 3), round(float(w.probability), 4)))
             if progress is not None and duration > 0:
                 progress("asr", min(1.0, segment.end / duration))
-        return AsrResult(words=tuple(w for w in words if w.text), engine=self.name,
-                         model=str(self.model_path))
+        return words
 
 
 # Speech left after a chunk's last word beyond which whisper is taken to have stopped early
@@ -166,34 +326,57 @@ TAIL_SECONDS = 1.0
 class OpenAIWhisperEngine:
     name = "whisper"
 
-    def __init__(self, model_path: Path, *, threads: int = 0) -> None:
+    def __init__(self, model_path: Path, *, threads: int = 0, device: str = "cpu") -> None:
         import torch
         import whisper
 
         if threads:
             torch.set_num_threads(threads)
         self.model_path = Path(model_path)
-        self._model = whisper.load_model(str(model_path), device="cpu")
+        self.device = device
+        self._model = whisper.load_model(str(model_path), device=device)
         # Loaded from a path, whisper cannot know which alignment heads to use; tiny.en's
         # are the right ones for our store's tiny.en, the default (all heads) otherwise.
         heads = whisper._ALIGNMENT_HEADS.get(_whisper_name(self.model_path, self._model))
         if heads is not None:
             self._model.set_alignment_heads(heads)
 
+    def detect_language(self, samples: npt.NDArray[np.float32]) -> tuple[str, float]:
+        import whisper
+
+        if not self._model.is_multilingual:
+            return "en", 1.0
+        audio = whisper.pad_or_trim(np.ascontiguousarray(samples, dtype=np.float32))
+        mel = whisper.log_mel_spectrogram(audio, self._model.dims.n_mels).to(self._model.device)
+        _, probs = self._model.detect_language(mel)
+        language = max(probs, key=probs.get)
+        return str(language), round(float(probs[language]), 3)
+
     def transcribe(self, samples: npt.NDArray[np.float32], *, settings: AsrSettings,
                    progress: Progress | None = None, chunks: Chunks | None = None,
                    ) -> AsrResult:
+        probability = None
+        if chunks is None or chunks:
+            settings, probability = settle_language(self, samples, settings, chunks)
         spans = [(0.0, len(samples) / 16_000)] if chunks is None else list(chunks)
         total = sum(b - a for a, b in spans) or 1.0
         words: list[AsrWord] = []
         done = 0.0
+        prompted = settings.verbatim and verbatim_prompt(settings.language) is not None
         for start, end in spans:
-            words.extend(self._decode_span(samples, start, end, settings, progress,
-                                           done=done, total=total, whole=chunks is not None))
+            got = self._decode_span(samples, start, end, settings, progress,
+                                    done=done, total=total, whole=chunks is not None)
+            if prompted and chunks is not None and suspect(got, end - start):
+                plain = dataclasses.replace(settings, verbatim=False)
+                got = better(got, self._decode_span(samples, start, end, plain, None, done=done,
+                                                    total=total, whole=True))
+            words.extend(got)
             done += end - start
             if progress is not None:
                 progress("asr", min(1.0, done / total))
-        return AsrResult(words=tuple(words), engine=self.name, model=str(self.model_path))
+        return AsrResult(words=tuple(words), engine=self.name, model=str(self.model_path),
+                         language="" if settings.language == "auto" else settings.language,
+                         language_probability=probability)
 
     def _decode_span(self, samples: npt.NDArray[np.float32], start: float, end: float,
                      settings: AsrSettings, progress: Progress | None, *, done: float,
@@ -234,8 +417,8 @@ class OpenAIWhisperEngine:
             # temperature-fallback run): that was the pipeline's 17 % over the raw run.
             result = whisper.transcribe(
                 self._model, audio, language=settings.language, word_timestamps=not whole,
-                condition_on_previous_text=False, fp16=False, verbose=None,
-                initial_prompt=VERBATIM_PROMPT if settings.verbatim else None,
+                condition_on_previous_text=False, fp16=self.device == "cuda", verbose=None,
+                initial_prompt=verbatim_prompt(settings.language) if settings.verbatim else None,
                 without_timestamps=whole, **({"beam_size": beam} if beam else {}))
         if whole:
             _add_chunk_word_times(self._model, audio, result["segments"], settings.language)

@@ -28,7 +28,9 @@ import numpy as np
 from transcribe.align import assign_speakers, smooth_speakers
 from transcribe.audio import Audio, AudioInfo, file_sha256, probe_audio, spool_audio
 from transcribe.diarize import Diarisation, Progress
+from transcribe.diarize.boundaries import check_boundaries
 from transcribe.diarize.registry import check_mode, diarise
+from transcribe.diarize.voiceprints import name_speakers
 from transcribe.engines import (
     BATCH_SIZE,
     ENGINES,
@@ -38,6 +40,7 @@ from transcribe.engines import (
     Engine,
     load_engine,
     plan_chunks,
+    resolve_device,
 )
 from transcribe.errors import TranscribeError
 from transcribe.marks import (
@@ -50,6 +53,7 @@ from transcribe.marks import (
     utterances,
 )
 from transcribe.models import resolve_model
+from transcribe.models.catalogue import is_fast, record_speed
 from transcribe.privacy import network_blocked
 from transcribe.resume import Checkpoint, checkpoint_key
 from transcribe.vad import (
@@ -73,7 +77,8 @@ class PipelineOptions:
     """Everything a transcription run may be told; defaults are what a new user gets."""
 
     engine: str = "faster-whisper"
-    model: str = "tiny.en"  # a store name or a path
+    model: str = "auto"  # "auto" (transcribe.models.auto), a store name or a path
+    device: str = "auto"  # auto (CUDA where the engine sees one), cpu or cuda
     diarize: str = "embedding"
     speakers: int | None = None  # a hint for the diariser, when known
     language: str = "en"
@@ -112,7 +117,8 @@ def validate(path: str | Path, options: PipelineOptions) -> tuple[AudioInfo, Pat
         raise TranscribeError(f"unknown engine {options.engine!r} "
                               f"(choose from {', '.join(ENGINES)})")
     model_path = resolve_model(options.model, engine=options.engine,
-                               models_dir=options.models_dir)
+                               models_dir=options.models_dir, language=options.language,
+                               device=resolve_device(options.device, options.engine))
     info = probe_audio(path)
     check_mode(options.diarize, channels=info.channels)
     return info, model_path
@@ -143,7 +149,9 @@ def transcribe_file(path: str | Path, options: PipelineOptions, *,
     with spool_audio(path, block=vad_rides_along,
                      progress=lambda fraction: report("load", 0.95 * fraction)) as audio:
         if engine is None:
-            engine = load_engine(options.engine, model_path, threads=options.threads)
+            engine = load_engine(options.engine, model_path, threads=options.threads,
+                                 device=options.device,
+                                 fast=is_fast(options.model, options.engine))
         report("load", 1.0)
         clock = time.perf_counter()
         report("vad", 0.0)
@@ -155,6 +163,10 @@ def transcribe_file(path: str | Path, options: PipelineOptions, *,
                                speech=speech)
     timings = {"load": round(load_seconds, 3), **doc.extra["pipeline"]["timings"],
                "vad": round(vad_seconds, 3)}
+    if model_path.parent == options.models_dir:  # the speed `model = "auto"` goes by
+        record_speed(model_path.name, audio_seconds=doc.audio.duration,
+                     asr_seconds=timings.get("asr", 0.0) + timings.get("recover", 0.0),
+                     device=getattr(engine, "device", "cpu"))
     return dataclasses.replace(doc, extra={**doc.extra,
                                            "pipeline": {**doc.extra["pipeline"],
                                                         "timings": timings}})
@@ -178,8 +190,10 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
         report("vad", 1.0)
         timings["vad"] = time.perf_counter() - clock
     chunks = plan_chunks(speech.speech, audio.duration)
+    # "auto" has chosen its model by now: a checkpoint is valid only for that model
     checkpoint = Checkpoint.open(options.checkpoint_dir if sha256 and asr is None else None,
-                                 checkpoint_key(sha256, options.result_settings()))
+                                 checkpoint_key(sha256, {**options.result_settings(),
+                                                         "model_used": engine.model_path.name}))
 
     # Diarisation before ASR: a diariser that cannot run (a missing model) fails in
     # seconds, not after the long ASR stage.
@@ -198,33 +212,72 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     timings["diarise"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
+    settings = options.asr_settings
     if asr is None:
         report("asr", 0.0)
+        settings, probability = detect_language_once(engine, audio, chunks, settings)
         # silence only: no chunks, no invented "you"
-        asr = decode_chunks(engine, audio, chunks, options.asr_settings, progress=report,
+        asr = decode_chunks(engine, audio, chunks, settings, progress=report,
                             checkpoint=checkpoint, group=options.asr_group)
+        asr = dataclasses.replace(asr, language=settings.language,
+                                  language_probability=probability)
         report("asr", 1.0)
+    elif asr.language:
+        settings = dataclasses.replace(settings, language=asr.language)
     asr = drop_words_in_silence(asr, speech)
     timings["asr"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     _same_draws()
-    if options.recover_skipped:
-        asr = recover_skipped_speech(asr, audio, speech, engine, options.asr_settings)
+    if options.recover_skipped:  # in the language detected above, not detected again
+        asr = recover_skipped_speech(asr, audio, speech, engine, settings)
     timings["recover"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    diarisation = check_boundaries(audio.mono, diarisation, asr.words, options.diarization,
+                                   options.models_dir)  # words near a change: a second look
+    timings["boundaries"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     report("marks", 0.0)
     doc = assemble(audio, asr, speech, diarisation, options=options, sha256=sha256)
+    names = name_speakers(audio.mono, diarisation, options.diarization, options.models_dir)
+    if names:  # enrolled voices recognised: their names become the speakers' labels
+        doc = dataclasses.replace(doc, speakers=tuple(
+            Speaker(s.id, names.get(s.id, s.label)) for s in doc.speakers))
     report("marks", 1.0)
     timings["marks"] = time.perf_counter() - clock
     checkpoint.remove()
     pipeline: dict[str, Any] = {
         "engine": asr.engine, "model": Path(asr.model).name, "diarize": options.diarize,
+        "model_requested": options.model, "device": getattr(engine, "device", "cpu"),
+        "language": asr.language or options.language,
+        **({"language_probability": asr.language_probability}
+           if asr.language_probability is not None else {}),
         "offline": network_blocked(), "timings": {k: round(v, 3) for k, v in timings.items()}}
     if checkpoint.resumed_groups:
         pipeline["resumed_groups"] = checkpoint.resumed_groups
     return dataclasses.replace(doc, extra={"pipeline": pipeline})
+
+
+def detect_language_once(engine: Engine, audio: Audio, chunks: Sequence[tuple[float, float]],
+                         settings: AsrSettings, *, seconds: float = 30.0,
+                         ) -> tuple[AsrSettings, float | None]:
+    """``language = "auto"``: the engine hears the first ``seconds`` of speech once and
+    every chunk is decoded in the language it found (and prompted for it)."""
+    if settings.language != "auto":
+        return settings, None
+    rate, pieces, total = audio.sample_rate, [], 0
+    for a, b in chunks:
+        piece = audio.read_mono(int(a * rate), int(b * rate))[:int(seconds * rate) - total]
+        pieces.append(piece)
+        total += len(piece)
+        if total >= seconds * rate:
+            break
+    if not pieces:
+        return dataclasses.replace(settings, language="en"), None
+    language, probability = engine.detect_language(np.concatenate(pieces))
+    return dataclasses.replace(settings, language=language), probability
 
 
 def _within(regions: Sequence[tuple[float, float]], duration: float,

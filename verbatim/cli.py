@@ -51,6 +51,7 @@ HANDLERS: dict[str, str] = {
     "transcribe": "transcribe_cmds:run_transcribe",
     "transcribe-interview": "study_cmds:run_transcribe_interview",
     "models": "transcribe_cmds:run_models",
+    "voice": "voice_cmds:run_voice",
     "export": "export_cmds:run_export",
     "export-interview": "study_cmds:run_export_interview",
     "study": "study_cmds:run_study",
@@ -156,6 +157,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--media", action=argparse.BooleanOptionalAction, default=None,
                    help="qdpx: put the recording inside the project (default: yes, unless "
                    "pseudonymised); --no-media links to it instead")
+
+    p = verbs.add_parser("voice", help="enrol a recurring voice (e.g. the interviewer)",
+                         description="Keep a voiceprint (a vector, never audio) so "
+                         "transcription names this speaker. With a study (--study or "
+                         "VERBATIM_STUDY) it is kept in the study, sealed when the study is "
+                         "encrypted; otherwise in your data folder.")
+    vv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    q = vv.add_parser("enrol", help="learn NAME's voice from AUDIO (a recording of them alone)")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("audio", metavar="AUDIO", type=Path)
+    vv.add_parser("list", help="list the enrolled voices")
 
     p = verbs.add_parser("models", help="list, verify, import or download models",
                          description="The local model store. Nothing is downloaded unless "
@@ -346,12 +358,22 @@ def _add_engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=ENGINES, default=None,
                    help="ASR engine (default from config: faster-whisper)")
     p.add_argument("--model", metavar="NAME|PATH", default=None,
-                   help="Whisper model: a store name or a path")
+                   help="Whisper model: auto (default: the most accurate in the store that "
+                   "runs at 0.5x real time here), a store name or a path")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                   help="where ASR runs (default from config: auto, CUDA where one is seen)")
     p.add_argument("--diarize", default=None, metavar="MODE",
                    help="speaker diarisation: " + ", ".join(DIARISERS))
     p.add_argument("--speakers", metavar="N", type=_positive_int, default=None,
                    help="number of speakers, when known")
-    p.add_argument("--language", metavar="LANG", default=None, help="spoken language (default en)")
+    p.add_argument("--min-speakers", metavar="N", type=_positive_int, default=None,
+                   help="at least N speakers (when the count is estimated)")
+    p.add_argument("--max-speakers", metavar="N", type=_positive_int, default=None,
+                   help="at most N speakers (default 8)")
+    p.add_argument("--voice-model", choices=("auto", "campplus", "ge2e"), default=None,
+                   help="voice prints of the embedding diariser (default auto: CAM++)")
+    p.add_argument("--language", metavar="LANG", default=None,
+                   help="spoken language, e.g. en, de, fr; auto detects it (default en)")
 
 
 def _add_consent_flags(p: argparse.ArgumentParser) -> None:

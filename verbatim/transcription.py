@@ -35,8 +35,13 @@ Progress = Callable[[str, float], None]
 
 def pipeline_options(config: Config, *, engine: str | None = None, model: str | None = None,
                      diarize: str | None = None, speakers: int | None = None,
-                     language: str | None = None) -> PipelineOptions:
-    """The run's options: each given value over the config's default."""
+                     language: str | None = None, device: str | None = None,
+                     min_speakers: int | None = None, max_speakers: int | None = None,
+                     voice_model: str | None = None) -> PipelineOptions:
+    """The run's options: each given value over the config's default (speaker flags and
+    enrolled voices through ``verbatim.voices.diarization_settings``)."""
+    from verbatim.voices import diarization_settings
+
     try:
         pipeline = importlib.import_module("transcribe.pipeline")
     except ImportError:
@@ -45,8 +50,16 @@ def pipeline_options(config: Config, *, engine: str | None = None, model: str | 
         engine=engine or config.engine, model=model or config.model,
         diarize=diarize or config.diarize, speakers=speakers,
         language=language or config.language, models_dir=config.models_dir,
-        diarization=dict(config.diarization))
+        device=device or config.device,
+        diarization=diarization_settings(config, speakers=speakers, min_speakers=min_speakers,
+                                         max_speakers=max_speakers, voice_model=voice_model))
     return options
+
+
+def speaker_flags(args: Any) -> dict[str, Any]:
+    """--min-speakers, --max-speakers, --voice-model of a parsed command line."""
+    return {key: getattr(args, key, None)
+            for key in ("min_speakers", "max_speakers", "voice_model")}
 
 
 def check_transcribable(study: Study, iid: str, *,
@@ -92,7 +105,8 @@ def save_pipeline_transcript(study: Study, iid: str, doc: Transcript,
     doc = replace(doc, audio=AudioRef(path=f"audio/{interview.audio_file}",
                                       sha256=interview.audio_sha256 or "",
                                       duration=interview.audio_duration or 0.0))
-    description = f"{options.engine} {options.model}, diarize {options.diarize}"
+    used = str(doc.extra.get("pipeline", {}).get("model") or options.model)  # auto's choice
+    description = f"{options.engine} {used}, diarize {options.diarize}"
     if where:
         description += f", {where}"
     return study.save_transcript(iid, doc, origin="pipeline", description=description)

@@ -1,4 +1,5 @@
-"""The ``embedding`` diariser on real audio with the real GE2E weights."""
+"""The ``embedding`` diariser on real audio with the real GE2E weights (``voice_model =
+"ge2e"``; the CAM++ default is tested in test_diarise_campplus.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from transcribe.diarize import embedding
 pytestmark = pytest.mark.integration
 
 SAMPLE = Path(__import__("pyannote.audio").audio.__file__).parent / "sample"
+GE2E = {"voice_model": "ge2e"}
 
 
 def _load(path: Path) -> Audio:
@@ -31,7 +33,7 @@ def interview():
 @pytest.mark.parametrize("speakers", [None, 2])
 def test_synthetic_interview_speakers_words_and_turns(ge2e_encoder: Path, interview,
                                                       speakers: int | None) -> None:
-    result = embedding.diarise(_load(interview.path), num_speakers=speakers,
+    result = embedding.diarise(_load(interview.path), num_speakers=speakers, settings=GE2E,
                                models_dir=ge2e_encoder.parent.parent)
     assert result.backend == "embedding"
     assert len(result.speakers) == 2
@@ -45,7 +47,7 @@ def test_synthetic_interview_speakers_words_and_turns(ge2e_encoder: Path, interv
 
 
 def test_pyannote_sample_with_two_speakers(ge2e_encoder: Path) -> None:
-    result = embedding.diarise(_load(SAMPLE / "sample.wav"), num_speakers=2,
+    result = embedding.diarise(_load(SAMPLE / "sample.wav"), num_speakers=2, settings=GE2E,
                                models_dir=ge2e_encoder.parent.parent)
     assert len(result.speakers) == 2
     assert der(read_rttm(SAMPLE / "sample.rttm"), result.turns) <= 0.25
@@ -53,13 +55,16 @@ def test_pyannote_sample_with_two_speakers(ge2e_encoder: Path) -> None:
 
 def test_one_speaker_hint_and_silence(ge2e_encoder: Path, interview) -> None:
     models = ge2e_encoder.parent.parent
-    one = embedding.diarise(_load(interview.path), num_speakers=1, models_dir=models)
+    one = embedding.diarise(_load(interview.path), num_speakers=1, settings=GE2E,
+                            models_dir=models)
     assert one.speakers == ("S1",)
     silent = embedding.diarise(Audio(np.zeros((1, 16_000 * 5), dtype=np.float32)),
-                               models_dir=models)
+                               settings=GE2E, models_dir=models)
     assert silent.turns == ()
 
 
 def test_missing_model_is_a_clear_error(tmp_path: Path, interview) -> None:
-    with pytest.raises(FileNotFoundError, match=r"speaker-embedding model not found"):
+    with pytest.raises(FileNotFoundError, match=r"speaker-embedding model \(ge2e\) not found"):
+        embedding.diarise(_load(interview.path), settings=GE2E, models_dir=tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"\(campplus\) not found.*make setup"):
         embedding.diarise(_load(interview.path), models_dir=tmp_path)

@@ -92,7 +92,7 @@ def test_a_killed_job_resumes_with_the_same_transcript(turns_wav: Path, tmp_path
         [(w.text, w.start, w.end, w.speaker) for w in uninterrupted.words]
     assert resumed.marks == uninterrupted.marks
     assert {w.speaker for w in resumed.words} == {"S1", "S2"}
-    assert not checkpoints.exists() or not list(checkpoints.iterdir())  # removed when done
+    assert not checkpoints.exists() or not list(checkpoints.iterdir())  # removed once made
 
 
 def test_a_checkpoint_for_other_settings_is_not_used(turns_wav: Path, tmp_path: Path,

@@ -36,6 +36,7 @@ class FakeBackend:
     """Workers in this process; ``script[key]`` says what happens to each submission."""
 
     description = "fake"
+    progress_channel: str | None = None
 
     def __init__(self, script: dict[str, list[str]], *, retries_lost: bool = True) -> None:
         self.script = script
@@ -59,6 +60,9 @@ class FakeBackend:
 
     def wait_any(self, handles: Iterable[Any], timeout: float) -> set[Any]:
         return {h for h in handles if h.done()}
+
+    def progress(self) -> list[tuple[str, str, float]]:
+        return []
 
     def result(self, handle: Any) -> TaskResult:
         result: TaskResult = handle.result()
@@ -292,3 +296,41 @@ def test_batch_config_section_is_read(tmp_path: Path) -> None:
     assert config.batch == {"workers": 2, "slurm": {"jobs": 4}}
     with pytest.raises(UserError, match="table"):
         config_from_mapping({"batch": "tls://x"})
+
+
+def test_workers_progress_moves_the_bar_before_anything_is_saved() -> None:
+    class Reporting(FakeBackend):
+        progress_channel: str | None = "local"
+
+        def __init__(self) -> None:
+            super().__init__({"P1-1": ["hang"]})
+            self.reports = [("P1-1", "asr", 0.5), ("P9-9", "asr", 0.9)]  # P9-9: not ours
+
+        def progress(self) -> list[tuple[str, str, float]]:
+            found, self.reports = self.reports, []
+            return found
+
+    backend = Reporting()
+    cancel = threading.Event()
+    events: list[BatchEvent] = []
+
+    def report(event: BatchEvent) -> None:
+        events.append(event)
+        if event.kind == "progress":
+            cancel.set()
+
+    options: Any = object()
+    run_batch(_items("P1-1"), backend, options, save=lambda item, doc, result: "",
+              report=report, cancel=cancel)
+    moving = [e for e in events if e.kind == "progress"]
+    assert len(moving) == 1 and moving[0].key == "P1-1"
+    assert moving[0].done_seconds == pytest.approx(60 * (0.05 + 0.05 + 0.2 + 0.65 * 0.5))
+
+
+def test_stage_fractions_add_up_and_never_claim_done() -> None:
+    from verbatim.batch.runner import stage_fraction
+
+    assert stage_fraction("load", 0.0) == 0.0
+    assert stage_fraction("asr", 0.0) == pytest.approx(0.3)
+    assert stage_fraction("marks", 1.0) == 0.99  # only a saved interview is done
+    assert stage_fraction("unknown", 0.5) == 0.0

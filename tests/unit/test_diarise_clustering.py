@@ -8,6 +8,7 @@ import pytest
 from transcribe.diarize import SpeakerTurn
 from transcribe.diarize.clustering import (
     FrameGrid,
+    cluster_by_threshold,
     cluster_embeddings,
     frame_scores,
     labels_to_turns,
@@ -98,6 +99,30 @@ def test_windows_never_cross_a_silence_and_cover_each_region() -> None:
 
 def test_settings_are_checked() -> None:
     assert resolve_settings({"hop": 0.2})["hop"] == 0.2
-    assert resolve_settings({"unrelated": "x"})["window"] == 1.6
+    defaults = resolve_settings({"unrelated": "x"})
+    assert defaults["window"] == 0.0 and defaults["voice_model"] == "auto"  # the model's own
     with pytest.raises(ValueError, match="hop"):
         resolve_settings({"hop": "fast"})
+    with pytest.raises(ValueError, match="unknown voice model 'wespeaker'"):
+        resolve_settings({"voice_model": "wespeaker"})
+    with pytest.raises(ValueError, match="min_speakers <= max_speakers"):
+        resolve_settings({"min_speakers": 4, "max_speakers": 3})
+
+
+def test_threshold_clustering_counts_keeps_and_folds() -> None:
+    rng = np.random.default_rng(0)
+    axes = np.eye(6, 16, dtype=np.float32)
+    voices = [axes[i] + 0.12 * rng.standard_normal((12, 16)).astype(np.float32)
+              for i in range(3)]
+    points = np.concatenate(voices)
+    assert len(cluster_by_threshold(points)) == 3
+    assert len(cluster_by_threshold(points, max_speakers=2)) == 2
+    assert len(cluster_by_threshold(points, min_speakers=4)) == 4
+    assert len(cluster_by_threshold(points, num_speakers=5)) == 5
+    assert len(cluster_by_threshold(voices[0])) == 1  # one voice is one speaker
+    # a short stray close to a speaker (a cough, two voices at once) folds into it;
+    # a short voice unlike everyone (a sentence from a fourth person) is kept
+    stray = (0.6 * axes[0] + 0.8 * axes[4])[None].repeat(2, axis=0)
+    newcomer = axes[5][None].repeat(2, axis=0) + 0.05
+    assert len(cluster_by_threshold(np.concatenate([points, stray]))) == 3
+    assert len(cluster_by_threshold(np.concatenate([points, newcomer]))) == 4

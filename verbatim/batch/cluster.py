@@ -226,6 +226,13 @@ def slurm_cluster(section: dict[str, Any]) -> tuple[Any, str]:
                     f"{options['memory']} each)"
 
 
+def cores() -> int:
+    """The cores this process may use (its CPU affinity, where the OS tells)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def local_workers(requested: int | None) -> int:
     """N worker processes for this machine: the request, or what cores and memory allow.
 
@@ -233,12 +240,10 @@ def local_workers(requested: int | None) -> int:
     and an hour of audio); at least one process, at most one per two cores.
     """
     if requested:
-        return requested
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
-        (os.cpu_count() or 1)
+        return int(requested)
     try:
         available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         available = 0
-    by_memory = int(available // (1.5 * 1024**3)) if available else cores
-    return max(1, min(cores // 2 or 1, by_memory))
+    by_memory = int(available // (1.5 * 1024**3)) if available else cores()
+    return max(1, min(cores() // 2 or 1, by_memory))

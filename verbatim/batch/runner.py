@@ -28,6 +28,22 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_LOST = 3  # a task whose worker dies this often is given up (it is likely the cause)
 _POLL_SECONDS = 0.2
+_PROGRESS_EVERY = 0.5  # seconds between two "progress" events
+
+# Share of an interview's time each pipeline stage takes (ASR dominates, then diarisation):
+# turns a worker's (stage, fraction) into how far that interview is.
+STAGE_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("load", 0.05), ("vad", 0.05), ("diarise", 0.2), ("asr", 0.65), ("marks", 0.05))
+
+
+def stage_fraction(stage: str, fraction: float) -> float:
+    """How far one interview is, from the pipeline's (stage, fraction-of-stage) report."""
+    done = 0.0
+    for name, weight in STAGE_WEIGHTS:
+        if name == stage:
+            return min(done + weight * max(0.0, min(fraction, 1.0)), 0.99)
+        done += weight
+    return 0.0  # a stage this version does not weigh: say nothing rather than jump
 
 
 @dataclass(frozen=True)
@@ -41,9 +57,13 @@ class BatchItem:
 
 @dataclass(frozen=True)
 class BatchEvent:
-    """Something happened to one item; ``done_seconds``/``total_seconds`` are the whole batch."""
+    """Something happened to one item; ``done_seconds``/``total_seconds`` are the whole batch.
 
-    kind: str  # started | saved | failed | retry
+    ``done_seconds`` counts the audio of saved items plus the reported share of
+    running ones, so a bar over hour-long interviews moves while they run.
+    """
+
+    kind: str  # started | progress | saved | failed | retry
     key: str
     detail: str
     done_items: int
@@ -92,13 +112,22 @@ def run_batch(items: Sequence[BatchItem], backend: Backend, options: PipelineOpt
     running: dict[Any, BatchItem] = {}
     lost: dict[str, int] = {}
     saved: set[str] = set()
+    partial: dict[str, float] = {}  # running item -> fraction its worker reported
+    durations = {item.key: item.duration for item in items}
     done_seconds = 0.0
     started = time.monotonic()
+    last_progress = 0.0
     seal_to = str(unseal.to_public()) if unseal is not None else None
+    drain: Callable[[], list[tuple[str, str, float]]] = getattr(backend, "progress",
+                                                                 lambda: [])
+    channel = getattr(backend, "progress_channel", None)
 
     def event(kind: str, item: BatchItem, detail: str = "") -> None:
+        if kind != "progress":
+            partial.pop(item.key, None)
+        moving = done_seconds + sum(f * durations.get(k, 0.0) for k, f in partial.items())
         emit(BatchEvent(kind, item.key, detail, len(saved) + len(summary.failed), len(items),
-                        done_seconds, total_seconds))
+                        moving, total_seconds))
 
     def submit(item: BatchItem) -> None:
         try:
@@ -108,7 +137,7 @@ def run_batch(items: Sequence[BatchItem], backend: Backend, options: PipelineOpt
             event("failed", item, summary.failed[item.key])
             return
         request = TaskRequest(key=item.key, audio=audio, options=options,
-                              worker_store=worker_store, seal_to=seal_to)
+                              worker_store=worker_store, seal_to=seal_to, progress=channel)
         running[backend.submit(request)] = item
         event("started", item)
 
@@ -120,6 +149,15 @@ def run_batch(items: Sequence[BatchItem], backend: Backend, options: PipelineOpt
                 submit(queue.popleft())
             if not running:
                 continue
+            keys = {item.key: item for item in running.values()}
+            moved = None
+            for key, stage, fraction in drain():
+                if key in keys:
+                    partial[key] = max(partial.get(key, 0.0), stage_fraction(stage, fraction))
+                    moved = keys[key]
+            if moved is not None and time.monotonic() - last_progress >= _PROGRESS_EVERY:
+                last_progress = time.monotonic()
+                event("progress", moved)
             for handle in backend.wait_any(running, _POLL_SECONDS):
                 item = running.pop(handle)
                 try:

@@ -11,13 +11,14 @@ The worker never opens the study: it only returns data.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ class TaskRequest:
     """True on a cluster: options.models_dir is the client's path; use the worker's store."""
     seal_to: str | None = None
     """An age recipient: seal the returned document to it (cluster runs)."""
+    progress: str | None = None
+    """How to report stages back: "local" (the pool's queue), "dask" (worker events)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,49 @@ class TaskResult:
     seconds: float
     duration: float
     worker: str
+
+
+PROGRESS_TOPIC = "verbatim-progress"
+"""The Dask event topic of task progress: (key, stage, fraction), never any content."""
+PROGRESS_INTERVAL = 1.0  # seconds between two reports of the same stage
+
+# Set in each local worker process by the pool's initializer: a multiprocessing queue.
+_local_progress: Any = None
+
+
+def set_local_progress(channel: Any) -> None:
+    global _local_progress
+    _local_progress = channel
+
+
+def progress_sender(request: TaskRequest) -> Callable[[str, float], None] | None:
+    """The pipeline's ``progress(stage, fraction)`` for this task, throttled; None if unasked."""
+    send: Callable[[Any], None]
+    if request.progress == "local" and _local_progress is not None:
+        send = _local_progress.put_nowait
+    elif request.progress == "dask":
+        try:
+            from distributed import get_worker
+
+            worker = get_worker()
+        except (ImportError, ValueError):
+            return None
+
+        def send(message: Any) -> None:
+            worker.log_event(PROGRESS_TOPIC, message)
+    else:
+        return None
+    last_stage, last_at = [""], [0.0]
+
+    def report(stage: str, fraction: float) -> None:
+        now = time.monotonic()
+        if stage == last_stage[0] and fraction < 1.0 and now - last_at[0] < PROGRESS_INTERVAL:
+            return
+        last_stage[0], last_at[0] = stage, now
+        with contextlib.suppress(Exception):  # progress is a courtesy: never fail the task
+            send((request.key, stage, float(fraction)))
+
+    return report
 
 
 # A worker process keeps its loaded ASR engine between tasks: loading tiny.en costs about a
@@ -75,7 +121,8 @@ def transcribe_task(request: TaskRequest) -> TaskResult:
         options = for_worker_store(options)
     with _run_lock, memory_audio(request.audio, request.key) as path:
         started = time.perf_counter()
-        doc = transcribe_file(path, options, engine=_engine(options))
+        doc = transcribe_file(path, options, engine=_engine(options),
+                              progress=progress_sender(request))
     data = dumps(doc).encode("utf-8")
     if request.seal_to:
         data = seal(data, request.seal_to)

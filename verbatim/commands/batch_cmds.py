@@ -4,7 +4,7 @@ This door turns flags into a list of ``BatchItem``s, a backend (local
 processes, a Dask scheduler, a Slurm cluster) and a save function, runs
 ``verbatim.batch.runner.run_batch`` and prints one overall progress bar, a
 line per interview and a closing summary. Saving goes through
-``verbatim.transcription.save_pipeline_transcript``, as ``transcribe P4-1``
+``verbatim.transcription.save_or_keep``, as ``transcribe P4-1``
 does.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -26,7 +25,6 @@ from verbatim.errors import UserError
 if TYPE_CHECKING:  # pragma: no cover
     from transcribe.pipeline import PipelineOptions
     from verbatim.batch.runner import BatchEvent, BatchItem, BatchSummary
-    from verbatim.study import Study
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".opus", ".wma", ".mp4")
 
@@ -49,7 +47,7 @@ class BatchDisplay:
             self._line(f"{event.key:<10} FAILED   {event.detail}")
         elif event.kind == "retry":
             self._line(f"{event.key:<10} retry    {event.detail}")
-        elif not self.tty:
+        elif event.kind == "started" and not self.tty:
             self._line(f"{event.key:<10} started")
         self._bar()
 
@@ -87,13 +85,14 @@ def _clock(seconds: float) -> str:
 
 def run_batch_command(args: argparse.Namespace, config: Config) -> int:
     from verbatim.batch.cluster import parse_scheduler
-    from verbatim.transcription import pipeline_options
+    from verbatim.transcription import pipeline_options, speaker_flags
 
     if args.scheduler is not None:  # the address rules first: they need nothing else
         parse_scheduler(args.scheduler, insecure=args.insecure)
     options = pipeline_options(config, engine=args.engine, model=args.model,
                                diarize=args.diarize, speakers=args.speakers,
-                               language=args.language)
+                               language=args.language, device=getattr(args, "device", None),
+                               **speaker_flags(args))
     _check_options(options)
     section = dict(config.batch)
     with _items(args, config, options) as (items, save, skipped):
@@ -168,52 +167,13 @@ def _items(args: argparse.Namespace, config: Config, options: PipelineOptions,
         raise UserError("batch needs interview ids (P1-1 P2-1 …), --pending or --folder DIR")
     if config.study is None:
         raise UserError("no study: give --study DIR, set VERBATIM_STUDY, or use --folder DIR")
+    from verbatim.batch.study import study_items
     from verbatim.study import Study
     from verbatim.vault.commands import warn_if_exposed
 
     with Study.open(config.study) as study:
         warn_if_exposed(study.path)
-        yield _study_items(study, list(args.ids), options, pending=args.pending)
-
-
-def pending_interviews(study: Study) -> list[str]:
-    """Interviews with a recording, not locked and not yet transcribed, in study order."""
-    return [i.id for i in study.interviews()
-            if i.audio_file and not i.audio_deleted_at and not i.locked
-            and i.current_version is None]
-
-
-def _study_items(study: Study, ids: list[str], options: PipelineOptions, *, pending: bool,
-                 ) -> tuple[list[BatchItem], Any, list[str]]:
-    from verbatim.batch.runner import BatchItem
-    from verbatim.study import StudyError, files
-    from verbatim.transcription import check_transcribable, save_pipeline_transcript
-
-    wanted = list(dict.fromkeys([*ids, *(pending_interviews(study) if pending else [])]))
-    items: list[BatchItem] = []
-    skipped: list[str] = []
-    for iid in wanted:
-        try:
-            interview = check_transcribable(study, iid)
-        except StudyError as exc:
-            raise UserError(str(exc)) from None
-        except UserError as exc:
-            skipped.append(f"{iid:<10} skipped  {exc}")
-            continue
-        name = interview.audio_file or ""
-
-        def load(name: str = name) -> bytes:
-            with files.open_audio(study.path, name) as fh:  # decrypted in memory if need be
-                return fh.read()
-
-        items.append(BatchItem(iid, interview.audio_duration or 0.0, load))
-
-    def save(item: BatchItem, doc: Any, result: Any) -> str:
-        version = save_pipeline_transcript(study, item.key, doc, options,
-                                           where=f"batch on {result.worker}")
-        return f"version {version}, {len(doc.words)} words"
-
-    return items, save, skipped
+        yield study_items(study, list(args.ids), options, pending=args.pending)
 
 
 def _folder_items(folder: Path, out: Path | None) -> tuple[list[BatchItem], Any, list[str]]:
@@ -269,9 +229,7 @@ def _backend(args: argparse.Namespace, options: PipelineOptions, section: dict[s
         from verbatim.batch.backends import LocalBackend
 
         workers = min(cluster.local_workers(args.local or section.get("workers")), count)
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
-            (os.cpu_count() or 1)
-        threads = args.threads or max(1, cores // workers)
+        threads = args.threads or max(1, cluster.cores() // workers)
         options = dataclasses.replace(options, threads=threads)
         return LocalBackend(workers), options, None, False, workers
     import pyrage

@@ -395,7 +395,7 @@ def run_pack(args: argparse.Namespace, config: Config) -> int:
 
 def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
     """Transcribe the interview's stored recording and save it as a new version."""
-    from verbatim.transcription import pipeline_options, transcribe_interview
+    from verbatim.transcription import pipeline_options, speaker_flags, transcribe_interview
 
     with _study(config) as study:
         iid = args.target
@@ -403,7 +403,8 @@ def run_transcribe_interview(args: argparse.Namespace, config: Config) -> int:
             return _import_kept(study, iid, Path(args.from_file))
         options = pipeline_options(config, engine=args.engine, model=args.model,
                                    diarize=args.diarize, speakers=args.speakers,
-                                   language=args.language)
+                                   language=args.language, device=getattr(args, "device", None),
+                                   **speaker_flags(args))
         progress = _Progress(iid)
         try:
             version, doc = transcribe_interview(

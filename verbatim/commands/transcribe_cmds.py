@@ -54,7 +54,8 @@ def pipeline_options(args: argparse.Namespace, config: Config) -> PipelineOption
         engine=args.engine or config.engine, model=args.model or config.model,
         diarize=args.diarize or config.diarize, speakers=args.speakers,
         language=args.language or config.language, models_dir=config.models_dir,
-        diarization=dict(config.diarization),
+        device=getattr(args, "device", None) or config.device,
+        diarization=_speaker_settings(args, config),
         checkpoint_dir=config.data_dir / "checkpoints")  # a killed job resumes from here
 
 
@@ -83,8 +84,22 @@ def run_transcribe(args: argparse.Namespace, config: Config) -> int:
     bar.finish()
     pauses = sum(1 for m in doc.marks if m.kind == "pause")
     sys.stderr.write(f"wrote {args.out}: {len(doc.words)} words, {len(doc.speakers)} speakers, "
-                     f"{pauses} pauses\n")
+                     f"{pauses} pauses; {made_by(doc.extra.get('pipeline', {}))}\n")
     return 0
+
+
+def made_by(pipeline: dict) -> str:
+    """'model faster-whisper-base (auto) on cpu, language de (detected, 0.98)'."""
+    text = f"model {pipeline.get('model', '?')}"
+    if pipeline.get("model_requested") == "auto":
+        text += " (auto)"
+    if pipeline.get("device"):
+        text += f" on {pipeline['device']}"
+    if pipeline.get("language"):
+        text += f", language {pipeline['language']}"
+        if "language_probability" in pipeline:
+            text += f" (detected, {pipeline['language_probability']:.2f})"
+    return text
 
 
 def _kept(exc: Any, out: Path, config: Config) -> UserError:
@@ -122,8 +137,10 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
             entries = models.list_models(store)
             if not entries:
                 print(f"no models in {store} (import one: verbatim models import PATH)")
+            sources = models.read_manifest(store)
             for entry in entries:
-                print(f"{entry.name:<40} {entry.kind:<18} {_size(entry.size):>9}")
+                source = sources.get(entry.name, {}).get("source", "copied in by hand")
+                print(f"{entry.name:<32} {entry.kind:<18} {_size(entry.size):>9}  {source}")
             return 0
         if args.action == "available":
             from transcribe.models import catalogue
@@ -169,3 +186,12 @@ def run_models(args: argparse.Namespace, config: Config) -> int:
     except models.ModelError as exc:
         raise UserError(str(exc)) from None
     raise UserError(f"unknown models action {args.action!r}")
+
+
+def _speaker_settings(args: argparse.Namespace, config: Config) -> dict:
+    """[diarization] with --min-speakers, --max-speakers and --voice-model over it, and
+    the enrolled voiceprints."""
+    from verbatim.transcription import speaker_flags
+    from verbatim.voices import diarization_settings
+
+    return diarization_settings(config, speakers=args.speakers, **speaker_flags(args))

@@ -165,15 +165,52 @@ class VerbatimApp(App[None]):
                 self.post_message(JobProgress(job.id, stage, overall_fraction(stage, fraction)))
 
             doc = runner(audio, options, out, progress=progress, cancel=job.cancel)
+            model = str(doc.extra.get("pipeline", {}).get("model", ""))
             self.study.save_transcript(job.interview, doc, origin="pipeline",
-                                       description="transcribed in the app")
+                                       description="transcribed in the app"
+                                       + (f" with {model}" if model else ""))
             out.unlink(missing_ok=True)
         except Exception as exc:  # every failure becomes one line on the jobs screen
             cancelled = job.cancel.is_set() or type(exc).__name__ == "JobCancelled"
             self.post_message(JobFinished(job.id, job.interview, str(exc) or type(exc).__name__,
                                           cancelled=cancelled))
             return
-        self.post_message(JobFinished(job.id, job.interview))
+        self.post_message(JobFinished(job.id, job.interview, model=model))
+
+    def start_pending_batch(self) -> Job | None:
+        """Transcribe every pending interview on local worker processes, as one job.
+
+        The same use case as ``verbatim batch --pending`` (``verbatim.batch.study``).
+        """
+        if self.study is None:
+            self.notify("no study is open", severity="error")
+            return None
+        job = Job(id=len(self.jobs) + 1, interview="all pending")
+        self.jobs[job.id] = job
+
+        def run() -> None:
+            from verbatim.batch.study import transcribe_pending
+
+            def report(event: Any) -> None:
+                fraction = (event.done_seconds / event.total_seconds if event.total_seconds
+                            else event.done_items / max(1, event.total_items))
+                self.post_message(JobProgress(job.id, f"{event.done_items}/{event.total_items}"
+                                              " saved", fraction))
+
+            try:
+                summary = transcribe_pending(self.study, self.pipeline_options(self.config),
+                                             report=report, cancel=job.cancel)
+            except Exception as exc:  # one line on the jobs screen, like any job
+                self.post_message(JobFinished(job.id, job.interview, str(exc)))
+                return
+            failed = "; ".join(f"{k}: {v}" for k, v in summary.failed.items()) or None
+            self.post_message(JobFinished(job.id, job.interview, failed,
+                                          cancelled=summary.cancelled))
+
+        self.run_worker(run, thread=True, group="transcribe", exit_on_error=False,
+                        name=f"job-{job.id}")
+        self.notify("transcribing all pending interviews in the background")
+        return job
 
     def on_job_progress(self, message: JobProgress) -> None:
         job = self.jobs.get(message.job)
@@ -196,7 +233,8 @@ class VerbatimApp(App[None]):
         elif message.error:
             self.notify(f"{message.interview}: {message.error}", severity="error", timeout=10)
         else:
-            self.notify(f"{message.interview} is transcribed: open it from the study home")
+            made = f" with {message.model}" if message.model else ""
+            self.notify(f"{message.interview} is transcribed{made}: open it from the study home")
         self.broadcast(message)
         self.broadcast(StudyChanged(message.interview))
 
@@ -291,10 +329,11 @@ def _pipeline_options(config: Config) -> Any:
         from transcribe.pipeline import PipelineOptions
     except ImportError:
         raise RuntimeError("transcription is not available in this installation") from None
+    from verbatim.voices import diarization_settings
 
     return PipelineOptions(engine=config.engine, model=config.model, diarize=config.diarize,
                            language=config.language, models_dir=config.models_dir,
-                           diarization=dict(config.diarization))
+                           device=config.device, diarization=diarization_settings(config))
 
 
 def _job_dir(study: Any, config: Config) -> Path:

@@ -31,6 +31,7 @@ class JobFinished(Message):
     interview: str
     error: str | None = None
     cancelled: bool = False
+    model: str = ""  # the model that made the transcript (model = "auto" chooses one)
 
 
 @dataclass

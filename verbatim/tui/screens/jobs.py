@@ -47,6 +47,7 @@ class JobsScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"), Binding("c", "cancel_job", "Cancel job"),
+        Binding("a", "transcribe_pending", "Transcribe all pending"),
                 Binding("up,k", "select(-1)", "Up", show=False),
                 Binding("down,j", "select(1)", "Down", show=False)]
 
@@ -105,6 +106,10 @@ class JobsScreen(Screen[None]):
             return
         self.app.cancel_job(job.id)  # type: ignore[attr-defined]
         self._tick()
+
+    def action_transcribe_pending(self) -> None:
+        self.app.start_pending_batch()  # type: ignore[attr-defined]
+        self._sync()
 
     def action_back(self) -> None:
         self.dismiss(None)
