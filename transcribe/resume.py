@@ -45,6 +45,7 @@ class Checkpoint:
     diarisation: Diarisation | None = None
     groups: list[list[AsrWord]] = field(default_factory=list)  # words of each finished group
     resumed_groups: int = 0  # how many groups were read back from a previous run
+    group: int = 0  # chunks per group (for a reader of the file; the key already fixes it)
 
     @classmethod
     def open(cls, folder: Path | None, key: str) -> Checkpoint:
@@ -91,6 +92,7 @@ class Checkpoint:
         data = {
             "format": FORMAT,
             "chunks": self.chunks,
+            "group": self.group,
             "diarisation": {
                 "turns": [[t.start, t.end, t.speaker] for t in diarisation.turns],
                 "overlaps": [[t.start, t.end, t.speaker] for t in diarisation.overlaps],

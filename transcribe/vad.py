@@ -59,23 +59,45 @@ def speech_probabilities(mono: npt.NDArray[np.float32], sample_rate: int,
     """Per-frame (32 ms) speech probability from silero-vad's sequence ONNX model."""
     if sample_rate != 16_000:
         raise ValueError("silero-vad needs 16 kHz audio")
-    model = _silero_model()
-    return np.asarray(model.audio_forward(np.ascontiguousarray(mono, dtype=np.float32)),
-                      dtype=np.float32)
+    scanner = SpeechScanner(sample_rate)
+    scanner.feed(mono)
+    return scanner.probabilities()
 
 
-_MODEL: Any = None  # silero_vad ships no type hints
+_MODEL: Any = None
+
+
+class _SileroSequence:
+    """silero-vad's sequence ONNX model in an onnxruntime session (one thread, as silero sets).
+
+    Loaded from the wheel's data folder without importing the ``silero_vad``
+    package, whose ``__init__`` imports torch (650 MB of resident memory here)
+    for its other models.
+    """
+
+    def __init__(self) -> None:
+        import importlib.util
+        from pathlib import Path
+
+        import onnxruntime
+
+        onnxruntime.set_default_logger_severity(3)  # the model graph logs harmless notices
+        spec = importlib.util.find_spec("silero_vad")  # finds the package, does not run it
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError("silero-vad is not installed")
+        path = Path(next(iter(spec.submodule_search_locations))) / "data" \
+            / "silero_vad_16k_sequence.onnx"
+        options = onnxruntime.SessionOptions()
+        options.inter_op_num_threads = 1
+        options.intra_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(str(path), sess_options=options,
+                                                    providers=["CPUExecutionProvider"])
 
 
 def _silero_model() -> Any:
     global _MODEL
     if _MODEL is None:
-        import onnxruntime
-
-        onnxruntime.set_default_logger_severity(3)  # the model graph logs harmless notices
-        from silero_vad import load_silero_vad
-
-        _MODEL = load_silero_vad(onnx=True, sequence=True)
+        _MODEL = _SileroSequence()
     return _MODEL
 
 
@@ -239,15 +261,20 @@ class SpeechScanner:
             self._energy.append(frame_energy_db(data[:count * size], self.sample_rate))
         self._energy_pending = data[count * size:].copy()
 
-    def finish(self) -> SpeechMap:
-        """The speech map of everything fed (the last partial frame zero-padded, as silero does)."""
+    def probabilities(self) -> npt.NDArray[np.float32]:
+        """Every frame's speech probability so far (the last partial frame zero-padded, as
+        silero does: call only once everything is fed)."""
         if self._pending.size:
             last = np.zeros(self.FRAME, dtype=np.float32)
             last[:self._pending.size] = self._pending
             self._run(last)
             self._pending = np.zeros(0, dtype=np.float32)
-        probabilities = np.concatenate(self._probabilities) if self._probabilities \
+        return np.concatenate(self._probabilities) if self._probabilities \
             else np.zeros(0, dtype=np.float32)
+
+    def finish(self) -> SpeechMap:
+        """The speech map of everything fed."""
+        probabilities = self.probabilities()
         energy = np.concatenate(self._energy) if self._energy else np.zeros(0)
         return speech_map(probabilities, energy, duration=self.frames / self.sample_rate,
                           settings=self.settings)

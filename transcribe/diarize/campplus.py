@@ -50,20 +50,33 @@ def fbank(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
 
     Not yet mean-normalised: windows cut from one long fbank are normalised each
     on its own (``embed_windows``), as the encoder saw utterances in training.
+    Computed a block of frames at a time from slices of ``samples`` (every
+    frame stands alone in Kaldi's fbank, so the result is the same), so a long
+    recording's spool is never one array and torch's per-frame copies stay small.
     """
     import torch
     from torchaudio.compliance import kaldi
 
-    samples = np.asarray(samples, dtype=np.float32)
     minimum = int(FRAME_LENGTH * SAMPLE_RATE)
-    if samples.size < minimum:
-        samples = np.pad(samples, (0, minimum - samples.size))
-    wave = torch.from_numpy(np.ascontiguousarray(samples))[None]
-    with torch.inference_mode():
-        features = kaldi.fbank(wave, num_mel_bins=N_MELS, sample_frequency=SAMPLE_RATE,
-                               frame_length=FRAME_LENGTH * 1000, frame_shift=FRAME_SHIFT * 1000,
-                               dither=0.0)
-    return features.numpy().astype(np.float32, copy=False)
+    if len(samples) < minimum:
+        samples = np.pad(np.asarray(samples, dtype=np.float32), (0, minimum - len(samples)))
+    shift = int(FRAME_SHIFT * SAMPLE_RATE)
+    frames = 1 + (len(samples) - minimum) // shift
+    blocks = []
+    for first in range(0, frames, _FBANK_BLOCK):
+        count = min(_FBANK_BLOCK, frames - first)
+        piece = np.asarray(samples[first * shift:(first + count - 1) * shift + minimum],
+                           dtype=np.float32)
+        wave = torch.from_numpy(np.ascontiguousarray(piece))[None]
+        with torch.inference_mode():
+            features = kaldi.fbank(wave, num_mel_bins=N_MELS, sample_frequency=SAMPLE_RATE,
+                                   frame_length=FRAME_LENGTH * 1000,
+                                   frame_shift=FRAME_SHIFT * 1000, dither=0.0)
+        blocks.append(features.numpy().astype(np.float32, copy=False))
+    return np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+
+
+_FBANK_BLOCK = 30_000  # frames (5 minutes) per Kaldi call
 
 
 def build_encoder(embedding_size: int = DIMENSION) -> Any:
