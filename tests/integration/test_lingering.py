@@ -119,7 +119,7 @@ def encrypted(tmp_path: Path, vault_runtime: Path, models_dir: Path,
 KILLS = [
     ("transcribe", ("transcribe", "P1-1", "--diarize", "none"), 0.0),
     ("transcribe", ("transcribe", "P1-1", "--diarize", "none"), 2.5),
-    ("batch", ("batch", "P1-1", "--local", "1", "--diarize", "none"), 4.0),
+    ("batch", ("batch", "P1-1", "--local", "1", "--diarize", "none"), 1.0),
 ]
 
 
