@@ -101,10 +101,13 @@ def test_kill_9_of_a_run_holding_plaintext_then_next_start_sweeps(tmp_path: Path
 @pytest.fixture
 def encrypted(tmp_path: Path, vault_runtime: Path, models_dir: Path,
               faster_whisper_tiny: Path) -> tuple[dict[str, str], Path, Path]:
-    """An encrypted study (team key file) with a 6 s two-channel recording; env, study, WAV."""
+    """An encrypted study (team key file) with a 30 s two-channel recording; env, study, WAV.
+
+    Long enough that a kill a second into the job lands while it still runs.
+    """
     rng = np.random.default_rng(3)
     audio = tmp_path / "P1-1.wav"
-    sf.write(str(audio), (rng.standard_normal((96_000, 2)) * 0.1).astype("float32"), 16_000,
+    sf.write(str(audio), (rng.standard_normal((480_000, 2)) * 0.1).astype("float32"), 16_000,
              subtype="PCM_16")
     key, study = tmp_path / "team.key", tmp_path / "study"
     env = _env(tmp_path, VERBATIM_KEY_FILE=str(key), VERBATIM_MODELS=str(models_dir),
@@ -118,7 +121,7 @@ def encrypted(tmp_path: Path, vault_runtime: Path, models_dir: Path,
 
 KILLS = [
     ("transcribe", ("transcribe", "P1-1", "--diarize", "none"), 0.0),
-    ("transcribe", ("transcribe", "P1-1", "--diarize", "none"), 2.5),
+    ("transcribe", ("transcribe", "P1-1", "--diarize", "none"), 1.0),
     ("batch", ("batch", "P1-1", "--local", "1", "--diarize", "none"), 1.0),
 ]
 
