@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from transcribe.diarize import SpeakerTurn
+from transcribe.diarize import SpeakerTurn, speaker_at
 from transcript.model import Mark, MarkKind, Word
 
 GAP_LABEL = "gap"
@@ -113,20 +113,11 @@ def inaudible_marks(words: Sequence[Word], speech: Sequence[tuple[float, float]]
         first = max(0, int(np.searchsorted(starts, start)) - 1)
         covered = any(w.end > start and w.start < end for w in words[first:first + 50])
         if not covered and not any(w.start >= start and w.end <= end for w in words):
-            marks.append(Mark(MarkKind.INAUDIBLE, start, end, _speaker_at(turns, start, end)))
+            marks.append(Mark(MarkKind.INAUDIBLE, start, end, speaker_at(turns, start, end)))
     for word in words:
         if word.probability < low_probability:
             marks.append(Mark(MarkKind.INAUDIBLE, word.start, word.end, word.speaker, word.text))
     return marks
-
-
-def _speaker_at(turns: Sequence[SpeakerTurn], start: float, end: float) -> str | None:
-    best, best_overlap = None, 0.0
-    for turn in turns:
-        overlap = min(end, turn.end) - max(start, turn.start)
-        if overlap > best_overlap:
-            best, best_overlap = turn.speaker, overlap
-    return best
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ sees that, so backends can change without touching word alignment or marks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 # progress(stage, fraction_done): fraction in [0, 1]; also the cancel point
@@ -24,6 +24,16 @@ class SpeakerTurn:
     start: float
     end: float
     speaker: str
+
+
+def speaker_at(turns: Sequence[SpeakerTurn], start: float, end: float) -> str | None:
+    """The speaker whose turns share most of ``start..end`` (None if none touches it)."""
+    best, best_overlap = None, 0.0
+    for turn in turns:
+        overlap = min(end, turn.end) - max(start, turn.start)
+        if overlap > best_overlap:
+            best, best_overlap = turn.speaker, overlap
+    return best
 
 
 @dataclass(frozen=True)

@@ -23,21 +23,12 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
-from transcribe.diarize import Diarisation, SpeakerTurn
+from transcribe.diarize import Diarisation, SpeakerTurn, speaker_at
 from transcribe.diarize.voices import VoiceModel
 
 REACH = 1.0  # s either side of a speaker change
 MIN_WINDOW = 0.8  # s: a word's print is taken over at least this much audio
 MARGIN = 0.1  # cosine: how much closer the other speaker must be
-
-
-def _speaker_at(turns: Sequence[SpeakerTurn], start: float, end: float) -> str | None:
-    best, overlap = None, 0.0
-    for turn in turns:
-        shared = min(end, turn.end) - max(start, turn.start)
-        if shared > overlap:
-            best, overlap = turn.speaker, shared
-    return best
 
 
 def centroids(turns: Sequence[SpeakerTurn], samples: npt.NDArray[np.float32],
@@ -106,7 +97,7 @@ def reassign(words: Sequence[tuple[float, float]], diarisation: Diarisation,
     scores = model.embed_windows(samples, spans) @ matrix.T
     moved: dict[int, str] = {}
     for row, index in enumerate(chosen):
-        current = _speaker_at(diarisation.turns, *words[index])
+        current = speaker_at(diarisation.turns, *words[index])
         if current is None or current not in prints:
             continue
         best = int(np.argmax(scores[row]))
