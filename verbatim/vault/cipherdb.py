@@ -148,15 +148,20 @@ def export_encrypted(plain_path: Path, dest: Path, key_hex: str) -> None:
     conn = dbapi.connect(str(plain_path), isolation_level=None, timeout=10.0)
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute("BEGIN IMMEDIATE")  # no writer may slip in while the copy is made
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        conn.execute(f"ATTACH DATABASE ? AS enc KEY \"x'{key_hex}'\"", (str(dest),))
-        conn.execute("SELECT sqlcipher_export('enc')")
-        conn.execute(f"PRAGMA enc.user_version = {version}")
-        conn.execute("COMMIT")
-        conn.execute("DETACH DATABASE enc")
+        _copy_keyed(conn, dest, key_hex)
     finally:
         conn.close()
+
+
+def _copy_keyed(conn: Any, dest: Path, key_hex: str) -> None:
+    """Copy the open database into a new SQLCipher file under ``key_hex``, version kept."""
+    conn.execute("BEGIN IMMEDIATE")  # no writer may slip in while the copy is made
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    conn.execute(f"ATTACH DATABASE ? AS keyed_copy KEY \"x'{key_hex}'\"", (str(dest),))
+    conn.execute("SELECT sqlcipher_export('keyed_copy')")
+    conn.execute(f"PRAGMA keyed_copy.user_version = {version}")
+    conn.execute("COMMIT")
+    conn.execute("DETACH DATABASE keyed_copy")
 
 
 def export_rekeyed(path: Path, key_hexes: Sequence[str], new_key_hex: str) -> None:
@@ -176,13 +181,7 @@ def export_rekeyed(path: Path, key_hexes: Sequence[str], new_key_hex: str) -> No
         raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         staging = path.with_name(f".{path.name}.rekey")
         staging.unlink(missing_ok=True)
-        raw.execute("BEGIN IMMEDIATE")  # no writer may slip in while the copy is made
-        version = int(raw.execute("PRAGMA user_version").fetchone()[0])
-        raw.execute(f"ATTACH DATABASE ? AS rekeyed KEY \"x'{new_key_hex}'\"", (str(staging),))
-        raw.execute("SELECT sqlcipher_export('rekeyed')")
-        raw.execute(f"PRAGMA rekeyed.user_version = {version}")
-        raw.execute("COMMIT")
-        raw.execute("DETACH DATABASE rekeyed")
+        _copy_keyed(raw, staging, new_key_hex)
     except _dbapi().OperationalError as exc:
         raise sqlite3.OperationalError(*exc.args) from None
     finally:
