@@ -3,7 +3,7 @@
 Both doors come here: ``verbatim batch`` and the app's "transcribe all
 pending" (jobs screen). Reading goes through ``verbatim.study.files`` (an
 encrypted study's recording is decrypted in memory), saving through
-``verbatim.transcription.save_or_keep``, in the caller's process.
+``verbatim.usecases.saving.save_or_keep``, in the caller's process.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def study_items(study: Study, ids: list[str], options: PipelineOptions, *, pendi
                 ) -> tuple[list[BatchItem], SaveResult, list[str]]:
     """(items, save, skipped lines) for ``ids`` plus, with ``pending``, every pending one."""
     from verbatim.study import StudyError, files
-    from verbatim.transcription import check_transcribable, save_or_keep
+    from verbatim.usecases.saving import check_transcribable, save_or_keep
 
     wanted = list(dict.fromkeys([*ids, *(pending_interviews(study) if pending else [])]))
     items: list[BatchItem] = []

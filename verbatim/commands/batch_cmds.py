@@ -4,7 +4,7 @@ This door turns flags into a list of ``BatchItem``s, a backend (local
 processes, a Dask scheduler, a Slurm cluster) and a save function, runs
 ``verbatim.batch.runner.run_batch`` and prints one overall progress bar, a
 line per interview and a closing summary. Saving goes through
-``verbatim.transcription.save_or_keep``, as ``transcribe P4-1``
+``verbatim.usecases.saving.save_or_keep``, as ``transcribe P4-1``
 does.
 """
 
@@ -85,7 +85,8 @@ def _clock(seconds: float) -> str:
 
 def run_batch_command(args: argparse.Namespace, config: Config) -> int:
     from verbatim.batch.cluster import parse_scheduler
-    from verbatim.transcription import pipeline_options, speaker_flags
+    from verbatim.usecases.options import speaker_flags
+    from verbatim.usecases.saving import pipeline_options
 
     if args.scheduler is not None:  # the address rules first: they need nothing else
         parse_scheduler(args.scheduler, insecure=args.insecure)
