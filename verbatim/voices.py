@@ -182,18 +182,14 @@ def is_interviewer(label: str) -> bool:
 def offer_interviewer(study: Study, config: Config) -> bool:
     """Whether the app should offer to remember the interviewer's voice: the study keeps
     no voiceprint yet, was never told no, and a voice model is at hand."""
-    from transcribe.diarize.voices import load_voice_model
+    from transcribe.diarize.voices import model_path
 
     voices = study.path / "voices"
     if (voices / DECLINED).exists() or any(
             p.name.endswith((".json", ".json.age")) and not p.name.startswith(".")
             for p in (voices.iterdir() if voices.is_dir() else ())):
         return False
-    try:
-        load_voice_model("auto", config.models_dir)
-    except (FileNotFoundError, ValueError):
-        return False
-    return True
+    return model_path("auto", config.models_dir).is_file()
 
 
 def decline_interviewer(study: Study) -> None:
