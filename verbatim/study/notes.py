@@ -3,7 +3,9 @@
 Reflexive notes (moment, response, understanding; during, after or in
 analysis) are anchored to a time range and, once the transcript is locked, to
 its lines. Extracts number a line range of a locked transcript, so a citation
-("P4, Social Worker, lines 10-12") resolves against that version forever.
+("P4, Social Worker, lines 10-12") resolves against that version forever; the
+quoted text is stored with the extract when it is made (the locked version
+never changes), so listing extracts never decodes a transcript.
 """
 
 from __future__ import annotations
@@ -105,47 +107,65 @@ class NoteStore(TranscriptStore):
     def add_extract(self, iid: str, first: int, last: int, *, analysis: str = "") -> Extract:
         """Number a line range of the locked transcript as the study's next extract."""
         interview = self.interview(iid)
-        self.lines(iid, first, last)  # refuses an unlocked transcript or a range outside it
+        picked = self.lines(iid, first, last)  # refuses an unlocked transcript or bad range
+        text = render_lines(picked, self.locked_transcript(iid))
         with self.ledger.tx() as conn:
             number = int(conn.execute("SELECT coalesce(max(number), 0) + 1 FROM extracts")
                          .fetchone()[0])
             conn.execute("INSERT INTO extracts (number, interview_id, version, first_line,"
-                         " last_line, analysis, created_at) VALUES (?,?,?,?,?,?,?)",
-                         (number, iid, interview.locked_version, first, last, analysis, now()))
+                         " last_line, analysis, created_at, text) VALUES (?,?,?,?,?,?,?,?)",
+                         (number, iid, interview.locked_version, first, last, analysis, now(),
+                          text))
             self.ledger.audit("extract.add", iid, extract=number, first=first, last=last)
         return self.extract(number)
 
     def extract(self, number: int) -> Extract:
-        rows = self.ledger.rows("SELECT * FROM extracts WHERE number = ?", (number,))
-        if not rows:
+        found = self._extracts("e.number = ?", (number,))
+        if not found:
             raise StudyError(f"no extract {number} in this study")
-        return self._extract(rows[0])
+        return found[0]
 
     def extracts(self, pid: str | None = None, *,
                  interview: str | None = None) -> list[Extract]:
         """The study's extracts in number order (of one participant or interview if given)."""
         if interview is not None:
             self.interview(interview)
-            rows = self.ledger.rows("SELECT * FROM extracts WHERE interview_id = ? "
-                                    "ORDER BY number", (interview,))
-        elif pid is not None:
+            return self._extracts("e.interview_id = ?", (interview,))
+        if pid is not None:
             self.participant(pid)
-            rows = self.ledger.rows("SELECT e.* FROM extracts e JOIN interviews i "
-                                    "ON e.interview_id = i.id WHERE i.participant_id = ? "
-                                    "ORDER BY e.number", (pid,))
-        else:
-            rows = self.ledger.rows("SELECT * FROM extracts ORDER BY number")
-        return [self._extract(r) for r in rows]
+            return self._extracts("i.participant_id = ?", (pid,))
+        return self._extracts("1", ())
 
-    def _extract(self, row: sqlite3.Row) -> Extract:
-        interview = self.interview(row["interview_id"])
-        participant = self.participant(interview.participant_id)
-        doc = self.transcript_version(interview.id, row["version"])
-        picked = lines_in_range(doc.lines, row["first_line"], row["last_line"])
-        return Extract(number=row["number"], interview=interview.id,
-                       participant=participant.id, role=participant.role,
-                       first=row["first_line"], last=row["last_line"],
-                       text=render_lines(tuple(picked), doc), analysis=row["analysis"])
+    def _extracts(self, where: str, params: tuple[object, ...]) -> list[Extract]:
+        """Extracts with their participant, in one read; the text as stored with each."""
+        rows = self.ledger.rows(
+            "SELECT e.*, i.participant_id FROM extracts e JOIN interviews i "
+            f"ON e.interview_id = i.id WHERE {where} ORDER BY e.number", params)
+        people = {p.id: p for p in self.participants()}
+        texts = self._quote_missing([r for r in rows if r["text"] is None])
+        out = []
+        for row in rows:
+            participant = people[row["participant_id"]]
+            out.append(Extract(number=row["number"], interview=row["interview_id"],
+                               participant=participant.id, role=participant.role,
+                               first=row["first_line"], last=row["last_line"],
+                               text=row["text"] if row["text"] is not None
+                               else texts[row["number"]],
+                               analysis=row["analysis"]))
+        return out
+
+    def _quote_missing(self, rows: list[sqlite3.Row]) -> dict[int, str]:
+        """Extracts made before their text was stored: quoted once now, and kept."""
+        texts: dict[int, str] = {}
+        for row in rows:
+            doc = self.transcript_version(row["interview_id"], row["version"])
+            picked = lines_in_range(doc.lines, row["first_line"], row["last_line"])
+            texts[row["number"]] = render_lines(tuple(picked), doc)
+        if texts:
+            with self.ledger.tx() as conn:
+                conn.executemany("UPDATE extracts SET text = ? WHERE number = ? AND text IS NULL",
+                                 [(text, number) for number, text in texts.items()])
+        return texts
 
     def set_extract_analysis(self, number: int, analysis: str) -> Extract:
         extract = self.extract(number)
