@@ -68,6 +68,13 @@ def _recipients(recipient: str) -> list[object]:
     return [x25519.Recipient.from_str(recipient)]
 
 
+def encrypt_bytes(data: bytes, recipient: str) -> bytes:
+    """``data`` as one age file for ``recipient`` (small pieces, kept in memory)."""
+    import pyrage
+
+    return bytes(pyrage.encrypt(data, _recipients(recipient)))
+
+
 def encrypt_file(source: Path | BinaryIO, dest_fh: BinaryIO, recipient: str, *,
                  identities: Sequence[object] = ()) -> str:
     """Encrypt ``source`` into the open ``dest_fh``; returns the plaintext's sha256.
