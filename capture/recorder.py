@@ -9,6 +9,10 @@ size-one queue, and keeps the sidecar (gaps, pauses, live marks) up to date.
 It stops on a sentinel. A full disk stops it cleanly: the file is repaired
 so it is valid, and the error is reported by ``status()`` and ``stop()``.
 
+It is one module of ~580 lines on purpose: the control side (start, pause,
+stop) and the writer thread share one state machine and one lock, and the
+pure parts are already apart (``dropouts``, ``levels``, ``wavfile``, ``sidecar``).
+
 Usage::
 
     rec = Recorder(Path("P4-1.wav"), channels=1)

@@ -289,8 +289,9 @@ def test_encrypted_recording_never_writes_a_plain_segment(tmp_path: Path) -> Non
     with Study.open(folder) as study:
         study.add_participant("P1")
         with recording.importable(out) as joined:
+            assert str(joined).startswith("/proc/")  # a memfd: never a file in /dev/shm
             assert sf.info(str(joined)).frames == 3 * 16000
-            iid = study.add_interview("P1", joined)
+            iid = study.add_interview("P1", joined, sidecar=recording.joined_sidecar(joined))
         assert [n.moment for n in study.notes(iid)] == ["come back to this"]
         assert study.verify_audio(iid)
     assert scan(folder) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from verbatim.study import files, livemarks
 from verbatim.study.errors import StudyError
@@ -59,12 +60,14 @@ class InterviewStore(ParticipantStore):
                       date: str | None = None, place: str | None = None,
                       consent_form: str | None = None, consent_date: str | None = None,
                       consent_scope: str | None = None,
-                      retention_date: str | None = None) -> str:
+                      retention_date: str | None = None, sidecar: Any = None) -> str:
         """Add an interview with its recording; returns its id (P4-1).
 
         The recording is checked (it must be audio), copied into ``audio/`` under
         the interview id with its sha256, and made read-only. Marks tapped live
         during the recording (the capture sidecar) become notes to complete.
+        ``sidecar``: the recording's capture sidecar when it is not beside it
+        (a recording joined in memory); by default the one beside it is read.
         """
         self.participant(pid)
         source = Path(audio_path).expanduser()
@@ -77,7 +80,8 @@ class InterviewStore(ParticipantStore):
         if number is not None and self.ledger.rows("SELECT 1 FROM interviews WHERE id = ?",
                                                    (f"{pid}-{number}",)):
             raise StudyError(f"interview {pid}-{number} already exists")
-        sidecar = livemarks.read_sidecar(source)
+        if sidecar is None:
+            sidecar = livemarks.read_sidecar(source)
         segments = livemarks.segment_count(sidecar)
         if segments > 1:
             raise StudyError(f"{source} is the first of {segments} segment files of one long "

@@ -146,7 +146,7 @@ def decrypt_to_memory(path: Path, identities: Sequence[object], *, name: str = "
     import pyrage
 
     label = name or path.name
-    out = _memory_file(label)
+    out = memory_file(label)
     try:
         with path.open("rb") as src:
             if src.read(len(AGE_MAGIC)) != AGE_MAGIC:
@@ -172,7 +172,7 @@ def decrypt_bytes(path: Path, identities: Sequence[object]) -> bytes:
         return fh.read()
 
 
-def _memory_file(label: str) -> BinaryIO:
+def memory_file(label: str) -> BinaryIO:
     """A RAM-backed file that other processes can open by path; never on disk."""
     memfd_create = getattr(os, "memfd_create", None)
     if memfd_create is None:

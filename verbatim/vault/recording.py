@@ -231,12 +231,26 @@ def recover(first: Path) -> list[str]:
     return lines
 
 
+_JOINED_SIDECARS: dict[str, Any] = {}
+"""The live-mark sidecar of each recording ``joined`` is holding, by the path it yielded."""
+
+
+def joined_sidecar(path: Path) -> Any | None:
+    """The capture sidecar of a recording ``joined`` yielded (None for any other path)."""
+    return _JOINED_SIDECARS.get(str(path))
+
+
 @contextlib.contextmanager
 def joined(first: Path) -> Iterator[Path]:
-    """The whole encrypted recording as one WAV (and its sidecar) in a private RAM folder."""
-    import soundfile
+    """The whole encrypted recording as one WAV in memory (an anonymous memfd).
 
-    from verbatim.vault.memdir import private_memory_dir
+    The path yielded is ``/proc/<pid>/fd/<n>``: readable by this process and its
+    children, gone with the process, so even a ``kill -9`` while importing leaves
+    no plaintext in ``/dev/shm`` or anywhere else. Its sidecar (live marks) is
+    ``joined_sidecar(path)``. Where the system has no memfd, a private RAM
+    folder is used instead, the sidecar written beside the WAV.
+    """
+    import soundfile
 
     first = Path(first).expanduser().absolute()
     study_dir = study_of(first)
@@ -250,16 +264,25 @@ def joined(first: Path) -> Iterator[Path]:
     segments = encrypted_segments(first)
     if not segments:
         raise VaultError(f"{first}: no such recording")
-    folder = private_memory_dir() / f"join-{abs(hash(first)) % 10**8}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    out_path = folder / first.name
-    try:
+    with contextlib.ExitStack() as stack:
+        memory = stack.enter_context(agefiles.memory_file(first.name))
+        try:
+            out_path = agefiles.memory_path(memory)
+            folder = None
+        except VaultError:  # no memfd on this system: a private RAM folder
+            from verbatim.vault.memdir import private_memory_dir
+
+            folder = private_memory_dir() / f"join-{abs(hash(first)) % 10**8}"
+            folder.mkdir(mode=0o700, exist_ok=True)
+            stack.callback(shutil.rmtree, folder, ignore_errors=True)
+            out_path = folder / first.name
         out: Any = None
         for segment in segments:
             with agefiles.decrypt_to_memory(segment, identities) as plain, \
                     soundfile.SoundFile(plain) as part:
                 if out is None:
-                    out = soundfile.SoundFile(str(out_path), "w", samplerate=part.samplerate,
+                    target: Any = memory if folder is None else str(out_path)
+                    out = soundfile.SoundFile(target, "w", samplerate=part.samplerate,
                                               channels=part.channels, subtype=part.subtype,
                                               format="WAV")
                 while True:
@@ -270,29 +293,34 @@ def joined(first: Path) -> Iterator[Path]:
                     out.write(block)
         if out is not None:
             out.close()
-        _decrypted_sidecar(first, folder, identities)
+        memory.flush()
+        sidecar = _decrypted_sidecar(first, identities)
+        if folder is not None and sidecar is not None:
+            from capture.sidecar import sidecar_path, write_sidecar
+
+            write_sidecar(sidecar_path(out_path), sidecar)
+        _JOINED_SIDECARS[str(out_path)] = sidecar
+        stack.callback(_JOINED_SIDECARS.pop, str(out_path), None)
         yield out_path
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
-def _decrypted_sidecar(first: Path, folder: Path, identities: list[object]) -> None:
-    """The sidecar (live marks) beside the joined WAV, as one segment."""
+def _decrypted_sidecar(first: Path, identities: list[object]) -> Any | None:
+    """The recording's sidecar (live marks) decrypted, as one segment; None if none."""
     import json
 
     from capture.errors import CaptureError
-    from capture.sidecar import from_dict, write_sidecar
+    from capture.sidecar import from_dict
 
     side = _sidecar(first)
     sealed = side.with_name(side.name + agefiles.AGE_SUFFIX)
     if not sealed.exists():
-        return
+        return None
     try:
         data = json.loads(agefiles.decrypt_bytes(sealed, identities).decode("utf-8"))
         sidecar = from_dict(data)
     except (ValueError, CaptureError):
-        return  # a damaged sidecar must not block the audio
-    write_sidecar(folder / side.name, replace(sidecar, segments=()))
+        return None  # a damaged sidecar must not block the audio
+    return replace(sidecar, segments=())
 
 
 def write_sealed_sidecar(path: Path, sidecar: Any, recipient: str) -> Path:
