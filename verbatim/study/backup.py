@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from transcript.document import fsync_dir, write_atomic
 from verbatim.scratch import alive
-from verbatim.study import db, files
+from verbatim.study import files
 from verbatim.study.errors import StudyError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -112,7 +112,7 @@ def _backup_folder(study: Study, dest: Path) -> BackupReport:
     try:
         work.mkdir(mode=0o700)
         (work / ".pid").write_text(str(os.getpid()))
-        study._backup_database(work / DB_NAME)
+        study.ledger.backup_to(work / DB_NAME)
         report = _copy_recordings(study, work)
         report.voices = _copy_voices(study.path, work)
         _verify_database(study, work / DB_NAME)
@@ -173,7 +173,7 @@ def _copy_voices(study_dir: Path, work: Path) -> int:
 
 def _verify_database(study: Study, copy: Path) -> None:
     """The copy must pass ``PRAGMA integrity_check`` (under the study's key if encrypted)."""
-    if db.is_encrypted(study._conn):
+    if study.ledger.encrypted:
         from verbatim.vault import cipherdb, session
 
         conn = cipherdb.connect(copy, session.keys_for(study.path).db_keys, timeout=10.0)
@@ -201,10 +201,10 @@ def _backup_file(study: Study, dest: Path) -> BackupReport:
     with contextlib.suppress(FileNotFoundError):
         work.unlink()
     try:
-        study._backup_database(work)
+        study.ledger.backup_to(work)
         _verify_database(study, work)
         os.replace(work, dest)
-        if db.is_encrypted(study._conn):
+        if study.ledger.encrypted:
             vault = work.with_name(work.name + ".vault.json")
             os.replace(vault, dest.with_name(dest.name + ".vault.json"))
         fsync_dir(dest.parent)
