@@ -70,3 +70,25 @@ def test_the_next_transcription_names_the_interviewer(study: Study, tmp_path: Pa
     said = [w for w in doc.words if w.speaker == interviewer]
     jfk = [(s, e) for s, e, who in truth.turns if who == "jfk"]
     assert said and all(any(s - 0.5 <= w.start <= e + 0.5 for s, e in jfk) for w in said)
+
+
+def test_in_an_encrypted_study_the_voiceprint_is_sealed(tmp_path: Path, vault_runtime: Path,
+                                                        campplus_model: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from verbatim.config import load_config
+    from verbatim.voices import enrolled
+
+    key, path = tmp_path / "team.key", tmp_path / "sealed-study"
+    monkeypatch.setenv("VERBATIM_KEY_FILE", str(key))
+    monkeypatch.setenv("VERBATIM_MODELS", str(campplus_model.parent.parent))
+    monkeypatch.setenv("VERBATIM_DATA", str(tmp_path / "data"))
+    assert main(["study", "init", str(path), "--encrypt", "--key-file", str(key)]) == 0
+    with Study.open(path) as study:
+        study.add_participant("P1")
+        add_recorded(study, tmp_path, FIRST, transcribed=True)
+    assert main(["--study", str(path), "voice", "enrol", "Interviewer",
+                 "--from-interview", "P1-1", "--speaker", "S1"]) == 0
+    (kept,) = (path / "voices").iterdir()
+    assert kept.name == "Interviewer.json.age" and b"vector" not in kept.read_bytes()
+    monkeypatch.setenv("VERBATIM_STUDY", str(path))
+    assert [r["name"] for r in enrolled(load_config())] == ["Interviewer"]  # unlocked: used
