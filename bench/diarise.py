@@ -5,7 +5,13 @@ all-real weights: segmentation-3.0 + CAM++ and + GE2E, ``channels`` where a file
 has one voice per channel) and each case, prints DER (no collar), the share of
 words on the right speaker, the speakers found against the truth, and the
 diarisation real-time factor (wall seconds / audio seconds, and CPU seconds per
-audio second, which a busy shared machine inflates less).
+audio second, which a busy shared machine inflates less). Where the truth has word
+times, ``+chk`` is the share of words on the right speaker after the pipeline's
+boundary re-check (``transcribe.diarize.boundaries``, run on the truth's word spans as
+the pipeline runs it on the ASR's), ``chkRTF`` its cost, and ``best`` what any diariser
+of exclusive turns could reach: the truth itself with each overlap split at its best
+point (in an overlap two people's words share the same time, and an exclusive turn can
+give that time to one of them only).
 
 Cases, all real human speech:
 - the real-voice meetings of ``tests/fixtures/real_voices.py``: 2, 3, 4 and 6 real
@@ -18,7 +24,7 @@ Cases, all real human speech:
   segment).
 Then the RTF on all meetings laid end to end (about 4 minutes).
 
-Usage: .venv/bin/python bench/diarise.py [--models DIR] [--quick]
+Usage: .venv/bin/python bench/diarise.py [--models DIR] [--quick] [--seeds N ...]
 (default: the store `make setup` provisioned; it must hold campplus-cn-en/,
 pyannote-segmentation-3.0/ and ge2e-voice-encoder/;
 --quick: seed 0 only, no GE2E rows)
@@ -55,6 +61,42 @@ class Case:
     turns: list[tuple[float, float, str]] | None
     words: list[tuple[str, float, float, str]] | None
     speakers: int | None
+    overlaps: list[tuple[float, float]] | None = None
+
+
+def exclusive_best(case: Case) -> float | None:
+    """Words on the right speaker for the truth made exclusive, each overlap split at the
+    point (10 ms grid) that keeps most words right: the ceiling of exclusive turns."""
+    if not case.words or not case.turns or case.overlaps is None:
+        return None
+    turns: list[list[Any]] = [list(t) for t in sorted(case.turns)]
+    for start, end in case.overlaps:
+        ending = next((t for t in turns if t[0] < start < t[1] + 1e-6), None)
+        starting = next((t for t in turns if abs(t[0] - start) < 1e-3), None)
+        if ending is None or starting is None:
+            continue
+        was = ending[1]
+        scores = []
+        for split in np.arange(start, end + 1e-6, 0.01):
+            ending[1], starting[0] = min(was, split), split
+            scores.append((word_speaker_accuracy(case.words, case.turns,
+                                                 [tuple(t) for t in turns]), -split))
+        best_split = -max(scores)[1]
+        ending[1], starting[0] = min(was, best_split), best_split
+    return word_speaker_accuracy(case.words, case.turns, [tuple(t) for t in turns])
+
+
+def checked(result: Any, case: Case, settings: dict[str, Any], models: Path,
+            ) -> tuple[Any, float]:
+    """The pipeline's boundary re-check on the truth's word spans, and its wall time."""
+    from types import SimpleNamespace
+
+    from transcribe.diarize.boundaries import check_boundaries
+
+    words = [SimpleNamespace(start=s, end=e) for _, s, e, _ in case.words or ()]
+    clock = time.perf_counter()
+    out = check_boundaries(case.audio.mono, result, words, settings, models)
+    return out, time.perf_counter() - clock
 
 
 def _spread(segments: list[tuple[float, float, str, str]]) -> list[tuple[str, float, float, str]]:
@@ -105,11 +147,11 @@ def meetings(seeds: tuple[int, ...]) -> list[Case]:
         for seed in seeds:
             m = real_voices.make_mixture(count, seed=seed)
             cases.append(Case(f"meeting {count} voices s{seed}", m.audio(), m.turns, m.words,
-                              count))
+                              count, m.overlaps))
     for seed in seeds:
         m = real_voices.make_mixture(2, seed=seed, overlap_every=10**6)
         cases.append(Case(f"interview 2 voices s{seed}, no overlap", m.audio(), m.turns,
-                          m.words, 2))
+                          m.words, 2, m.overlaps))
     return cases
 
 
@@ -128,6 +170,8 @@ def main() -> int:
                         default=Path(os.environ.get("VERBATIM_TEST_MODELS")
                                      or default_models_dir()))
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="mixture seeds (default 0 1; --quick: 0)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     models = args.models
@@ -137,33 +181,41 @@ def main() -> int:
                  ("pyannote seg-3.0+GE2E", "pyannote", {"embedding": "ge2e"})]
     if args.quick:
         diarisers = diarisers[:2]
-    cases = meetings((0,) if args.quick else (0, 1)) + real_files()
+    seeds = tuple(args.seeds or ((0,) if args.quick else (0, 1)))
+    cases = meetings(seeds) + real_files()
     for _, mode, settings in diarisers:  # load every model once before timing anything
         run(mode, settings, cases[0], models)
     print(f"models: {models}; machine: {os.cpu_count()} cores, load "
           f"{os.getloadavg()[0]:.1f} (shared: read RTF as an upper bound)\n")
-    print(f"{'case':<34} {'diariser':<24} {'spk':>5} {'words':>6} {'DER':>6} "
-          f"{'RTF':>6} {'cpu/s':>6}")
+    started_load = os.getloadavg()[0]
+    print(f"{'case':<34} {'diariser':<24} {'spk':>5} {'words':>6} {'+chk':>6} {'best':>6} "
+          f"{'DER':>6} {'RTF':>6} {'cpu/s':>6} {'chkRTF':>6}")
     totals: dict[str, list[float]] = {}
     for case in cases:
+        ceiling = exclusive_best(case)
+        best = f"{ceiling:.3f}" if ceiling is not None else "-"
         for label, mode, settings in diarisers:
             result, wall, cpu = run(mode, settings, case, models)
             found = len(result.speakers)
             count = f"{found}/{case.speakers}" if case.speakers else f"{found}/?"
             words = (f"{word_speaker_accuracy(case.words, case.turns, result.turns):.3f}"
                      if case.words and case.turns else "-")
+            after, check_wall = checked(result, case, settings, models)
+            rechecked = (f"{word_speaker_accuracy(case.words, case.turns, after.turns):.3f}"
+                         if case.words and case.turns else "-")
             error = f"{der(case.turns, result.turns):.3f}" if case.turns else "-"
             totals.setdefault(label, [0.0, 0.0, 0.0])
             totals[label][0] += wall
             totals[label][1] += cpu
             totals[label][2] += case.audio.duration
-            print(f"{case.name:<34} {label:<24} {count:>5} {words:>6} {error:>6} "
-                  f"{wall / case.audio.duration:6.3f} {cpu / case.audio.duration:6.3f}",
+            print(f"{case.name:<34} {label:<24} {count:>5} {words:>6} {rechecked:>6} {best:>6} "
+                  f"{error:>6} {wall / case.audio.duration:6.3f} "
+                  f"{cpu / case.audio.duration:6.3f} {check_wall / case.audio.duration:6.3f}",
                   flush=True)
         if case.name.startswith("stereo"):
             result, wall, cpu = run("channels", {}, case, models)
             print(f"{case.name:<34} {'channels':<24} {len(result.speakers)}/2 {'-':>6} "
-                  f"{der(case.turns, result.turns):6.3f} "
+                  f"{'-':>6} {'-':>6} {der(case.turns, result.turns):6.3f} "
                   f"{wall / case.audio.duration:6.3f} {cpu / case.audio.duration:6.3f}")
 
     print("\nall cases, per diariser: RTF = total wall / total audio")
@@ -177,6 +229,7 @@ def main() -> int:
         result, wall, cpu = run(mode, settings, Case("long", long, None, None, None), models)
         print(f"  {label:<24} RTF {wall / long.duration:.3f}  cpu/s {cpu / long.duration:.3f}"
               f"  speakers {len(result.speakers)}", flush=True)
+    print(f"\nload average: {started_load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     return 0
 
 

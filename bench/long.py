@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from transcribe.audio import load_audio  # noqa: E402
+from verbatim.config import default_models_dir  # noqa: E402
 
 SHARED = next((p for p in (REPO.parent / "shared" / "audio",
                            REPO.parent.parent / "shared" / "audio") if p.is_dir()),
@@ -67,11 +68,11 @@ def speech_cycle(seed: int = 0) -> np.ndarray:
     right: list[np.ndarray] = []
     for turn in range(12):
         side = turn % 2
-        voice = voices[side][(turn // 2) % len(voices[side])]
+        clip = voices[side][(turn // 2) % len(voices[side])]
         gap = np.zeros(int(rng.uniform(0.6, 2.5) * RATE), np.float32)
         own, other = (left, right) if side == 0 else (right, left)
-        own += [voice, gap]
-        other += [0.05 * voice, gap]
+        own += [clip, gap]
+        other += [0.05 * clip, gap]
     cycle = np.stack([np.concatenate(left), np.concatenate(right)], axis=1)
     return (0.9 * cycle / max(1e-6, float(np.abs(cycle).max()))).astype(np.float32)
 
@@ -124,6 +125,7 @@ class Run:
     peak_sum: int  # bytes, the largest sampled sum of the tree's resident memory
     peak_each: dict[int, int]  # pid -> its own VmHWM, last seen
     stderr: str
+    load: tuple[float, float] = (0.0, 0.0)  # the 1-minute load average: mean, highest
 
 
 def run_cli(command: list[str], env: dict[str, str], *,
@@ -134,7 +136,9 @@ def run_cli(command: list[str], env: dict[str, str], *,
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
         peak_sum = 0
         peak_each: dict[int, int] = {}
+        loads: list[float] = []
         while process.poll() is None:
+            loads.append(os.getloadavg()[0])
             pids = _tree(process.pid)
             total = 0
             for pid in pids:
@@ -148,7 +152,9 @@ def run_cli(command: list[str], env: dict[str, str], *,
             time.sleep(0.5)
         err.seek(0)
         text = err.read().decode(errors="replace")
-    return Run(time.perf_counter() - started, process.returncode, peak_sum, peak_each, text)
+    load = (sum(loads) / len(loads), max(loads)) if loads else (0.0, 0.0)
+    return Run(time.perf_counter() - started, process.returncode, peak_sum, peak_each, text,
+               load)
 
 
 def gb(n: int) -> str:
@@ -165,8 +171,10 @@ def main() -> int:
     parser.add_argument("--hours", type=float, default=4.0)
     parser.add_argument("--models", default="tiny.en")
     parser.add_argument("--diarize", default="channels,embedding")
+    # the store `make setup` provisioned (CAM++, the default diariser's voice model, and
+    # base live there; ../shared/models has neither, so "auto" would fall back to GE2E)
     parser.add_argument("--models-dir", type=Path,
-                        default=Path(os.environ.get("VERBATIM_MODELS", SHARED.parent / "models")))
+                        default=Path(os.environ.get("VERBATIM_MODELS") or default_models_dir()))
     parser.add_argument("--resume", action="store_true",
                         help="also kill a job half way and check the resumed transcript")
     parser.add_argument("--keep", action="store_true", help="keep the generated WAV")
@@ -179,6 +187,10 @@ def main() -> int:
     duration = write_long_wav(wav, args.hours)
     print(f"audio: {wav.name}, {duration / 3600:.2f} h, 48 kHz stereo 24-bit RF64, "
           f"{wav.stat().st_size / 1e9:.2f} GB, written in {time.perf_counter() - clock:.0f} s")
+    from transcribe.diarize.voices import choose
+
+    print(f"models: {args.models_dir} (the default diariser's voice model here: "
+          f"{choose('auto', args.models_dir)})")
     verbatim = str(REPO / ".venv" / "bin" / "verbatim")
     failures = 0
     try:
@@ -203,7 +215,9 @@ def main() -> int:
                         continue
                     doc = json.loads(out.read_text())
                     print(f"  wall {run.seconds:8.1f} s   RTF {run.seconds / duration:.3f}   "
-                          f"{len(doc['words'])} words, {len(doc['speakers'])} speakers")
+                          f"{len(doc['words'])} words, {len(doc['speakers'])} speakers   "
+                          f"load average {run.load[0]:.1f} (highest {run.load[1]:.1f}) on "
+                          f"{os.cpu_count()} cores")
                     print(f"  peak resident: CLI + worker {gb(run.peak_sum)}, largest single "
                           f"process {gb(worker)}   (target <= {TARGET_GB} GB: "
                           f"{'met' if ok else 'MISSED'})")
@@ -249,15 +263,16 @@ def resume_check(command: list[str], env: dict[str, str], reference: Path, home:
     got = words_of(resumed_out)
     same = got == expected
     if not same:
-        first = next((i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b),
-                     min(len(got), len(expected)))
-        print(f"  resume: first difference at word {first}: "
-              f"{got[first:first + 1]} vs {expected[first:first + 1]}")
+        at = next((i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b),
+                  min(len(got), len(expected)))
+        print(f"  resume: first difference at word {at}: "
+              f"{got[at:at + 1]} vs {expected[at:at + 1]}")
     twice = max(0, killed_at + 1 - resumed) if first.code != 0 else 0
     print(f"  resume: killed after {killed_at} of {seen.get('groups', 0)} ASR groups "
           f"(exit {first.code}); restart resumed {resumed} groups, took {second.seconds:.0f} s, "
           f"at most {twice if resumed == killed_at else '?'} group decoded twice; "
-          f"same transcript: {same}")
+          f"same transcript: {same}; peak resident {gb(first.peak_sum)} killed, "
+          f"{gb(second.peak_sum)} resumed; load average {second.load[0]:.1f}")
     return same and resumed >= killed_at > 0
 
 

@@ -127,8 +127,7 @@ async def drained(editor: Any) -> None:
 
 def db_bytes(study: Study) -> int:
     """The database's size on disk once the write-ahead log is folded in."""
-    with study._lock:
-        study._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    study.ledger.checkpoint()
     return (study.path / "study.sqlite").stat().st_size
 
 

@@ -8,7 +8,8 @@ The parts, each importable alone:
   check_settings(), preload() (before a full-screen UI), CaptureError.
 - ``capture.recorder``: Recorder(path, *, device, channels, rate, source, ...)
   with start/pause/resume/mark/stop, latest_level(), status(), wait(),
-  on_segment_closed; RecorderStatus, RecordingSummary.
+  on_segment_closed or segment_sink (segments kept in memory, handed to a
+  sink: the encrypted study's seal); RecorderStatus, RecordingSummary.
 - ``capture.sidecar``: sidecar_path(), read_sidecar() -> Sidecar (gaps, pauses,
   live marks, segments), write_sidecar().
 - ``capture.recover``: recover(path) -> RecoveryReport; recover_recording().

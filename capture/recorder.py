@@ -9,6 +9,10 @@ size-one queue, and keeps the sidecar (gaps, pauses, live marks) up to date.
 It stops on a sentinel. A full disk stops it cleanly: the file is repaired
 so it is valid, and the error is reported by ``status()`` and ``stop()``.
 
+It is one module of ~580 lines on purpose: the control side (start, pause,
+stop) and the writer thread share one state machine and one lock, and the
+pure parts are already apart (``dropouts``, ``levels``, ``wavfile``, ``sidecar``).
+
 Usage::
 
     rec = Recorder(Path("P4-1.wav"), channels=1)
@@ -37,7 +41,7 @@ from capture.errors import CaptureError, DiskFullError
 from capture.levels import Level, LevelMeter
 from capture.sidecar import Gap, LiveMark, Pause, Segment, Sidecar, sidecar_path, write_sidecar
 from capture.source import AudioSource, SoundDeviceSource, default_clock
-from capture.wavfile import DEFAULT_SEGMENT_BYTES, SUBTYPE_BYTES, SegmentedWavWriter
+from capture.wavfile import DEFAULT_SEGMENT_BYTES, SUBTYPE_BYTES, SegmentedWavWriter, SegmentSink
 
 # Header refresh + fsync cadence (the issue asks for at least once a second).
 SYNC_INTERVAL = 0.5
@@ -108,7 +112,9 @@ class Recorder:
     ``device`` is an index, a name, a DeviceInfo or None (the default input);
     ``source`` replaces the device entirely (tests, other back ends).
     ``on_segment_closed(path)`` is called from the writer thread after each
-    WAV file is finished and fsync'd (the seam for at-rest encryption).
+    WAV file is finished and fsync'd. ``segment_sink`` keeps the open segment
+    in memory and hands its bytes to the sink instead of writing any file
+    (the seam for at-rest encryption: nothing plain reaches the disk).
     """
 
     def __init__(self, path: Path, *, device: str | int | DeviceInfo | None = None,
@@ -116,6 +122,7 @@ class Recorder:
                  subtype: str = "PCM_24", max_seconds: float | None = None,
                  max_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
                  on_segment_closed: Callable[[Path], None] | None = None,
+                 segment_sink: SegmentSink | None = None,
                  dropout_settings: DropoutSettings | None = None,
                  queue_blocks: int | None = None,
                  level_interval: float = 0.066,
@@ -126,6 +133,7 @@ class Recorder:
         self.rate = rate
         self.subtype = subtype
         self.on_segment_closed = on_segment_closed
+        self.segment_sink = segment_sink
         self._device_spec = device
         self._source = source
         self._max_frames = None if max_seconds is None else round(max_seconds * rate)
@@ -214,7 +222,8 @@ class Recorder:
         writer = SegmentedWavWriter(self.path, rate=self.rate, channels=self.channels,
                                     subtype=self.subtype,
                                     max_segment_bytes=self._max_segment_bytes,
-                                    on_segment_closed=self.on_segment_closed)
+                                    on_segment_closed=self.on_segment_closed,
+                                    sink=self.segment_sink)
         writer.open()
         self._writer = writer
         self._started_at = _now_iso()
@@ -250,6 +259,7 @@ class Recorder:
                 return  # audio got through after all: keep it, with its sidecar
             for seg in segments:
                 seg.path.unlink(missing_ok=True)
+            self._writer.discard_empty()
         self.sidecar_path.unlink(missing_ok=True)
         self._writer = None
 

@@ -103,6 +103,24 @@ def recover(path: Path) -> RecoveryReport:
     return report
 
 
+def repaired_wav(data: bytes) -> bytes:
+    """``data`` (a WAV whose header was not finalised) with sizes covering every whole frame.
+
+    The in-memory twin of ``recover``: for a segment rebuilt from what was
+    sealed while recording, which never touches a disk in plain form.
+    """
+    layout = parse_wav_header(data[:1 << 16])
+    align = layout.block_align
+    whole = max(0, len(data) - layout.data_offset) // align * align
+    pad = whole & 1
+    out = bytearray(data[:layout.data_offset + whole])
+    if pad:
+        out += b"\0"
+    struct.pack_into("<I", out, layout.data_size_field, whole)
+    struct.pack_into("<I", out, 4, layout.data_offset - 8 + whole + pad)
+    return bytes(out)
+
+
 def _finalised_with_trailing_chunks(path: Path, layout: WavLayout, size: int) -> bool:
     """A properly closed file with chunks after the data (LIST, PEAK...): leave it alone.
 

@@ -6,17 +6,24 @@ the RIFF and data sizes from the file's current length (soundfile's
 twice a second, followed by ``fsync``, bounds what a power cut can cost. A
 WAV's sizes are 32-bit, so long sessions roll over to a new numbered file
 well before 4 GiB.
+
+With a ``SegmentSink`` no segment file is written at all: the open segment is
+kept in memory and its bytes are handed to the sink as they are synced (an
+encrypted study seals them, ``verbatim.vault.recording``), then the whole
+segment once it closes. So plaintext audio never reaches a disk.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import soundfile
@@ -35,6 +42,33 @@ HEADER_ALLOWANCE = 4096
 SUBTYPE_BYTES = {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4}
 
 SegmentClosed = Callable[[Path], None]
+
+
+class SegmentSink(Protocol):
+    """Where a segment's bytes go instead of a file on disk.
+
+    The writer calls, from its one thread: ``begin`` for a new segment,
+    ``append`` with the bytes added since the last call (at open, about twice a
+    second, and before ``finish``; the header's sizes in the first bytes are
+    those at open, and grow only in ``finish``'s copy), ``finish`` with the
+    whole closed segment, and ``discard`` when a segment holds nothing. An
+    ``OSError`` from ``append`` is a write failure like a disk's.
+    """
+
+    def taken(self, path: Path) -> bool:
+        """Whether a segment of this name already exists (in whatever form the sink keeps)."""
+
+    def begin(self, path: Path) -> None:
+        """A new segment named ``path`` starts (nothing is created at ``path`` itself)."""
+
+    def append(self, path: Path, offset: int, data: bytes) -> None:
+        """Bytes ``offset``.. of the segment, kept durably before returning."""
+
+    def finish(self, path: Path, whole: bytes) -> None:
+        """The complete segment (final header); what ``append`` kept may go."""
+
+    def discard(self, path: Path) -> None:
+        """Remove what the sink keeps of this segment (it holds no audio)."""
 
 
 def update_header(handle: soundfile.SoundFile) -> None:
@@ -92,11 +126,14 @@ class SegmentedWavWriter:
     header up to date and fsyncs; ``write()`` rolls over to the next numbered
     file before ``max_segment_bytes``; ``close()`` finishes the last file.
     ``on_segment_closed(path)`` runs after each file is closed and fsync'd.
+    With ``sink`` the segments live in memory and go to the sink instead (no
+    file, no ``on_segment_closed``).
     """
 
     def __init__(self, path: Path, *, rate: int, channels: int, subtype: str = "PCM_24",
                  max_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
-                 on_segment_closed: SegmentClosed | None = None) -> None:
+                 on_segment_closed: SegmentClosed | None = None,
+                 sink: SegmentSink | None = None) -> None:
         if subtype not in SUBTYPE_BYTES:
             raise CaptureError(f"unsupported sample format {subtype}")
         self.first_path = Path(path)
@@ -108,6 +145,9 @@ class SegmentedWavWriter:
         if self.max_frames < 1:
             raise CaptureError(f"segment size {max_segment_bytes} bytes is too small")
         self.on_segment_closed = on_segment_closed
+        self.sink = sink
+        self._memory: io.BytesIO | None = None
+        self._handed = 0  # bytes of the in-memory segment already given to the sink
         self.closed_segments: list[ClosedSegment] = []
         self.callback_errors: list[str] = []
         self.total_frames = 0
@@ -130,12 +170,18 @@ class SegmentedWavWriter:
         """Create the first file (fails cleanly if it exists or its folder does not)."""
         self._open_segment(1)
 
+    def _taken(self, path: Path) -> bool:
+        return path.exists() or (self.sink is not None and self.sink.taken(path))
+
     def _open_segment(self, number: int) -> None:
         path = segment_path(self.first_path, number)
         if number > 1:  # never overwrite: skip numbers taken by other files
-            while path.exists():
+            while self._taken(path):
                 number += 1
                 path = segment_path(self.first_path, number)
+        if self.sink is not None:
+            self._open_in_memory(path, number)
+            return
         fd = create_private(path)
         try:
             handle = soundfile.SoundFile(fd, mode="w", samplerate=self.rate,
@@ -149,6 +195,40 @@ class SegmentedWavWriter:
         self._fd, self._handle, self._number = fd, handle, number
         self._segment_frames = 0
         self._segment_start = self.total_frames
+
+    def _open_in_memory(self, path: Path, number: int) -> None:
+        assert self.sink is not None
+        if self._taken(path):
+            raise CaptureError(f"{path} already exists; choose another name "
+                               "(an existing recording is never overwritten)")
+        memory = io.BytesIO()
+        try:
+            handle = soundfile.SoundFile(memory, mode="w", samplerate=self.rate,
+                                         channels=self.channels, subtype=self.subtype,
+                                         format="WAV")
+            update_header(handle)
+            self.sink.begin(path)
+        except Exception as err:
+            raise CaptureError(f"cannot write {path}: {err}") from None
+        self._memory, self._handle, self._number, self._handed = memory, handle, number, 0
+        self._segment_frames = 0
+        self._segment_start = self.total_frames
+        self._hand_over(path)
+
+    def _hand_over(self, path: Path) -> None:
+        """Give the sink the in-memory segment's bytes it has not had yet."""
+        assert self.sink is not None and self._memory is not None
+        view = self._memory.getbuffer()
+        try:
+            if len(view) > self._handed:
+                self.sink.append(path, self._handed, bytes(view[self._handed:]))
+                self._handed = len(view)
+        except OSError as err:
+            if is_disk_full(err):
+                raise DiskFullError(f"disk full while writing {path.name}") from None
+            raise CaptureError(f"cannot write {path.name}: {err.strerror or err}") from None
+        finally:
+            view.release()
 
     def write(self, block: np.ndarray) -> None:
         """Append a block, rolling over as needed. Raises DiskFullError / CaptureError."""
@@ -214,6 +294,10 @@ class SegmentedWavWriter:
 
     def sync(self) -> None:
         """Bring the current file's header up to date and push everything to the disk."""
+        if self._handle is not None and self._memory is not None and self._dirty:
+            self._hand_over(self.current_path)
+            self._dirty = False
+            return
         if self._handle is None or self._fd is None or not self._dirty:
             return
         update_header(self._handle)
@@ -230,6 +314,9 @@ class SegmentedWavWriter:
         self._open_segment(self._number + 1)
 
     def _close_segment(self, *, repair: bool = False) -> None:
+        if self._memory is not None:
+            self._close_in_memory()
+            return
         handle, fd, path = self._handle, self._fd, self.current_path
         if handle is None or fd is None:
             return
@@ -256,6 +343,31 @@ class SegmentedWavWriter:
                 self.on_segment_closed(path)
             except Exception as err:  # a hook must not lose the recording
                 self.callback_errors.append(f"{path.name}: {type(err).__name__}: {err}")
+
+    def _close_in_memory(self) -> None:
+        """Finish the header in memory, hand the sink the rest, then the whole segment."""
+        assert self.sink is not None and self._memory is not None and self._handle is not None
+        path, handle = self.current_path, self._handle
+        self._handle = None
+        with contextlib.suppress(Exception):
+            handle.close()  # into memory: only the header's sizes change
+        self.closed_segments.append(ClosedSegment(path=path, start_frame=self._segment_start,
+                                                  frames=self._segment_frames))
+        try:
+            self._hand_over(path)  # what was kept so far is complete, should finish fail
+            self.sink.finish(path, self._memory.getvalue())
+        except Exception as err:  # kept by the sink's appends: recovery finishes it
+            self.callback_errors.append(f"{path.name}: {type(err).__name__}: {err}")
+        finally:
+            self._memory = None
+
+    def discard_empty(self) -> None:
+        """After a start that never got audio: remove what the sink kept of the segments."""
+        if self.sink is None:
+            return
+        for seg in self.closed_segments:
+            with contextlib.suppress(OSError):
+                self.sink.discard(seg.path)
 
     def close(self, *, after_error: bool = False) -> None:
         """Finish the current file; after a write error, repair it so it is a valid WAV."""

@@ -9,6 +9,9 @@ Both are prompted for verbatim text, so fillers, cut-offs and repetitions
 survive, and run with ``condition_on_previous_text`` off, which avoids the
 repetition loops Whisper falls into on long files. Each engine's own types are
 turned into ``AsrWord`` here and nowhere else.
+
+Past 400 lines because both engines' adapters live here, each with its chunk and
+second-reading logic beside the other's; the pure loop logic is in ``repetition``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,14 @@ import numpy.typing as npt
 
 from transcribe.diarize import Progress
 from transcribe.errors import TranscribeError
+from transcribe.repetition import (  # noqa: F401  (looping: part of this module's surface)
+    better,
+    find_loops,
+    is_suspect_text,
+    looping,
+    suspect,
+    without_loops,
+)
 
 ENGINES = ("faster-whisper", "whisper")
 
@@ -160,40 +171,6 @@ def plan_chunks(speech: Sequence[tuple[float, float]], duration: float, *,
     return [(round(a, 3), round(b, 3)) for a, b in chunks]
 
 
-# A prompted chunk that came back with fewer words than this per second, or stuck in a
-# loop, is decoded again without the prompt and the better reading kept. Measured: with
-# Whisper base on German read speech, every German verbatim prompt tried made the model
-# echo the prompt or loop ("was wir, was wir, ...": 8 words for 24 s); unprompted it
-# read all 60 words. Normal speech runs at 2-3 words a second, pauses included ~1.
-MIN_WORDS_PER_SECOND = 0.6
-MIN_SUSPECT_SECONDS = 6.0
-
-
-def looping(words: Sequence[str], *, times: int = 3) -> bool:
-    """Whether a phrase of 1-4 words repeats ``times`` times in a row (a decoding loop)."""
-    tokens = [w.lower().strip(".,!?;:\"'") for w in words]
-    for n in range(1, 5):
-        for i in range(len(tokens) - n * times + 1):
-            phrase = tokens[i:i + n]
-            if all(tokens[i + k * n:i + (k + 1) * n] == phrase for k in range(1, times)):
-                return True
-    return False
-
-
-def suspect(words: Sequence[AsrWord], seconds: float) -> bool:
-    """A prompted reading that looks like the prompt misled the model."""
-    if seconds >= MIN_SUSPECT_SECONDS and len(words) < MIN_WORDS_PER_SECOND * seconds:
-        return True
-    return looping([w.text for w in words])
-
-
-def better(prompted: list[AsrWord], plain: list[AsrWord]) -> list[AsrWord]:
-    """The plain reading of a suspect chunk wins when it is no loop and has more words."""
-    if plain and not looping([w.text for w in plain]) and len(plain) > len(prompted):
-        return plain
-    return prompted
-
-
 def speech_sample(samples: npt.NDArray[np.float32], chunks: Chunks | None, *,
                   seconds: float = 30.0) -> npt.NDArray[np.float32]:
     """Up to ``seconds`` of the recording's speech (its first chunks), for language detection."""
@@ -270,12 +247,11 @@ class FasterWhisperEngine:
                   else None}
         if chunks is not None:
             words = self._decode_chunks(samples, chunks, common, progress, duration)
-            if common["initial_prompt"]:
-                words = self._second_reading(samples, chunks, common, words)
+            words = self._second_reading(samples, chunks, common, words)
         else:
             segments, _info = self._model.transcribe(samples, vad_filter=False, **common)
             words = self._collect(segments, progress, duration)
-        return AsrResult(words=tuple(w for w in words if w.text), engine=self.name,
+        return AsrResult(words=tuple(w for w in without_loops(words) if w.text), engine=self.name,
                          model=str(self.model_path), language=settings.language,
                          language_probability=probability)
 
@@ -293,17 +269,32 @@ class FasterWhisperEngine:
 
     def _second_reading(self, samples: npt.NDArray[np.float32], chunks: Chunks,
                         common: dict[str, Any], words: list[AsrWord]) -> list[AsrWord]:
-        """Chunks the prompt misled (too few words, a loop) decoded again unprompted."""
+        """Suspect chunks (too few words for a prompted one, a loop) decoded again.
+
+        Stricter than the batched pass: one chunk at a time, unprompted, with
+        faster-whisper's temperature fallback (a window whose text compresses like a
+        loop, ratio > 2.4, is sampled again hotter). A loop that survives that gets a
+        third reading, prompted, that may not repeat any three words. The best
+        reading is kept (``better``).
+        """
         by_chunk = [[w for w in words if a <= (w.start + w.end) / 2 < b] for a, b in chunks]
-        redo = [i for i, ((a, b), got) in enumerate(zip(chunks, by_chunk, strict=True))
-                if suspect(got, b - a)]
-        if not redo:
-            return words
-        plain = self._decode_chunks(samples, [chunks[i] for i in redo],
-                                    {**common, "initial_prompt": None}, None, 0.0)
-        for i in redo:
-            a, b = chunks[i]
-            by_chunk[i] = better(by_chunk[i], [w for w in plain if a <= (w.start + w.end) / 2 < b])
+        prompted = bool(common["initial_prompt"])
+        for i, ((a, b), got) in enumerate(zip(chunks, by_chunk, strict=True)):
+            if not (suspect(got, b - a) if prompted else is_suspect_text([w.text for w in got])):
+                continue
+            piece = samples[int(a * 16_000):int(b * 16_000)]
+            tries = [{**common, "initial_prompt": None}]
+            if prompted:
+                tries.append({**common, "no_repeat_ngram_size": 3})
+            for options in tries:
+                segments, _info = self._model.transcribe(piece, vad_filter=False,
+                                                         without_timestamps=True, **options)
+                again = [dataclasses.replace(w, start=round(w.start + a, 3),
+                                             end=round(w.end + a, 3))
+                         for w in self._collect(segments, None, 0.0)]
+                by_chunk[i] = better(by_chunk[i], again)
+                if not find_loops([w.text for w in by_chunk[i]]):
+                    break
         return [w for got in by_chunk for w in got]
 
     @staticmethod
@@ -374,7 +365,8 @@ class OpenAIWhisperEngine:
             done += end - start
             if progress is not None:
                 progress("asr", min(1.0, done / total))
-        return AsrResult(words=tuple(words), engine=self.name, model=str(self.model_path),
+        return AsrResult(words=tuple(without_loops(words)), engine=self.name,
+                         model=str(self.model_path),
                          language="" if settings.language == "auto" else settings.language,
                          language_probability=probability)
 

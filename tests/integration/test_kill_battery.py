@@ -264,10 +264,13 @@ def test_killed_encrypt_keeps_every_key_the_user_saw(env: Env, tmp_path: Path,
             vault = json.loads((folder / "vault.json").read_text())
             if keys and vault.get("recovery_confirmed", True):
                 lost += not opens(folder, recovery=keys[-1])
-    rerun = env.run(*argv, stdin=PASS + "\n")
-    with shown.open("a") as fh:
-        fh.write(rerun.stdout)
-    assert "opens with" in rerun.stdout
+    vault_now = folder / "vault.json"
+    finished = vault_now.exists() and "state" not in json.loads(vault_now.read_text())
+    if not finished:  # (a quiet machine can finish before the kill lands: nothing to re-run)
+        rerun = env.run(*argv, stdin=PASS + "\n")
+        with shown.open("a") as fh:
+            fh.write(rerun.stdout)
+        assert "opens with" in rerun.stdout
     keys = shown_recovery_keys(shown)
     assert keys, "the user was never shown a recovery key"
     lost += not opens(folder, passphrase=PASS)
@@ -370,6 +373,11 @@ def _study_with_transcript(tmp_path: Path, clip: Path) -> Path:
     return folder
 
 
+def _complete_backup(folder: Path) -> bool:
+    stamp = folder / "backup.json"
+    return stamp.is_file() and json.loads(stamp.read_text()).get("complete") is True
+
+
 def test_killed_export_and_backup_leave_nothing_that_looks_finished(env: Env, tmp_path: Path,
                                                                     clip: Path) -> None:
     folder = _study_with_transcript(tmp_path, clip)
@@ -395,12 +403,14 @@ def test_killed_export_and_backup_leave_nothing_that_looks_finished(env: Env, tm
         _, alive = env.kill_after(backup, ready=ready)
         kills += 1
         survivors += len(alive)
-        assert not [p for p in backups.iterdir() if not p.name.startswith(".")], \
+        # what looks like a backup is one: a kill that landed after the last rename (a
+        # quiet machine is that fast) left a finished backup, never a partial one
+        assert all(_complete_backup(p) for p in backups.iterdir() if not p.name.startswith(".")), \
             "a killed backup looks like a backup"
     env.run(*backup)
     made = list(backups.iterdir())
     stale_backup = [p.name for p in made if p.name.startswith(".")]
-    assert len(made) == 1 and not stale_backup and not survivors
-    assert json.loads((made[0] / "backup.json").read_text())["complete"] is True
-    assert "interviews 1" in env.run("--study", str(made[0]), "study", "info").stdout
+    assert made and not stale_backup and not survivors
+    assert all(_complete_backup(p) for p in made)
+    assert "interviews 1" in env.run("--study", str(made[-1]), "study", "info").stdout
     _count("backup", kills=kills, survivors=survivors, stale=len(stale_backup))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,15 @@ def silent_player(path: Path) -> Any:
     return Player(path, output=SilentOutput)
 
 
+async def home_loaded(pilot: Any, timeout: float = 10.0) -> None:
+    """Until the home screen has shown its first load (it reads the study in a worker)."""
+    deadline = time.monotonic() + timeout
+    while getattr(pilot.app.screen, "loads", 1) < 1:
+        if time.monotonic() > deadline:
+            raise AssertionError("the home screen never loaded the study")
+        await pilot.pause(0.02)
+
+
 @pytest.fixture
 def make_app(config: Config, study: Study) -> Callable[..., Any]:
     from verbatim.tui.app import VerbatimApp
@@ -139,6 +149,18 @@ def make_app(config: Config, study: Study) -> Callable[..., Any]:
         options: dict[str, Any] = {"study": study, "recorder_factory": fake_recorder_factory,
                                    "device_lister": fake_devices, "player_factory": silent_player}
         options.update(kwargs)
-        return VerbatimApp(config, **options)
+        app = VerbatimApp(config, **options)
+        run_test = app.run_test
+
+        @asynccontextmanager
+        async def loaded(*args: Any, **kw: Any) -> AsyncIterator[Any]:
+            """``run_test`` that starts once the home screen shows the study, as a user
+            sees it before pressing a key."""
+            async with run_test(*args, **kw) as pilot:
+                await home_loaded(pilot)
+                yield pilot
+
+        app.run_test = loaded  # type: ignore[method-assign]
+        return app
 
     return build

@@ -125,7 +125,7 @@ async def test_edit_interview_consent_and_participant(make_app: Any, study: Stud
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
         await wait_for(pilot, lambda: study.interview("P1-1").consent_form == "v2.1")
         talks = app.screen.query_one("#interviews")
-        assert str(talks.get_row_at(0)[4]) == "v2.1 2024-03-01"
+        await wait_for(pilot, lambda: str(talks.get_row_at(0)[4]) == "v2.1 2024-03-01")
         await pilot.press("shift+tab")
         await press_for(pilot, "p", FieldsDialog)
         app.screen.query_one("#f-profession").value = "Senior Social Worker"
@@ -281,6 +281,7 @@ async def test_note_draft_survives_escape_and_is_removed_once_saved(make_app: An
         assert study.notes("P1-1") == []
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, NoteDialog))
+        await wait_for(pilot, lambda: app.screen.restored is not None)  # read in the background
         assert app.screen.query_one("#moment").text == "Half a thought"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(study.notes("P1-1")) == 1)
@@ -312,6 +313,7 @@ async def test_extract_locks_then_cites(make_app: Any, study: Study) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
         await press_for(pilot, "x", ExtractsScreen)
+        await wait_for(pilot, lambda: app.screen.loaded)
         assert app.screen.query_one("#extracts").row_count == 1
         await press_for(pilot, "a", TextDialog)  # analysis, Willig's stages as the template
         assert "1." in app.screen.query_one("#text").text

@@ -21,29 +21,35 @@ from verbatim.tui.screens.jobs import JobsScreen
 from verbatim.tui.screens.lists import ExtractsScreen, NotesScreen
 from verbatim.tui.screens.record import RecordScreen
 
+from .conftest import home_loaded
 from .test_screens import press_for, wait_for
 
 pytestmark = pytest.mark.ui
 
 
 async def _open_editor(pilot: Any) -> None:
+    await home_loaded(pilot)
     await press_for(pilot, "o", EditorScreen)
     await wait_for(pilot, lambda: pilot.app.screen.doc is not None)  # loaded in a worker
     await pilot.pause()
 
 
 def opening(key: str, screen: type) -> Any:
-    """A run_before that opens a screen by its key and waits for it (no race on a busy box)."""
+    """A run_before that opens a screen by its key and waits for it (no race on a busy box),
+    and for what it reads in the background."""
 
     async def run_before(pilot: Any) -> None:
+        await home_loaded(pilot)
         await press_for(pilot, key, screen)
+        await wait_for(pilot, lambda: getattr(pilot.app.screen, "loaded", True)
+                       and getattr(pilot.app.screen, "schedule", []) is not None)
         await pilot.pause()
 
     return run_before
 
 
 def test_home(snap_compare: Any, make_app: Any) -> None:
-    assert snap_compare(make_app(), terminal_size=(80, 24))
+    assert snap_compare(make_app(), run_before=home_loaded, terminal_size=(80, 24))
 
 
 def test_editor_with_selection(snap_compare: Any, make_app: Any) -> None:
@@ -84,6 +90,7 @@ def test_jobs(snap_compare: Any, make_app: Any) -> None:
         app.jobs[1] = Job(id=1, interview="P1-1", stage="done", fraction=1.0, state="done")
         app.jobs[2] = Job(id=2, interview="P1-2", state="failed", fraction=0.3,
                           error="model tiny.en is not in the model store")
+        await home_loaded(pilot)
         await press_for(pilot, "ctrl+o", JobsScreen)
         await pilot.pause()
 

@@ -164,6 +164,16 @@ def test_blocks_stream_a_long_file_in_pieces(tmp_path: Path) -> None:
     assert abs(sum(frames for _, frames in sizes) - 70 * SAMPLE_RATE) <= 2
 
 
+def test_the_whole_mono_track_is_read_a_block_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "long.flac"
+    sf.write(path, stereo_tones(SAMPLE_RATE, seconds=70.0).T, SAMPLE_RATE)
+    with spool_audio(path) as spooled:  # 70 s: longer than one mono read block (60 s)
+        whole = np.asarray(spooled.mono)  # what pyannote is given
+        expected = spooled.read(0, spooled.frames).mean(axis=0, dtype=np.float32)
+        assert whole.dtype == np.float32 and np.array_equal(whole, expected)
+        assert np.array_equal(spooled.read_mono(30, spooled.frames - 7), expected[30:-7])
+
+
 def _truncated(path: Path, fraction: float) -> Path:
     out = path.with_name("cut-" + path.name)
     data = path.read_bytes()

@@ -76,3 +76,27 @@ def test_a_dead_backup_leaves_no_folder_that_looks_like_one(study: Path, tmp_pat
         made = opened.backup(out)
     assert sorted(p.name for p in out.iterdir()) == [made.name]
     assert os.path.basename(made).startswith("study-backup-")
+
+
+def test_a_folder_backup_keeps_the_study_voiceprints_as_they_are(study: Path,
+                                                                 tmp_path: Path) -> None:
+    voices = study / "voices"
+    voices.mkdir(mode=0o700)
+    plain = b'{"format": "verbatim-voiceprint/1", "name": "Interviewer", "vector": [0.1]}\n'
+    from pyrage import decrypt, encrypt, x25519
+
+    key = x25519.Identity.generate()
+    sealed = encrypt(plain.replace(b"Interviewer", b"Chair"), [key.to_public()])
+    (voices / "Interviewer.json").write_bytes(plain)
+    (voices / "Chair.json.age").write_bytes(sealed)
+    (voices / ".Other.json.partial").write_bytes(b"half")  # an enrolment cut short
+    with Study.open(study) as opened:
+        opened.backup(f"{tmp_path / 'out'}/")
+    (made,) = (tmp_path / "out").iterdir()
+    assert sorted(p.name for p in (made / "voices").iterdir()) == ["Chair.json.age",
+                                                                    "Interviewer.json"]
+    assert (made / "voices" / "Interviewer.json").read_bytes() == plain
+    copied = (made / "voices" / "Chair.json.age").read_bytes()
+    assert b"vector" not in copied and b"Chair" in decrypt(copied, [key])  # still sealed
+    assert all(p.stat().st_mode & 0o077 == 0 for p in (made / "voices").iterdir())
+    assert json.loads((made / "backup.json").read_text())["voices"] == 2

@@ -217,3 +217,53 @@ def test_the_meter_emits_at_its_interval_and_sees_peaks_between() -> None:
             emitted.append(level)
     assert len(emitted) == 20
     assert max(lv.peak[0] for lv in emitted) == pytest.approx(0.8)
+
+
+class _MemorySink:
+    """A segment sink that keeps what it is given, as the sealing one seals it."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, bytearray] = {}
+        self.whole: dict[str, bytes] = {}
+
+    def taken(self, path: Path) -> bool:
+        return path.name in self.kept
+
+    def begin(self, path: Path) -> None:
+        self.kept[path.name] = bytearray()
+
+    def append(self, path: Path, offset: int, data: bytes) -> None:
+        self.kept[path.name][offset:offset + len(data)] = data
+
+    def finish(self, path: Path, whole: bytes) -> None:
+        self.whole[path.name] = whole
+
+    def discard(self, path: Path) -> None:
+        self.kept.pop(path.name, None)
+
+
+def test_a_segment_sink_gets_every_byte_and_no_file_is_written(tmp_path: Path) -> None:
+    import io
+
+    from capture.recover import repaired_wav
+
+    rate = 16000
+    audio = (0.1 * np.random.default_rng(7).standard_normal((rate * 5 // 2, 1))
+             ).astype(np.float32)
+    sink = _MemorySink()
+    writer = SegmentedWavWriter(tmp_path / "talk.wav", rate=rate, channels=1,
+                                max_segment_bytes=4096 + rate * 3, sink=sink)
+    writer.open()
+    for start in range(0, len(audio), 800):
+        writer.write(audio[start:start + 800])
+        writer.sync()
+    kept_mid = {name: bytes(data) for name, data in sink.kept.items()}  # as a crash finds it
+    writer.close()
+    assert list(tmp_path.iterdir()) == []  # nothing plain on disk, ever
+    assert sorted(sink.whole) == ["talk-002.wav", "talk-003.wav", "talk.wav"]
+    joined = np.concatenate([sf.read(io.BytesIO(sink.whole[name]), dtype="float32")[0]
+                             for name in ("talk.wav", "talk-002.wav", "talk-003.wav")])
+    assert np.allclose(joined, audio[:, 0], atol=1e-6)
+    # what the sink kept before the close is a whole WAV once its sizes are repaired
+    for name, data in kept_mid.items():
+        assert repaired_wav(data) == sink.whole[name]

@@ -184,3 +184,32 @@ def test_no_circle_between_the_verbatim_packages() -> None:
 
 def test_the_circle_check_can_fail() -> None:
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# ---------------------------------------------------------------- private names
+
+def reaches_into_the_study(tree: ast.AST) -> list[str]:
+    """``study._x`` (any expression ending in ``study``): a private name of ``Study`` used
+    from outside it. The store's layers share the database through ``study.ledger``."""
+    found = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and ast.unparse(node.value).split(".")[-1] == "study"):
+            found.append(f"{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_no_module_reaches_into_the_study_store() -> None:
+    offenders = {}
+    for package in (*PROJECT, "bench"):
+        for path in (ROOT / package).rglob("*.py"):
+            hits = reaches_into_the_study(ast.parse(path.read_text(encoding="utf-8")))
+            if hits:
+                offenders[str(path.relative_to(ROOT))] = hits
+    assert offenders == {}
+
+
+def test_the_private_name_check_can_fail() -> None:
+    code = "with study._tx():\n    app.study._audit('x', '')\nstudy.ledger.tx()\n"
+    assert reaches_into_the_study(ast.parse(code)) == ["1: study._tx", "2: app.study._audit"]

@@ -216,6 +216,30 @@ def test_lock_and_extracts_cite_frozen_lines_after_later_edits(study: Study, iid
     assert (note.start, note.end, note.first_line, note.last_line) == (6.0, 9.5, 3, 4)
 
 
+def test_listing_extracts_decodes_no_transcript(study: Study, iid: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quoted text is stored with the extract; an older extract is quoted once, then kept."""
+    study.save_transcript(iid, _locked_doc(), origin="pipeline")
+    study.lock(iid)
+    made = [study.add_extract(iid, n, n + 1) for n in (1, 5, 9)]
+    with study.ledger.tx() as conn:  # as a study from before the text was stored
+        conn.execute("UPDATE extracts SET text = NULL WHERE number = ?", (made[0].number,))
+    decoded: list[int] = []
+    real = Study.transcript_version
+
+    def counting(self: Study, interview: str, version: int) -> Transcript:
+        decoded.append(version)
+        return real(self, interview, version)
+
+    monkeypatch.setattr(Study, "transcript_version", counting)
+    assert [e.text for e in study.extracts("P4")] == [e.text for e in made]
+    assert len(decoded) == 1  # the old one, once
+    decoded.clear()
+    assert [e.citation for e in study.extracts()] == [e.citation for e in made]
+    assert study.extract(made[1].number).text == "line 5 text\nline 6 text"
+    assert decoded == []
+
+
 def test_retention_delete_is_guarded_and_audited(study: Study, iid: str) -> None:
     with pytest.raises(StudyError, match="no retention date"):
         study.delete_audio(iid)

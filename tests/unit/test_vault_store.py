@@ -250,7 +250,7 @@ def test_plain_studies_are_untouched_by_the_vault(tmp_path: Path) -> None:
     assert (tmp_path / "plain" / "study.sqlite").read_bytes()[:15] == b"SQLite format 3"
 
 
-def test_encrypted_recording_keeps_at_most_one_plain_segment(tmp_path: Path) -> None:
+def test_encrypted_recording_never_writes_a_plain_segment(tmp_path: Path) -> None:
     from capture.fake import ReplaySource, tone
     from capture.recorder import Recorder
     from verbatim.vault import recording
@@ -260,14 +260,21 @@ def test_encrypted_recording_keeps_at_most_one_plain_segment(tmp_path: Path) -> 
     out = folder / "recordings" / "P1-1.wav"
     sealed = recording.prepare(out)
     assert sealed is not None
-    plain_at_close: list[list[str]] = []
-
-    def on_closed(path: Path) -> None:
-        plain_at_close.append(sorted(p.name for p in recording.plain_segments(out)))
-        sealed.on_segment_closed(path)
-
+    seen: list[list[str]] = []  # what the folder held at each sealing step: never plaintext
     options = sealed.recorder_options(rate=16000, channels=1, seconds=0.5)
-    options["on_segment_closed"] = on_closed
+    sink = options["segment_sink"]
+    append, finish = sink.append, sink.finish
+
+    def appending(path: Path, offset: int, data: bytes) -> None:
+        append(path, offset, data)
+        seen.append(scan(folder) + [p.name for p in recording.plain_segments(out)])
+
+    def finishing(path: Path, whole: bytes) -> None:
+        assert whole[:4] == b"RIFF"  # the whole segment, in memory only
+        finish(path, whole)
+        seen.append(scan(folder) + [p.name for p in recording.plain_segments(out)])
+
+    sink.append, sink.finish = appending, finishing
     source = ReplaySource(tone(3.0, rate=16000), rate=16000, block=320)
     rec = Recorder(out, rate=16000, source=source, **options)
     rec.start()
@@ -275,14 +282,16 @@ def test_encrypted_recording_keeps_at_most_one_plain_segment(tmp_path: Path) -> 
     assert source.finished.wait(20)
     summary = rec.stop()
     sealed.finish()
-    assert not summary.warnings and len(plain_at_close) >= 6
-    assert all(len(names) == 1 for names in plain_at_close)  # only the segment being sealed
-    assert recording.plain_segments(out) == [] and scan(folder) == []
+    assert not summary.warnings and len(seen) >= 12
+    assert all(found == [] for found in seen)
+    assert recording.plain_segments(out) == [] and recording.journals(out) == []
+    assert scan(folder) == []
     with Study.open(folder) as study:
         study.add_participant("P1")
         with recording.importable(out) as joined:
+            assert str(joined).startswith("/proc/")  # a memfd: never a file in /dev/shm
             assert sf.info(str(joined)).frames == 3 * 16000
-            iid = study.add_interview("P1", joined)
+            iid = study.add_interview("P1", joined, sidecar=recording.joined_sidecar(joined))
         assert [n.moment for n in study.notes(iid)] == ["come back to this"]
         assert study.verify_audio(iid)
     assert scan(folder) == []

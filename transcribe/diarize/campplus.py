@@ -77,6 +77,47 @@ def fbank(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
 
 
 _FBANK_BLOCK = 30_000  # frames (5 minutes) per Kaldi call
+# Kaldi's fbank of a slice equals the whole recording's rows bit for bit from 16 frames
+# up (measured; below that torch's vectorised tails round differently): a stretch is
+# computed over at least this many frames, then cut
+_MIN_SPAN = 32
+
+
+def frame_count(samples: int) -> int:
+    """Kaldi frames (25 ms every 10 ms) in ``samples`` of 16 kHz audio (at least one)."""
+    minimum, shift = int(FRAME_LENGTH * SAMPLE_RATE), int(FRAME_SHIFT * SAMPLE_RATE)
+    return 1 + max(0, samples - minimum) // shift
+
+
+class SpanFeatures:
+    """The fbank of a recording, computed only for the frame stretches asked for.
+
+    ``features[a:b]`` equals ``fbank(samples)[a:b]`` but reads and transforms just
+    that stretch of ``samples`` (a spool, or an array): voice prints of a few
+    windows, or of every window of a four-hour recording one batch at a time,
+    never hold the whole recording's fbank (460 MB at four hours) in memory.
+    """
+
+    def __init__(self, samples: npt.NDArray[np.float32]) -> None:
+        self._samples = samples
+        self._frames = frame_count(len(samples))
+        # a clip too short to cut: its whole fbank is small
+        self._whole = fbank(samples) if self._frames < 2 * _MIN_SPAN else None
+
+    def __len__(self) -> int:
+        return self._frames
+
+    def __getitem__(self, key: slice) -> npt.NDArray[np.float32]:
+        start, stop, step = key.indices(self._frames)
+        if step != 1:
+            raise ValueError("fbank stretches are contiguous")
+        if self._whole is not None:
+            return self._whole[start:stop]
+        first = max(0, min(start, self._frames - _MIN_SPAN))
+        end = min(self._frames, max(stop, first + _MIN_SPAN))
+        shift, length = int(FRAME_SHIFT * SAMPLE_RATE), int(FRAME_LENGTH * SAMPLE_RATE)
+        features = fbank(self._samples[first * shift:(end - 1) * shift + length])
+        return features[start - first:stop - first]
 
 
 def build_encoder(embedding_size: int = DIMENSION) -> Any:
@@ -250,13 +291,17 @@ def load_encoder(path: Path) -> Any:
     return encoder
 
 
-def embed_windows(encoder: Any, features: npt.NDArray[np.float32],
+def embed_windows(encoder: Any, features: npt.NDArray[np.float32] | SpanFeatures,
                   windows: Sequence[tuple[int, int]], *,
-                  batch_size: int = 32) -> npt.NDArray[np.float32]:
-    """One unit-norm 192-d embedding per (first_frame, end_frame) window of ``features``.
+                  batch_size: int = 8) -> npt.NDArray[np.float32]:
+    """One unit-norm 192-d embedding per (first_frame, end_frame) window of ``features``
+    (an fbank array, or ``SpanFeatures`` that compute a batch's windows when it runs).
 
     Each window's fbank is mean-normalised on its own; windows of equal length
-    run as one batch (a diariser's windows are mostly the same length).
+    run as one batch (a diariser's windows are mostly the same length). Eight
+    windows per batch: measured on 1.5 s windows, a batch of 32 held 340 MB of
+    activations at its peak, 16 held 295 MB, 8 hold 150 MB, at the same speed
+    (the prints differ from a batch of 32 by under 1e-6, float rounding).
     """
     import torch
 

@@ -110,7 +110,7 @@ class VoiceModel:
         if self.name == "campplus":
             from transcribe.diarize import campplus
 
-            features = campplus.fbank(samples)
+            features = campplus.SpanFeatures(samples)  # only the windows' stretches
             step = campplus.FRAME_SHIFT
             # Kaldi frames start every 10 ms and last 25 ms: a frame belongs to a window
             # when it lies inside it

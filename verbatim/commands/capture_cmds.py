@@ -88,11 +88,10 @@ def _record(args: argparse.Namespace) -> int:
         device = int(device)
     from verbatim.vault import recording as sealed
 
-    encrypted = sealed.prepare(out)  # inside an encrypted study: short encrypted segments
-    recorder = Recorder(out, device=device, channels=channels, rate=rate,
-                        max_seconds=args.seconds,
-                        **(encrypted.recorder_options(rate=rate, channels=channels)
-                           if encrypted else {}))
+    encrypted = sealed.prepare(out)  # inside an encrypted study: sealed as it is written
+    # the app's sealing recorder: segments and the sidecar (typed marks) never plain on disk
+    make = (sealed.recorder_factory(encrypted.study_dir) if encrypted else None) or Recorder
+    recorder = make(out, device=device, channels=channels, rate=rate, max_seconds=args.seconds)
     disk = recorder.preflight()
     if disk.low:
         sys.stderr.write(f"verbatim: warning: {disk.warning()}\n")

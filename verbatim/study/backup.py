@@ -7,7 +7,9 @@ only then renamed to ``<name>-backup-<time>``; a killed backup is never a
 folder that looks like a backup, and the next backup into the same place
 removes what a dead one left. A recording that is missing or altered does not
 stop the rest: the backup is still written, named ``…-INCOMPLETE``, with
-``backup.json`` saying which recordings are missing or altered. A file backup
+``backup.json`` saying which recordings are missing or altered. The study's enrolled
+voiceprints (``voices/``) go with a folder backup byte for byte: a sealed one
+(``.json.age``) stays sealed, readable only with the study's key. A file backup
 (the database alone) is written as a hidden partial file and renamed.
 """
 
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from transcript.document import fsync_dir, write_atomic
 from verbatim.scratch import alive
-from verbatim.study import db, files
+from verbatim.study import files
 from verbatim.study.errors import StudyError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,6 +44,7 @@ class BackupReport:
 
     path: Path
     recordings: int = 0
+    voices: int = 0  # voiceprints copied from the study's voices/
     missing: list[str] = field(default_factory=list)  # interview ids
     altered: list[str] = field(default_factory=list)
 
@@ -109,14 +112,16 @@ def _backup_folder(study: Study, dest: Path) -> BackupReport:
     try:
         work.mkdir(mode=0o700)
         (work / ".pid").write_text(str(os.getpid()))
-        study._backup_database(work / DB_NAME)
+        study.ledger.backup_to(work / DB_NAME)
         report = _copy_recordings(study, work)
+        report.voices = _copy_voices(study.path, work)
         _verify_database(study, work / DB_NAME)
         (work / ".pid").unlink()
         report.path = dest / (name if report.complete else f"{name}-INCOMPLETE")
         write_atomic(work / MANIFEST, json.dumps({
             "format": "verbatim-backup/1", "study": study.name, "made_at": stamp,
             "complete": report.complete, "recordings": report.recordings,
+            "voices": report.voices,
             "missing": report.missing, "altered": report.altered}, indent=1) + "\n")
         os.replace(work, report.path)
         fsync_dir(dest)
@@ -144,9 +149,31 @@ def _copy_recordings(study: Study, work: Path) -> BackupReport:
     return report
 
 
+def _copy_voices(study_dir: Path, work: Path) -> int:
+    """Copy the study's voiceprints (``voices/*.json``, sealed ``*.json.age``) as they are
+    (owner-only, synced); a half-written one (a hidden partial) is left behind."""
+    source = study_dir / "voices"
+    prints = sorted(p for p in source.glob("*.json*") if p.is_file()
+                    and not p.name.startswith(".") and p.name.endswith((".json", ".json.age"))
+                    ) if source.is_dir() else []
+    if not prints:
+        return 0
+    target = work / "voices"
+    target.mkdir(mode=0o700, exist_ok=True)
+    for path in prints:
+        data = path.read_bytes()
+        fd = os.open(target / path.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    fsync_dir(target)
+    return len(prints)
+
+
 def _verify_database(study: Study, copy: Path) -> None:
     """The copy must pass ``PRAGMA integrity_check`` (under the study's key if encrypted)."""
-    if db.is_encrypted(study._conn):
+    if study.ledger.encrypted:
         from verbatim.vault import cipherdb, session
 
         conn = cipherdb.connect(copy, session.keys_for(study.path).db_keys, timeout=10.0)
@@ -174,10 +201,10 @@ def _backup_file(study: Study, dest: Path) -> BackupReport:
     with contextlib.suppress(FileNotFoundError):
         work.unlink()
     try:
-        study._backup_database(work)
+        study.ledger.backup_to(work)
         _verify_database(study, work)
         os.replace(work, dest)
-        if db.is_encrypted(study._conn):
+        if study.ledger.encrypted:
             vault = work.with_name(work.name + ".vault.json")
             os.replace(vault, dest.with_name(dest.name + ".vault.json"))
         fsync_dir(dest.parent)

@@ -62,7 +62,7 @@ class Partial:
 
 def _baselines(study: Study) -> dict[str, tuple[int, int]]:
     """Per interview, the (size, mtime_ns) of its recording when last verified or accepted."""
-    rows = study._rows("SELECT target, detail FROM audit WHERE action IN "
+    rows = study.ledger.rows("SELECT target, detail FROM audit WHERE action IN "
                        "('interview.add', 'audio.verify', 'audio.accept') ORDER BY id")
     found: dict[str, tuple[int, int]] = {}
     for row in rows:
@@ -129,8 +129,8 @@ def verify(study: Study) -> list[RecordingState]:
         info = path.stat()
         sha = files.sha256_file(study.audio_path(interview.id))
         ok = sha == interview.audio_sha256
-        with study._tx():
-            study._audit("audio.verify", interview.id, ok=ok, sha256=sha, size=info.st_size,
+        with study.ledger.tx():
+            study.ledger.audit("audio.verify", interview.id, ok=ok, sha256=sha, size=info.st_size,
                          mtime_ns=info.st_mtime_ns)
         recorded = str(interview.audio_sha256)[:12]
         states.append(RecordingState(
@@ -150,9 +150,9 @@ def accept_changed(study: Study, iid: str, sha: str) -> None:
     """The user has checked the changed recording: it becomes the reference (audited)."""
     interview = study.interview(iid)
     info = _stored(study, interview).stat()
-    with study._tx() as conn:
+    with study.ledger.tx() as conn:
         conn.execute("UPDATE interviews SET audio_sha256 = ? WHERE id = ?", (sha, iid))
-        study._audit("audio.accept", iid, previous=interview.audio_sha256, sha256=sha,
+        study.ledger.audit("audio.accept", iid, previous=interview.audio_sha256, sha256=sha,
                      size=info.st_size, mtime_ns=info.st_mtime_ns)
 
 

@@ -130,6 +130,6 @@ def write_pack(study: Study, pid: str, out_dir: Path) -> list[Path]:
         write_atomic(word, to_docx(pack))
     except OSError as exc:
         raise StudyError(os_error_line(exc, out_dir, action="write the pack to")) from exc
-    with study._tx():
-        study._audit("pack.write", pid, extracts=len(pack.items))
+    with study.ledger.tx():
+        study.ledger.audit("pack.write", pid, extracts=len(pack.items))
     return [md, word]

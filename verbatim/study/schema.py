@@ -91,7 +91,12 @@ _V2 = ["ALTER TABLE transcript_versions ADD COLUMN base INTEGER",
         layout TEXT NOT NULL,
         lines BLOB NOT NULL)"""]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2]
+# v3: an extract keeps its quoted text (its locked version never changes), so listing
+# extracts reads rows instead of decoding a transcript per extract; NULL for older rows
+# until they are next listed
+_V3 = ["ALTER TABLE extracts ADD COLUMN text TEXT"]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -60,12 +60,13 @@ def add_recording(study: Study, participant: str, recording: Path, *,
     ``remove_source``: the recording was made for this study (the app's
     ``recordings/``), so once the interview is stored its pieces are removed.
     """
-    from verbatim.vault.recording import importable
+    from verbatim.vault.recording import importable, joined_sidecar
 
     recording = Path(recording)
-    pieces = recording_pieces(recording)
     with importable(recording) as source:
-        iid = study.add_interview(participant, source, **(details or {}))
+        iid = study.add_interview(participant, source, sidecar=joined_sidecar(source),
+                                  **(details or {}))
+    pieces = recording_pieces(recording)  # after: joining seals what a crash left
     marks = sum(1 for note in study.notes(iid) if note.source == "live-mark")
     removed: tuple[Path, ...] = ()
     if remove_source:
@@ -78,12 +79,13 @@ def add_recording(study: Study, participant: str, recording: Path, *,
 def recording_pieces(recording: Path) -> list[Path]:
     """Every file a recording consists of: segments and sidecar, plain or sealed."""
     from capture.sidecar import sidecar_path
-    from verbatim.vault.recording import encrypted_segments, plain_segments
+    from verbatim.vault.recording import encrypted_segments, journals, plain_segments
 
     recording = Path(recording).absolute()
     if not recording.parent.is_dir():
         return []
     side = sidecar_path(recording)
-    pieces = [*plain_segments(recording), *encrypted_segments(recording)]
+    pieces = [*plain_segments(recording), *encrypted_segments(recording),
+              *journals(recording)]
     pieces += [p for p in (side, side.with_name(side.name + ".age")) if p.exists()]
     return sorted(set(pieces))

@@ -68,6 +68,13 @@ def _recipients(recipient: str) -> list[object]:
     return [x25519.Recipient.from_str(recipient)]
 
 
+def encrypt_bytes(data: bytes, recipient: str) -> bytes:
+    """``data`` as one age file for ``recipient`` (small pieces, kept in memory)."""
+    import pyrage
+
+    return bytes(pyrage.encrypt(data, _recipients(recipient)))
+
+
 def encrypt_file(source: Path | BinaryIO, dest_fh: BinaryIO, recipient: str, *,
                  identities: Sequence[object] = ()) -> str:
     """Encrypt ``source`` into the open ``dest_fh``; returns the plaintext's sha256.
@@ -139,7 +146,7 @@ def decrypt_to_memory(path: Path, identities: Sequence[object], *, name: str = "
     import pyrage
 
     label = name or path.name
-    out = _memory_file(label)
+    out = memory_file(label)
     try:
         with path.open("rb") as src:
             if src.read(len(AGE_MAGIC)) != AGE_MAGIC:
@@ -165,7 +172,7 @@ def decrypt_bytes(path: Path, identities: Sequence[object]) -> bytes:
         return fh.read()
 
 
-def _memory_file(label: str) -> BinaryIO:
+def memory_file(label: str) -> BinaryIO:
     """A RAM-backed file that other processes can open by path; never on disk."""
     memfd_create = getattr(os, "memfd_create", None)
     if memfd_create is None:

@@ -1,16 +1,24 @@
-"""Recording into an encrypted study: short segments, each encrypted as soon as it closes.
+"""Recording into an encrypted study: nothing plain is ever written, even mid-segment.
 
 A recording whose file lies inside an encrypted study folder (for example
-``STUDY/recordings/P4-1.wav``) is written by capture's recorder in segments of
-``SEGMENT_SECONDS``; the recorder's ``on_segment_closed`` hook encrypts each
-closed segment to ``<segment>.age`` (the study's public recipient: no unlock
-needed), reads it back, and only then deletes the plaintext. So plaintext audio
-on disk never exceeds one segment, in an owner-only file. When recording stops
-the sidecar (live marks) is encrypted too.
+``STUDY/recordings/P4-1.wav``) is recorded by capture's recorder in segments of
+``SEGMENT_SECONDS`` that live in the recorder's memory (``SealedSegments``, its
+segment sink). About twice a second the bytes added since the last time are
+sealed (the study's public recipient: no unlock needed) and appended, fsync'd,
+to the segment's journal ``<segment>.sealing``; when the segment closes it is
+sealed whole to ``<segment>.age`` and its journal removed. The sidecar (live
+marks, typed text) is sealed each time it is written. So a ``kill -9`` at any
+moment leaves only sealed bytes: in the study folder, in ``/dev/shm`` and in
+the temp folder there is no plaintext audio, and at most the last half second
+is lost.
 
-After a crash, ``recover`` repairs the plaintext segment the crash left
-(capture's recovery), encrypts it and deletes it; ``joined`` decrypts all
-segments into one WAV in memory for ``interview add``.
+After a crash, ``recover`` (with the study unlocked) turns each journal into
+its ``<segment>.age`` (and, for recordings made before journals, seals a
+plaintext segment a crash left); ``joined`` decrypts all segments into one WAV
+in memory for ``interview add``.
+
+The sealing itself (the sink, its journal format, reading a journal back) is
+``verbatim.vault.sealing``.
 """
 
 from __future__ import annotations
@@ -26,6 +34,12 @@ from typing import Any
 from verbatim.vault import agefiles, session
 from verbatim.vault.errors import LockedError, VaultError
 from verbatim.vault.keys import is_encrypted
+from verbatim.vault.sealing import (
+    JOURNAL_SUFFIX,
+    SealedSegments,
+    read_journal,
+    seal_bytes,
+)
 
 SEGMENT_SECONDS = 10.0
 
@@ -65,6 +79,48 @@ def encrypt_segment(path: Path, recipient: str, identities: list[object]) -> Pat
     return target
 
 
+def finish_journals(first: Path, recipient: str, identities: list[object]) -> list[str]:
+    """Seal each journal a crash left as its ``<segment>.age``; one line each.
+
+    Needs the study unlocked (the journal must be read); without keys the
+    journals stay as they are: sealed, waiting.
+    """
+    lines = []
+    for journal in journals(first):
+        segment = journal.with_name(journal.name.removesuffix(JOURNAL_SUFFIX))
+        sealed = segment.with_name(segment.name + agefiles.AGE_SUFFIX)
+        if sealed.exists():  # sealed whole before the crash; only the journal was left
+            journal.unlink()
+            continue
+        if not identities:
+            lines.append(f"{segment.name}: sealed while recording; unlock the study "
+                         "to finish it")
+            continue
+        whole = read_journal(journal, identities)
+        seal_bytes(whole, sealed, recipient, identities)
+        journal.unlink()
+        from capture.wavheader import parse_wav_header
+
+        layout = parse_wav_header(whole[:1 << 16])
+        seconds = layout.data_size / layout.block_align / layout.rate
+        lines.append(f"{segment.name}: {seconds:.2f} s sealed while recording; encrypted")
+    return lines
+
+
+def journals(first: Path) -> list[Path]:
+    """The journals of ``first``'s segments (sealed segments a crash left unfinished)."""
+    first = Path(first).absolute()
+    found = []
+    for candidate in first.parent.iterdir():
+        if not candidate.name.endswith(JOURNAL_SUFFIX):
+            continue
+        number = _segment_number(first, candidate.with_name(
+            candidate.name.removesuffix(JOURNAL_SUFFIX)))
+        if number is not None:
+            found.append((number, candidate))
+    return [path for _, path in sorted(found)]
+
+
 @dataclass
 class EncryptedRecording:
     """What ``verbatim record`` needs to record into an encrypted study."""
@@ -78,10 +134,7 @@ class EncryptedRecording:
                          seconds: float = SEGMENT_SECONDS) -> dict[str, Any]:
         return {"max_segment_bytes": segment_bytes(rate=rate, channels=channels,
                                                    subtype=subtype, seconds=seconds),
-                "on_segment_closed": self.on_segment_closed}
-
-    def on_segment_closed(self, path: Path) -> None:
-        encrypt_segment(Path(path), self.recipient, self.identities)
+                "segment_sink": SealedSegments(self.recipient, self.identities)}
 
     def finish(self) -> list[str]:
         """After the recorder stopped: encrypt anything still plain (sidecar included)."""
@@ -97,7 +150,7 @@ def prepare(first: Path) -> EncryptedRecording | None:
     taken = [p for p in (first.with_name(first.name + agefiles.AGE_SUFFIX),
                          _sidecar(first).with_name(_sidecar(first).name + agefiles.AGE_SUFFIX))
              if p.exists()]
-    if taken or encrypted_segments(first):
+    if taken or encrypted_segments(first) or journals(first):
         raise VaultError(f"{first.name} already exists here (encrypted); choose another name "
                          "(a recording is never overwritten)")
     return EncryptedRecording(first=first, study_dir=study_dir,
@@ -124,6 +177,8 @@ def _segments(first: Path, *, encrypted: bool) -> list[Path]:
     for candidate in first.parent.iterdir():
         if candidate.name.endswith(agefiles.AGE_SUFFIX) != encrypted:
             continue
+        if candidate.name.endswith(JOURNAL_SUFFIX):
+            continue
         number = _segment_number(first, candidate)
         if number is not None:
             found.append((number, candidate))
@@ -141,7 +196,7 @@ def plain_segments(first: Path) -> list[Path]:
 def is_encrypted_recording(first: Path) -> bool:
     first = Path(first).expanduser().absolute()
     return first.parent.is_dir() and study_of(first) is not None and bool(
-        encrypted_segments(first) or plain_segments(first))
+        encrypted_segments(first) or plain_segments(first) or journals(first))
 
 
 def _encrypt_leftovers(first: Path, recipient: str, identities: list[object], *,
@@ -167,20 +222,35 @@ def recover(first: Path) -> list[str]:
     study_dir = study_of(first)
     if study_dir is None:
         raise VaultError(f"{first} is not inside an encrypted study")
-    lines = _encrypt_leftovers(first, session.recipient_for(study_dir), _identities(study_dir),
-                               repair=True)
+    recipient, identities = session.recipient_for(study_dir), _identities(study_dir)
+    lines = finish_journals(first, recipient, identities)
+    lines += _encrypt_leftovers(first, recipient, identities, repair=True)
     count = len(encrypted_segments(first))
     lines.append(f"{first.name}: {count} encrypted segment(s); no plaintext left"
                  if count else f"{first.name}: nothing recorded")
     return lines
 
 
+_JOINED_SIDECARS: dict[str, Any] = {}
+"""The live-mark sidecar of each recording ``joined`` is holding, by the path it yielded."""
+
+
+def joined_sidecar(path: Path) -> Any | None:
+    """The capture sidecar of a recording ``joined`` yielded (None for any other path)."""
+    return _JOINED_SIDECARS.get(str(path))
+
+
 @contextlib.contextmanager
 def joined(first: Path) -> Iterator[Path]:
-    """The whole encrypted recording as one WAV (and its sidecar) in a private RAM folder."""
-    import soundfile
+    """The whole encrypted recording as one WAV in memory (an anonymous memfd).
 
-    from verbatim.vault.memdir import private_memory_dir
+    The path yielded is ``/proc/<pid>/fd/<n>``: readable by this process and its
+    children, gone with the process, so even a ``kill -9`` while importing leaves
+    no plaintext in ``/dev/shm`` or anywhere else. Its sidecar (live marks) is
+    ``joined_sidecar(path)``. Where the system has no memfd, a private RAM
+    folder is used instead, the sidecar written beside the WAV.
+    """
+    import soundfile
 
     first = Path(first).expanduser().absolute()
     study_dir = study_of(first)
@@ -189,20 +259,30 @@ def joined(first: Path) -> Iterator[Path]:
     if plain_segments(first):
         raise VaultError(f"{first.name} has unencrypted segments left by a crash: run "
                          f"'verbatim recover {first}' first")
+    identities = session.keys_for(study_dir).age_identities()
+    finish_journals(first, session.recipient_for(study_dir), identities)
     segments = encrypted_segments(first)
     if not segments:
         raise VaultError(f"{first}: no such recording")
-    identities = session.keys_for(study_dir).age_identities()
-    folder = private_memory_dir() / f"join-{abs(hash(first)) % 10**8}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    out_path = folder / first.name
-    try:
+    with contextlib.ExitStack() as stack:
+        memory = stack.enter_context(agefiles.memory_file(first.name))
+        try:
+            out_path = agefiles.memory_path(memory)
+            folder = None
+        except VaultError:  # no memfd on this system: a private RAM folder
+            from verbatim.vault.memdir import private_memory_dir
+
+            folder = private_memory_dir() / f"join-{abs(hash(first)) % 10**8}"
+            folder.mkdir(mode=0o700, exist_ok=True)
+            stack.callback(shutil.rmtree, folder, ignore_errors=True)
+            out_path = folder / first.name
         out: Any = None
         for segment in segments:
             with agefiles.decrypt_to_memory(segment, identities) as plain, \
                     soundfile.SoundFile(plain) as part:
                 if out is None:
-                    out = soundfile.SoundFile(str(out_path), "w", samplerate=part.samplerate,
+                    target: Any = memory if folder is None else str(out_path)
+                    out = soundfile.SoundFile(target, "w", samplerate=part.samplerate,
                                               channels=part.channels, subtype=part.subtype,
                                               format="WAV")
                 while True:
@@ -213,29 +293,34 @@ def joined(first: Path) -> Iterator[Path]:
                     out.write(block)
         if out is not None:
             out.close()
-        _decrypted_sidecar(first, folder, identities)
+        memory.flush()
+        sidecar = _decrypted_sidecar(first, identities)
+        if folder is not None and sidecar is not None:
+            from capture.sidecar import sidecar_path, write_sidecar
+
+            write_sidecar(sidecar_path(out_path), sidecar)
+        _JOINED_SIDECARS[str(out_path)] = sidecar
+        stack.callback(_JOINED_SIDECARS.pop, str(out_path), None)
         yield out_path
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
-def _decrypted_sidecar(first: Path, folder: Path, identities: list[object]) -> None:
-    """The sidecar (live marks) beside the joined WAV, as one segment."""
+def _decrypted_sidecar(first: Path, identities: list[object]) -> Any | None:
+    """The recording's sidecar (live marks) decrypted, as one segment; None if none."""
     import json
 
     from capture.errors import CaptureError
-    from capture.sidecar import from_dict, write_sidecar
+    from capture.sidecar import from_dict
 
     side = _sidecar(first)
     sealed = side.with_name(side.name + agefiles.AGE_SUFFIX)
     if not sealed.exists():
-        return
+        return None
     try:
         data = json.loads(agefiles.decrypt_bytes(sealed, identities).decode("utf-8"))
         sidecar = from_dict(data)
     except (ValueError, CaptureError):
-        return  # a damaged sidecar must not block the audio
-    write_sidecar(folder / side.name, replace(sidecar, segments=()))
+        return None  # a damaged sidecar must not block the audio
+    return replace(sidecar, segments=())
 
 
 def write_sealed_sidecar(path: Path, sidecar: Any, recipient: str) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -215,45 +217,73 @@ class NoteForm:
 
 NOTE_PARTS = ("moment", "response", "understanding")
 
+# Drafts are read and written off the UI thread, one at a time and in order, so
+# a draft saved on escape is on disk before the next dialog on it reads it back.
+_DRAFTS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="note-draft")
+
+
+def read_draft(draft: Path) -> dict[str, str]:
+    """The parts of a note draft, or {} when there is none (or it does not read)."""
+    try:
+        data = json.loads(draft.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: str(data.get(k, "")) for k in (*NOTE_PARTS, "phase")}
+
 
 class NoteDialog(Dialog):
     """A reflexive note in Berger's three parts, anchored to the selected lines.
 
-    What is typed is kept as a draft file (owner-only, beside the study) half a
-    second after each change, so a crash or a stray escape loses nothing: the
-    next note opened on this interview starts from the draft. Saving the note
-    deletes the draft.
+    What is typed is kept as a draft file (owner-only, beside the study; in
+    RAM for an encrypted study) half a second after each change, so a crash or
+    a stray escape loses nothing: the next note opened on this interview
+    starts from the draft. Saving the note deletes the draft. The draft is
+    read and written on a background thread, never the UI's.
     """
 
     def __init__(self, anchor: str, *, draft: Path | None = None) -> None:
         super().__init__()
         self.anchor_text, self.draft = anchor, draft
-        self._restored: dict[str, str] = {}
         self._timer: Any = None
-        if draft is not None:
-            with contextlib.suppress(OSError, ValueError):
-                data = json.loads(draft.read_text(encoding="utf-8"))
-                self._restored = {k: str(data.get(k, "")) for k in (*NOTE_PARTS, "phase")}
+        self._draft_lock = threading.Lock()
+        self.restored: dict[str, str] | None = None if draft is not None else {}
+        """The draft found when the dialog opened (None while it is being read)."""
 
     def compose(self) -> ComposeResult:
-        restored = self._restored
         with VerticalScroll(classes="dialog wide"):
-            title = f"Reflexive note · {self.anchor_text}"
-            title += " · draft restored" if restored else ""
-            yield Label(title, classes="dialog-title", markup=False)
-            yield Select(PHASE_CHOICES, value=restored.get("phase") or "analysis",
-                         allow_blank=False, id="phase")
+            yield Label(f"Reflexive note · {self.anchor_text}", classes="dialog-title",
+                        markup=False, id="note-title")
+            yield Select(PHASE_CHOICES, value="analysis", allow_blank=False, id="phase")
             yield Label("The moment and its emotional impact")
-            yield TextArea(restored.get("moment", ""), id="moment", classes="note-part")
+            yield TextArea("", id="moment", classes="note-part")
             yield Label("The response it evoked in you")
-            yield TextArea(restored.get("response", ""), id="response", classes="note-part")
+            yield TextArea("", id="response", classes="note-part")
             yield Label("Your understanding of that response")
-            yield TextArea(restored.get("understanding", ""), id="understanding",
-                           classes="note-part")
+            yield TextArea("", id="understanding", classes="note-part")
             yield self.buttons("Save (ctrl+s)")
 
     def on_mount(self) -> None:
         self.query_one("#moment", TextArea).focus()
+        draft, app = self.draft, self.app
+        if draft is not None:
+            _DRAFTS.submit(lambda: app.call_from_thread(self._restore, read_draft(draft)))
+
+    def _restore(self, restored: dict[str, str]) -> None:
+        """UI thread: fill the form from the draft, unless typing has already begun."""
+        if not self.is_attached or self.restored is not None:
+            return
+        self.restored = restored
+        if not restored or any(self.query_one(f"#{k}", TextArea).text for k in NOTE_PARTS):
+            return
+        self.query_one("#note-title", Label).update(
+            f"Reflexive note · {self.anchor_text} · draft restored")
+        if restored.get("phase"):
+            with contextlib.suppress(Exception):  # a phase this version does not know
+                self.query_one("#phase", Select).value = restored["phase"]
+        for part in NOTE_PARTS:
+            self.query_one(f"#{part}", TextArea).text = restored.get(part, "")
 
     def _values(self) -> dict[str, str]:
         values = {k: self.query_one(f"#{k}", TextArea).text for k in NOTE_PARTS}
@@ -267,16 +297,29 @@ class NoteDialog(Dialog):
             self._timer = self.set_timer(0.5, self.save_draft, name="note-draft")
 
     def save_draft(self) -> None:
-        """Write what is typed so far (atomic, owner-only); nothing if the form is empty."""
-        if self.draft is None or not self.is_mounted:
+        """Write what is typed so far (atomic, owner-only) in the background; nothing if
+        the form is empty or the draft has not been read back yet (it would be lost)."""
+        if self.draft is None or not self.is_mounted or self.restored is None:
             return
         values = self._values()
         if not any(values[k].strip() for k in NOTE_PARTS):
             return
+        _DRAFTS.submit(self._write_draft, self.draft, values)
+
+    def _write_draft(self, draft: Path, values: dict[str, str]) -> None:
+        """Draft thread: write unless the note was saved meanwhile (its draft then goes)."""
         from transcript.document import write_atomic
 
-        self.draft.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomic(self.draft, json.dumps(values, ensure_ascii=False))
+        with self._draft_lock:
+            if self.draft is None:
+                return
+            try:
+                draft.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                write_atomic(draft, json.dumps(values, ensure_ascii=False))
+            except OSError as exc:
+                with contextlib.suppress(RuntimeError):  # the app may have closed
+                    self.app.call_from_thread(self.app.notify, f"note draft not kept: {exc}",
+                                              severity="warning")
 
     def action_cancel(self) -> None:
         self.save_draft()
@@ -288,7 +331,8 @@ class NoteDialog(Dialog):
         if not moment:
             self.notify("write the moment first", severity="error")
             return
-        self.draft = None  # the caller deletes the draft once the note is safely stored
+        with self._draft_lock:  # no draft write can land after the caller deletes it
+            self.draft = None  # the caller deletes the draft once the note is safely stored
         self.dismiss(NoteForm(phase=values["phase"], moment=moment,
                               response=values["response"].strip(),
                               understanding=values["understanding"].strip()))

@@ -1,8 +1,15 @@
-"""The study home: participants, their interviews and where each one stands."""
+"""The study home: participants, their interviews and where each one stands.
+
+What the home shows is read in one worker (``load_home``) and kept as a
+``HomeData`` snapshot: moving between participants redraws from it, and
+every change (a new participant, consent details) is written in a worker and
+followed by a fresh load, so the UI thread never waits on the database.
+"""
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -12,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
+from verbatim.tui.background import in_background
 from verbatim.tui.messages import JobFinished, StudyChanged
 from verbatim.tui.screens.dialogs import (
     FieldsDialog,
@@ -40,6 +48,43 @@ def consent_of(interview: Any) -> str:
     return " ".join(x for x in (form, day) if x)
 
 
+@dataclass(frozen=True)
+class HomeData:
+    """Everything the home screen shows, read at once off the UI thread."""
+
+    name: str = ""
+    participants: tuple[Any, ...] = ()
+    interviews: tuple[Any, ...] = ()
+    notes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per interview: (notes, of them live marks still to write)."""
+
+    def interview(self, iid: str) -> Any | None:
+        return next((i for i in self.interviews if i.id == iid), None)
+
+    def participant(self, pid: str) -> Any | None:
+        return next((p for p in self.participants if p.id == pid), None)
+
+
+def load_home(study: Any) -> HomeData:
+    """Worker thread: the study's name, participants, interviews and note counts."""
+    notes: dict[str, tuple[int, int]] = {}
+    for note in study.notes():
+        count, todo = notes.get(note.interview, (0, 0))
+        notes[note.interview] = (count + 1, todo + bool(getattr(note, "to_complete", False)))
+    return HomeData(name=study.name, participants=tuple(study.participants()),
+                    interviews=tuple(study.interviews()), notes=notes)
+
+
+def recording_warnings(study: Any) -> list[str]:
+    """Worker thread: missing, changed or half-imported recordings, one line each."""
+    from verbatim.study.integrity import summary_lines
+
+    try:
+        return list(summary_lines(study))
+    except Exception:  # a check must never keep the app from opening
+        return []
+
+
 class HomeScreen(Screen[None]):
     """Participants above, the selected participant's interviews below."""
 
@@ -58,6 +103,14 @@ class HomeScreen(Screen[None]):
         Binding("ctrl+o", "app.jobs", "Jobs"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.data = HomeData()
+        """The last load of the study (empty until the first one lands)."""
+        self.loads = 0
+        """How many loads have landed (tests wait on it)."""
+        self._select: str | None = None
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(self._title(), id="study-title", markup=False)
@@ -72,7 +125,8 @@ class HomeScreen(Screen[None]):
         if study is None:
             return "No study open: run 'verbatim study init DIR' and 'verbatim --study DIR'"
         note = self.app.study_note  # type: ignore[attr-defined]
-        return f"Study: {study.name}" + (f"  ·  {note}" if note else "")
+        name = self.data.name or Path(study.path).name
+        return f"Study: {name}" + (f"  ·  {note}" if note else "")
 
     def on_mount(self) -> None:
         people = self.query_one("#participants", DataTable)
@@ -87,11 +141,13 @@ class HomeScreen(Screen[None]):
         """Missing, changed or half-imported recordings, said once when the study opens."""
         if self.study is None:
             return
-        from verbatim.study.integrity import summary_lines
+        study = self.study
 
-        with contextlib.suppress(Exception):  # a check must never keep the app from opening
-            for line in summary_lines(self.study):
+        def said(lines: list[str]) -> None:
+            for line in lines:
                 self.notify(line, severity="warning", timeout=15)
+
+        in_background(self, lambda: recording_warnings(study), said, group="home-check")
 
     # ------------------------------------------------------------ data
 
@@ -99,22 +155,37 @@ class HomeScreen(Screen[None]):
     def study(self) -> Any:
         return self.app.study  # type: ignore[attr-defined]
 
-    def reload(self) -> None:
-        people = self.query_one("#participants", DataTable)
-        keep = self.selected_participant()
-        people.clear()
+    def reload(self, *, select: str | None = None) -> None:
+        """Read the study again in a worker; the tables are redrawn when it lands.
+
+        ``select`` moves the cursor to that participant once loaded (one just added).
+        """
+        if select is not None:
+            self._select = select
         if self.study is None:
             return
+        study = self.study
+        in_background(self, lambda: load_home(study), self._show, group="home-load",
+                      exclusive=True, failed="cannot read the study: ")
+
+    def _show(self, data: HomeData) -> None:
+        self.data = data
+        self.query_one("#study-title", Static).update(self._title())
+        people = self.query_one("#participants", DataTable)
+        keep = self._select or self.selected_participant()
+        self._select = None
+        people.clear()
         counts: dict[str, int] = {}
-        for interview in self.study.interviews():
+        for interview in data.interviews:
             counts[interview.participant_id] = counts.get(interview.participant_id, 0) + 1
-        for p in self.study.participants():
+        for p in data.participants:
             people.add_row(Text(p.id), Text(p.pseudonym or ""), Text(p.role or ""),
                            str(counts.get(p.id, 0)), key=p.id)
         if keep is not None:
             with contextlib.suppress(Exception):  # the row may be gone
                 people.move_cursor(row=people.get_row_index(keep))
         self.show_interviews()
+        self.loads += 1
 
     def selected_participant(self) -> str | None:
         people = self.query_one("#participants", DataTable)
@@ -131,6 +202,7 @@ class HomeScreen(Screen[None]):
         return str(key.value)
 
     def show_interviews(self) -> None:
+        """The selected participant's interviews, from the last load (no study read)."""
         talks = self.query_one("#interviews", DataTable)
         keep = self.selected_interview()
         talks.clear()
@@ -142,14 +214,12 @@ class HomeScreen(Screen[None]):
             return
         running = {j.interview for j in self.app.jobs.values()  # type: ignore[attr-defined]
                    if j.state == "running"}
-        notes: dict[str, list[Any]] = {}
-        for note in self.study.notes():
-            notes.setdefault(note.interview, []).append(note)
-        for interview in self.study.interviews(pid):
+        for interview in self.data.interviews:
+            if interview.participant_id != pid:
+                continue
             length = interview.audio_duration
-            mine = notes.get(interview.id, [])
-            todo = sum(1 for n in mine if getattr(n, "to_complete", False))
-            note_text = f"{len(mine)}" + (f" ({todo} to write)" if todo else "") if mine else ""
+            count, todo = self.data.notes.get(interview.id, (0, 0))
+            note_text = f"{count}" + (f" ({todo} to write)" if todo else "") if count else ""
             talks.add_row(Text(interview.id), Text(interview.date or ""),
                           f"{int(length // 60)}:{int(length % 60):02d}" if length else "",
                           interview_status(interview, running), Text(consent_of(interview)),
@@ -202,7 +272,8 @@ class HomeScreen(Screen[None]):
         if not self._need(iid, "select an interview first"):
             return
         assert iid is not None
-        if self.study.interview(iid).current_version is None:  # a row, not the transcript
+        interview = self.data.interview(iid)
+        if interview is None or interview.current_version is None:
             self.notify(f"{iid} has no transcript yet: press t to transcribe it",
                         severity="warning")
             return
@@ -226,14 +297,10 @@ class HomeScreen(Screen[None]):
             if result is None:
                 return
             pid, pseudonym, attrs = result
-            try:
-                self.study.add_participant(pid, pseudonym=pseudonym, attributes=attrs)
-            except Exception as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.reload()
-            people = self.query_one("#participants", DataTable)
-            people.move_cursor(row=people.get_row_index(pid))
+            study = self.study
+            in_background(self, lambda: study.add_participant(pid, pseudonym=pseudonym,
+                                                              attributes=attrs),
+                          lambda _: self.reload(select=pid), group="home-write")
 
         self.app.push_screen(ParticipantDialog(), added)
 
@@ -270,7 +337,9 @@ class HomeScreen(Screen[None]):
         if not self._need(pid, "add a participant first (a)"):
             return
         assert pid is not None
-        person = self.study.participant(pid)
+        person = self.data.participant(pid)
+        if person is None:
+            return
         attrs = person.attributes
         extra = "; ".join(f"{k}={v}" for k, v in attrs.items() if k != "profession")
         fields = [("pseudonym", "pseudonym", person.pseudonym or ""),
@@ -287,13 +356,10 @@ class HomeScreen(Screen[None]):
                     new[key.strip()] = value.strip()
             for key in attrs:  # an attribute left out of the form is removed
                 new.setdefault(key, "")
-            try:
-                self.study.update_participant(pid, pseudonym=values["pseudonym"] or None,
-                                              attributes=new)
-            except Exception as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.reload()
+            study = self.study
+            in_background(self, lambda: study.update_participant(
+                pid, pseudonym=values["pseudonym"] or None, attributes=new),
+                lambda _: self.reload(), group="home-write")
 
         self.app.push_screen(FieldsDialog(f"Participant {pid}", fields), done)
 
@@ -302,7 +368,9 @@ class HomeScreen(Screen[None]):
         if not self._need(iid, "select an interview first"):
             return
         assert iid is not None
-        interview = self.study.interview(iid)
+        interview = self.data.interview(iid)
+        if interview is None:
+            return
         keys = [("date", "date"), ("place", "place"), ("consent_form", "consent form"),
                 ("consent_date", "consent date"), ("consent_scope", "consent scope"),
                 ("retention_date", "keep audio until")]
@@ -315,12 +383,9 @@ class HomeScreen(Screen[None]):
                        if (getattr(interview, k) or "") != v}
             if not changed:
                 return
-            try:
-                self.study.update_interview(iid, **changed)
-            except Exception as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.show_interviews()
+            study = self.study
+            in_background(self, lambda: study.update_interview(iid, **changed),
+                          lambda _: self.reload(), group="home-write")
 
         self.app.push_screen(FieldsDialog(f"Interview {iid}: details and consent", fields), done)
 

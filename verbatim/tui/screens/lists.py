@@ -1,4 +1,10 @@
-"""Lists of the study's reflexive notes and extracts, with their anchors and citations."""
+"""Lists of the study's reflexive notes and extracts, with their anchors and citations.
+
+Both lists are read in a worker when the screen opens (an extract's text is
+stored with it, so listing reads no transcript), and every write (an
+extract's analysis, the member-check pack) runs in one; the UI thread only
+fills the tables.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
+from verbatim.tui.background import in_background
 from verbatim.tui.layout import format_time
 
 
@@ -28,6 +35,9 @@ class NotesScreen(Screen[float | None]):
     def __init__(self, interview: str | None = None) -> None:
         super().__init__()
         self.interview = interview
+        self.notes: list[Any] = []
+        self.loaded = False
+        """True once the notes are read and shown (tests wait on it)."""
 
     def compose(self) -> ComposeResult:
         where = self.interview or "the study"
@@ -39,15 +49,24 @@ class NotesScreen(Screen[float | None]):
     def on_mount(self) -> None:
         table = self.query_one("#notes", DataTable)
         table.add_columns("Interview", "Anchor", "Phase", "Moment")
-        self.notes = list(self.app.study.notes(self.interview))  # type: ignore[attr-defined]
+        table.focus()
+        self.query_one("#note-detail", Static).update("reading the notes …")
+        study: Any = self.app.study  # type: ignore[attr-defined]
+        interview = self.interview
+        in_background(self, lambda: list(study.notes(interview)), self._show,
+                      group="notes-load", failed="cannot read the notes: ")
+
+    def _show(self, notes: list[Any]) -> None:
+        table = self.query_one("#notes", DataTable)
+        self.notes = notes
         for note in self.notes:
             anchor = (f"l.{note.first_line}-{note.last_line}" if note.first_line is not None
                       else f"{format_time(note.start)}")
             flag = " (to complete)" if getattr(note, "to_complete", False) else ""
             table.add_row(Text(note.interview), anchor, note.phase,
                           Text(_one_line(note.moment) + flag), key=str(note.id))
-        table.focus()
         self._detail(0)
+        self.loaded = True
 
     def _detail(self, row: int) -> None:
         detail = self.query_one("#note-detail", Static)
@@ -59,7 +78,8 @@ class NotesScreen(Screen[float | None]):
                       f"Understanding: {note.understanding}\nWritten {note.written_at}")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._detail(event.cursor_row)
+        if self.loaded:
+            self._detail(event.cursor_row)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_jump()
@@ -98,6 +118,9 @@ class ExtractsScreen(Screen[None]):
     def __init__(self, participant: str | None = None) -> None:
         super().__init__()
         self.participant = participant
+        self.extracts: list[Any] = []
+        self.loaded = False
+        """True once the extracts are read and shown (tests wait on it)."""
 
     def compose(self) -> ComposeResult:
         yield Label(f"Extracts · {self.participant or 'the study'}", classes="section",
@@ -109,11 +132,20 @@ class ExtractsScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#extracts", DataTable)
         table.add_columns("No.", "Citation")
-        self.extracts = list(self.app.study.extracts(self.participant))  # type: ignore[attr-defined]
+        table.focus()
+        self.query_one("#extract-detail", Static).update("reading the extracts …")
+        study: Any = self.app.study  # type: ignore[attr-defined]
+        participant = self.participant
+        in_background(self, lambda: list(study.extracts(participant)), self._show,
+                      group="extracts-load", failed="cannot read the extracts: ")
+
+    def _show(self, extracts: list[Any]) -> None:
+        table = self.query_one("#extracts", DataTable)
+        self.extracts = extracts
         for extract in self.extracts:
             table.add_row(str(extract.number), Text(extract.citation), key=str(extract.number))
-        table.focus()
         self._detail(0)
+        self.loaded = True
 
     def _detail(self, row: int) -> None:
         detail = self.query_one("#extract-detail", Static)
@@ -125,7 +157,8 @@ class ExtractsScreen(Screen[None]):
         detail.update(f"{extract.text}\n{extract.citation}{analysis}")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._detail(event.cursor_row)
+        if self.loaded:
+            self._detail(event.cursor_row)
 
     def action_copy(self) -> None:
         if self.extracts:
@@ -143,17 +176,18 @@ class ExtractsScreen(Screen[None]):
         row = self.query_one("#extracts", DataTable).cursor_row
         extract = self.extracts[row]
 
+        def saved(updated: Any) -> None:
+            self.extracts[row] = updated
+            self._detail(row)
+            self.notify(f"analysis of extract {extract.number} saved")
+
         def done(text: str | None) -> None:
             if text is None:
                 return
             study: Any = self.app.study  # type: ignore[attr-defined]
-            try:
-                self.extracts[row] = study.set_extract_analysis(extract.number, text.strip())
-            except Exception as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self._detail(row)
-            self.notify(f"analysis of extract {extract.number} saved")
+            in_background(self, lambda: study.set_extract_analysis(extract.number,
+                                                                   text.strip()),
+                          saved, group="extracts-write")
 
         self.app.push_screen(TextDialog(f"Analysis · {extract.citation}",
                                         extract.analysis or willig_template()), done)
@@ -163,14 +197,15 @@ class ExtractsScreen(Screen[None]):
             self.notify("open extracts from a participant's row to build their pack",
                         severity="warning")
             return
+        from verbatim.usecases.exporting import write_pack
+
         study: Any = self.app.study  # type: ignore[attr-defined]
-        out = Path(study.path) / "packs" / self.participant
-        try:
-            written = study.write_pack(self.participant, out)
-        except Exception as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.notify(f"member-check pack: {len(written)} files in {out}")
+        pid = self.participant
+        out = Path(study.path) / "packs" / pid
+        in_background(self, lambda: write_pack(study, pid, out),
+                      lambda written: self.notify(
+                          f"member-check pack: {len(written)} files in {out}"),
+                      group="extracts-write")
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -4,6 +4,9 @@ The recorder (``capture.recorder.Recorder``) runs in its own threads and is
 owned by the app: this screen only polls ``latest_level()`` and ``status()``
 (both non-blocking) about 15 times a second. Leaving the screen, or a crash
 of the UI, does not stop the recording; the app finishes the file on exit.
+Opening the recorder (which waits for the device's first audio), stopping it
+(the last segment sealed in an encrypted study) and adding the recording to
+the study run in workers, as does reading the schedule: keys and levels stay live.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Select, SelectionList, Static
 
+from verbatim.tui.background import in_background
 from verbatim.tui.layout import format_time
 from verbatim.tui.messages import StudyChanged
 from verbatim.tui.screens.dialogs import PromptDialog
@@ -64,6 +68,9 @@ class RecordScreen(Screen[None]):
         super().__init__()
         self.participant = participant
         self._meters = 0
+        self._starting = False
+        self.schedule: list[str] | None = None
+        """The study's schedule once read (None until then)."""
 
     @property
     def app_(self) -> Any:
@@ -85,12 +92,8 @@ class RecordScreen(Screen[None]):
                 yield Static("", id="record-stats", markup=False)
                 yield Static("", id="record-marks", markup=False)
             with Vertical(id="record-right"):
-                schedule = read_schedule(self.app_.study)
-                yield Label("Schedule (enter ticks)" if schedule else
-                            "No interview schedule: write one question per line in "
-                            "schedule.txt in the study folder")
-                yield SelectionList[int](*[(q, i) for i, q in enumerate(schedule)],
-                                         id="schedule")
+                yield Label("Schedule", id="schedule-title")
+                yield SelectionList[int](id="schedule")
         yield Footer(compact=True)
 
     def _device_options(self) -> list[tuple[str, Any]]:
@@ -116,6 +119,18 @@ class RecordScreen(Screen[None]):
         recorder = self.app_.recorder
         self._show_meters(recorder.channels if recorder is not None else 1)
         self.set_interval(POLL_SECONDS, self._poll)
+        study = self.app_.study
+        in_background(self, lambda: read_schedule(study), self._show_schedule,
+                      group="record-schedule")
+
+    def _show_schedule(self, schedule: list[str]) -> None:
+        self.schedule = schedule
+        self.query_one("#schedule-title", Label).update(
+            "Schedule (enter ticks)" if schedule else
+            "No interview schedule: write one question per line in "
+            "schedule.txt in the study folder")
+        self.query_one("#schedule", SelectionList).add_options(
+            [(q, i) for i, q in enumerate(schedule)])
 
     def _show_meters(self, channels: int) -> None:
         if channels == self._meters:
@@ -167,7 +182,8 @@ class RecordScreen(Screen[None]):
     def action_start_pause(self) -> None:
         recorder = self.app_.recorder
         if recorder is None:
-            self._start()
+            if not self._starting:
+                self._start()
             return
         state = recorder.status().state
         if state == "recording":
@@ -179,16 +195,34 @@ class RecordScreen(Screen[None]):
         device = self.query_one("#device", Select).value
         value = self.query_one("#channels", Select).value
         channels = value if isinstance(value, int) else 1
-        factory = self.app_.recorder_factory or recorder_class(self._study_dir())
-        try:
-            chosen = device if isinstance(device, int) else None  # None: the default input
-            recorder = factory(self._new_path(), device=chosen, channels=channels)
+        app = self.app_
+        study_dir = self._study_dir()
+        path = self._new_path()
+        chosen = device if isinstance(device, int) else None  # None: the default input
+
+        def start() -> Any:
+            """Worker thread: the file, the device, and its first audio (up to 5 s)."""
+            factory = app.recorder_factory or recorder_class(study_dir)
+            recorder = factory(path, device=chosen, channels=channels)
             recorder.start()
-        except Exception as exc:
-            self.notify(f"cannot record: {exc}", severity="error", timeout=10)
-            return
-        self.app_.recorder = recorder
-        self._show_meters(channels)
+            return recorder
+
+        def started(recorder: Any) -> None:
+            self._starting = False
+            app.recorder = recorder  # the app's, even if this screen was left meanwhile
+            if self.is_attached:
+                self._show_meters(channels)
+
+        def failed(exc: Exception) -> None:
+            self._starting = False
+            if self.is_attached:
+                self.query_one("#record-state", Static).update("idle · press space to start")
+            app.notify(f"cannot record: {exc}", severity="error", timeout=10)
+
+        self._starting = True
+        self.query_one("#record-state", Static).update("opening the microphone …")
+        # on the app, not this screen: a recorder once started must always reach app.recorder
+        in_background(app, start, started, otherwise=failed, group="record-start")
 
     def action_mark(self, text: str = "") -> None:
         recorder = self.app_.recorder
@@ -218,20 +252,39 @@ class RecordScreen(Screen[None]):
         self._finish()
 
     def _finish(self) -> None:
-        summary = self.app_.stop_recorder_quietly()
-        if summary is None:
+        app = self.app_
+        recorder, app.recorder = app.recorder, None
+        if recorder is None:
             return
         for meter in self.query(LevelMeter):
             meter.set_level(-60.0, -60.0)
-        self.query_one("#record-state", Static).update(f"saved {summary.path.name} · "
-                                                       f"{format_time(summary.duration)}")
-        study = self.app_.study
-        if study is None or self.participant is None:
-            self.notify(f"saved {summary.path}")
+        self.query_one("#record-state", Static).update("stopping …")
+        study = app.study
+        participant = self.participant
+        # on the app, not this screen: leaving the screen must not drop the recording
+        app.run_worker(lambda: self._stop_and_add(recorder, study, participant), thread=True,
+                       group="record", exit_on_error=False)
+
+    def _stop_and_add(self, recorder: Any, study: Any, participant: str | None) -> None:
+        """Worker thread: finish (and seal) the file, then add it to the study."""
+        app = self.app_
+        try:
+            summary = recorder.stop()
+        except Exception as exc:
+            app.call_from_thread(app.notify, f"the recording did not finish cleanly: {exc}",
+                                 severity="error", timeout=15)
             return
-        self.notify("adding the recording to the study ...")
-        self.app.run_worker(lambda: self._add(study, Path(summary.path)), thread=True,
-                            group="record", exit_on_error=False)
+        app.call_from_thread(self._stopped, summary)
+        if study is None or participant is None:
+            app.call_from_thread(app.notify, f"saved {summary.path}")
+            return
+        app.call_from_thread(app.notify, "adding the recording to the study ...")
+        self._add(study, Path(summary.path))
+
+    def _stopped(self, summary: Any) -> None:
+        if self.is_attached:
+            self.query_one("#record-state", Static).update(
+                f"saved {summary.path.name} · {format_time(summary.duration)}")
 
     def _add(self, study: Any, path: Path) -> None:
         """Worker thread: join (encrypted), copy, hash and add; then tidy recordings/."""
