@@ -34,21 +34,22 @@ def line_flags(lines: Sequence[Line], doc: Transcript, notes: Sequence[Any], fir
     auto mark flags the last line started by its own start.
     """
     stop = len(lines) if stop is None else stop
+    starts = [ln.start for ln in lines[first:stop]]  # bisected in C, no key function
     has_note = [False] * (stop - first)
     has_auto = [False] * (stop - first)
+    beyond = lines[stop].start if stop < len(lines) else float("inf")
     for note in notes:
-        i = max(bisect_right(lines, note.start, key=_start) - 1, 0, first)
+        if note.start >= beyond:  # it starts flagging after these lines
+            continue
+        i = first + max(bisect_right(starts, note.start) - 1, 0)
         while i < stop and lines[i].start <= note.end:
             if lines[i].end >= note.start:
                 has_note[i - first] = True
             i += 1
     begin = lines[first].start if 0 < first < len(lines) else float("-inf")
-    end = lines[stop].start if stop < len(lines) else float("inf")
-    for mark in starting_in(doc.marks, begin, end):
+    for mark in starting_in(doc.marks, begin, beyond):
         if mark.source is Source.AUTO:
-            i = max(bisect_right(lines, mark.start, first, stop, key=_start) - 1, first)
-            if i < stop:
-                has_auto[i - first] = True
+            has_auto[max(bisect_right(starts, mark.start) - 1, 0)] = True
     return list(zip(has_note, has_auto, strict=True))
 
 
@@ -66,16 +67,20 @@ def flags_spliced(old: Sequence[tuple[bool, bool]], lines: Sequence[Line], doc: 
     return [*old[:lo], *line_flags(lines, doc, notes, lo, stop), *old[old_stop:]]
 
 
-def line_of_word(lines: Sequence[Line], word: Word, first: int = 0,
-                 stop: int | None = None) -> int:
+def line_of_word(lines: Sequence[Line], word: Word, first: int = 0, stop: int | None = None,
+                 starts: Sequence[float] | None = None) -> int:
     """Index of the line that shows ``word``, among lines ``first..stop-1``.
 
     The line whose time holds the word's middle, of the word's speaker (lines
-    of two speakers overlap in time when they talk over each other).
+    of two speakers overlap in time when they talk over each other). ``starts``:
+    those lines' start times, when asking for many words.
     """
     stop = len(lines) if stop is None else stop
     middle = (word.start + word.end) / 2
-    k = bisect_right(lines, middle + 1e-6, first, stop, key=_start) - 1
+    if starts is None:
+        k = bisect_right(lines, middle + 1e-6, first, stop, key=_start) - 1
+    else:
+        k = first + bisect_right(starts, middle + 1e-6) - 1
     for j in (k, k - 1, k + 1, k - 2, k + 2):
         if first <= j < stop:
             ln = lines[j]
@@ -99,13 +104,14 @@ def _spans(words: Sequence[Word], lines: Sequence[Line], first: int, stop: int,
     spans: Spans = {}
     searched_from: dict[int, int] = {}
     count = 0
+    starts = [ln.start for ln in lines[first:stop]]
     for word in words:
         if not is_doubtful(word, threshold):
             continue
         count += 1
         if first >= stop:
             continue
-        li = line_of_word(lines, word, first, stop)
+        li = line_of_word(lines, word, first, stop, starts)
         text = lines[li].text
         bare = word.text.strip(".,;:!?\"'")
         at = text.find(bare, searched_from.get(li, 0)) if bare else -1
