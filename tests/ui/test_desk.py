@@ -53,6 +53,38 @@ async def test_n_jumps_to_each_doubtful_word_plays_and_c_confirms(make_app: Any,
         assert doubtful_study.transcript("P1-1").words[3].confirmed
 
 
+async def test_retyping_a_line_redraws_its_doubt_and_flags_as_a_full_redraw_would(
+        make_app: Any, doubtful_study: Study) -> None:
+    """Issue 13: an edit works out only its own lines; what is shown must equal the whole."""
+    from verbatim.tui.decorations import doubt_of, line_flags
+    from verbatim.tui.layout import first_rows, layout_rows, turn_labels
+    from verbatim.tui.screens.dialogs import PromptDialog
+
+    from .test_screens import press_for, type_text
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot)
+        assert "doubtful 3" in status(editor)
+        editor.view.go_to(editor.line_of_word(40))  # the participant's doubtful words
+        await pilot.pause()
+        versions = len(doubtful_study.versions("P1-1"))
+        await press_for(pilot, "e", PromptDialog)
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "a much longer answer than the participant gave here")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(doubtful_study.versions("P1-1")) == versions + 1)
+        doc, lines, view = editor.doc, editor.lines, editor.view
+        assert editor.doubt == doubt_of(doc, lines, editor.threshold)
+        assert "doubtful 1" in status(editor)  # 40 and 41 were retyped by the author
+        assert view.flags == line_flags(lines, doc, editor.notes)
+        assert view.labels == turn_labels(lines, doc)
+        rows = layout_rows(lines, view.labels, view._laid_out_for)
+        assert view._rows == rows and view._line_row == first_rows(rows)
+        await pilot.press("ctrl+z")
+        await wait_for(pilot, lambda: "doubtful 3" in status(editor))
+
+
 async def test_boundary_keys_move_split_and_merge(make_app: Any, study: Study) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

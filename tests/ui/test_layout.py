@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transcript.model import AudioRef, Line, Mark, MarkKind, Note, Source, Speaker, Transcript
+from verbatim.tui.decorations import line_flags
 from verbatim.tui.layout import (
     first_rows,
     fold,
@@ -14,7 +15,6 @@ from verbatim.tui.layout import (
     line_at_time,
     turn_labels,
 )
-from verbatim.tui.screens.editor import line_flags
 
 
 def test_fold_breaks_on_spaces_and_splits_only_words_that_cannot_fit() -> None:
@@ -174,3 +174,46 @@ def test_marks_touching_a_span_are_those_the_edits_module_finds(start: float,
     doc = _long_doc()
     assert tuple(marks_touching(doc.marks, start, start + length)) == marks_between(
         doc, start, start + length)
+
+
+def _doubtful_doc() -> Transcript:
+    """The long document with every seventh word under the doubt threshold."""
+    from dataclasses import replace
+
+    doc = _long_doc()
+    words = tuple(replace(w, probability=0.2 if i % 7 == 0 else 0.95, confirmed=False)
+                  for i, w in enumerate(doc.words))
+    return replace(doc, words=words)
+
+
+@given(st.lists(st.tuples(st.integers(0, 2_999), st.sampled_from(
+    ["x", "", "two more words", "a-very-long-hyphenated-replacement-word", "CONFIRM"])),
+    min_size=1, max_size=5))
+@settings(max_examples=10, deadline=None)
+def test_an_edits_doubt_and_flags_equal_working_them_out_for_every_line(
+        edits_made: list[tuple[int, str]]) -> None:
+    """The editor's fast path (issue 13): after an edit only the renumbered lines' doubtful
+    words and gutter flags are worked out again; the result is the whole computation's."""
+    from transcript.doubt import confirm_word
+    from transcript.edits import replace_words
+    from verbatim.tui.decorations import doubt_of, doubt_spliced, flags_spliced
+    from verbatim.tui.layout import numbered_lines, renumber_splice, spliced_span
+
+    doc = _doubtful_doc()
+    lines = numbered_lines(doc)
+    notes = [Note(start=w.start, end=w.end + 3.0, phase="after", moment="m")
+             for w in doc.words[::400]]
+    doubt = doubt_of(doc, lines, 0.5)
+    flags = line_flags(lines, doc, notes)
+    for index, text in edits_made:
+        k = index % len(doc.words)
+        word = doc.words[k]
+        new = confirm_word(doc, k) if text == "CONFIRM" else replace_words(doc, k, k, text)
+        spliced, first, removed, added = renumber_splice(lines, new, (word.start, word.end))
+        span = spliced_span(lines, first, removed)
+        doubt = doubt_spliced(doubt, doc, new, spliced, first, removed, added, span, 0.5)
+        flags = flags_spliced(flags, spliced, new, notes, first, removed, added)
+        doc, lines = new, spliced
+        assert doubt == doubt_of(doc, lines, 0.5)
+        assert flags == line_flags(lines, doc, notes)
+    assert doubt.count == sum(1 for w in doc.words if w.probability < 0.5 and not w.confirmed)

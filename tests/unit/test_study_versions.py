@@ -110,3 +110,24 @@ def test_edits_are_stored_as_small_deltas_and_read_back_exactly(study: Study) ->
             got = fresh.transcript_version("P4-1", number)
             assert got == expected and got.speakers == expected.speakers
     assert study.undo("P4-1") == saved[-2] and study.redo("P4-1") == saved[-1]
+
+
+def test_a_changed_run_is_found_by_value_where_items_are_not_the_same_objects() -> None:
+    """The diff scans for identity in C and compares by value only where objects differ:
+    equal copies (a document decoded twice) still give the smallest run."""
+    from dataclasses import replace
+
+    from verbatim.study.versions import _run
+
+    words = tuple(Word(f"w{i}", float(i), i + 0.5, "S1") for i in range(500))
+    copies = tuple(replace(w) for w in words)
+    assert _run(words, words) is None
+    assert _run(words, copies) is None
+    edited = (*copies[:200], Word("new", 200.0, 200.5, "S1"), *copies[201:])
+    assert _run(words, edited) == (200, 1, 1)
+    assert _run(words, edited[:300] + edited[301:]) == (200, 101, 100)
+    assert _run(words, words[:10] + words[11:]) == (10, 1, 0)
+    assert _run(words, words + copies[:2]) == (500, 0, 2)
+    assert _run((), copies[:3]) == (0, 0, 3)
+    repeated = (words[0],) * 4
+    assert _run(repeated, repeated[:2]) == (2, 2, 0)

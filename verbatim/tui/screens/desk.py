@@ -20,42 +20,28 @@ from textual.widgets import Static
 from transcript import doubt, turns
 from transcript.model import Transcript
 from verbatim.keys import DESK, desk_bindings
+from verbatim.tui.decorations import Doubt, doubt_of, doubt_spliced, line_of_word
+from verbatim.tui.screens.editor_state import EditorState
 
 STRIP_CONTEXT = 2.0  # seconds of recording shown either side of the current line
 LOOP_LEAD = 0.3  # a looped line starts this much before its first word
 
 
-class DeskMixin:
-    """Actions for EditorScreen; expects its doc, lines, view, player, apply()."""
+class DeskMixin(EditorState):
+    """Actions for EditorScreen; uses its doc, lines, view, player, apply()."""
 
-    doc: Transcript | None
-    lines: tuple[Any, ...]
-    player: Any
-    speed: float
-    _query: str
+    doubt: Doubt = Doubt()
+    """The doubtful words: how many, and where each line underlines them."""
     _desk_word: int | None = None
     _loop: tuple[float, float] | None = None
-    _doubt_left: int = 0
     _strip_key: Any = None
     _envelope: Any = None
-    _starts_of: Any = None
-    _word_starts: list[float] = []  # noqa: RUF012 (replaced per instance, never mutated)
     _follow_line: int | None = None  # the line playback (not the author) last put the cursor on
     _lead_until: float | None = None  # hold the cursor on the word while the lead-in plays
 
     # the editor provides these
-    app_: Any
-    study: Any
-    interview: str
-    view: Any
-    notify: Callable[..., Any]
-    query_one: Callable[..., Any]
-    _ensure_player: Callable[[], Any]
-    apply: Callable[[Callable[[Transcript], Transcript], str], bool]
+    ensure_player: Callable[[], Any]
     action_find_next: Callable[[], None]
-    _update_status: Callable[[], None]
-    _current_line: Callable[[], Any]
-    _cursor_word: Callable[[], int]
 
     def bind_desk_keys(self) -> None:
         """Bind the desk actions to the configured keys (a configured key replaces its default)."""
@@ -75,47 +61,33 @@ class DeskMixin:
 
     def desk_status(self) -> str:
         """The status line's part: doubtful words left, and looping."""
-        text = f" · doubtful {self._doubt_left}"
+        text = f" · doubtful {self.doubt.count}"
         return text + (" · loop" if self._loop else "")
 
     def refresh_doubt(self) -> None:
-        """Count and underline the doubtful words (after each change of the document)."""
-        doc = self.doc
-        if doc is None:
+        """Count and underline the doubtful words of the whole document."""
+        if self.doc is None:
             return
-        found = doubt.doubtful(doc, self.threshold)
-        self._doubt_left = len(found)
-        spans: dict[int, list[tuple[int, int]]] = {}
-        searched_from: dict[int, int] = {}
-        starts = [ln.start for ln in self.lines]
-        for i in found:
-            li = self.line_of_word(i, starts)
-            if li is None:
-                continue
-            text = self.lines[li].text
-            bare = doc.words[i].text.strip(".,;:!?\"'")
-            at = text.find(bare, searched_from.get(li, 0)) if bare else -1
-            if at < 0:
-                continue
-            spans.setdefault(li, []).append((at, at + len(bare)))
-            searched_from[li] = at + len(bare)
-        self.view.set_doubt(spans)
+        self.doubt = doubt_of(self.doc, self.lines, self.threshold)
+        self.view.set_doubt(self.doubt.spans)
 
-    def line_of_word(self, index: int, starts: list[float] | None = None) -> int | None:
-        """Index of the line that shows word ``index`` (``starts``: the lines' starts)."""
+    def splice_doubt(self, old: Transcript, where: tuple[int, int, int],
+                     span: tuple[float, float]) -> None:
+        """The doubtful words after an edit that numbered lines ``first..first+removed``
+        (now ``added`` lines, showing the words in ``span``) again: only those are
+        looked at (``decorations.doubt_spliced``). Call before the view's splice."""
+        if self.doc is None:
+            return
+        first, removed, added = where
+        self.doubt = doubt_spliced(self.doubt, old, self.doc, self.lines, first, removed, added,
+                                   span, self.threshold)
+        self.view.set_doubt(self.doubt.spans, repaint=False)  # the splice repaints its rows
+
+    def line_of_word(self, index: int) -> int | None:
+        """Index of the line that shows word ``index``."""
         if self.doc is None or not self.lines:
             return None
-        word = self.doc.words[index]
-        middle = (word.start + word.end) / 2
-        if starts is None:
-            starts = [ln.start for ln in self.lines]
-        k = bisect_right(starts, middle + 1e-6) - 1
-        for j in (k, k - 1, k + 1, k - 2, k + 2):
-            if 0 <= j < len(self.lines):
-                ln = self.lines[j]
-                if ln.speaker == word.speaker and ln.start - 1e-6 <= middle <= ln.end + 1e-6:
-                    return j
-        return max(0, min(k, len(self.lines) - 1))
+        return line_of_word(self.lines, self.doc.words[index])
 
     def word_here(self) -> int:
         """The cursor word: the doubtful word jumped to while the cursor is on its line
@@ -125,7 +97,7 @@ class DeskMixin:
             cursor = self.view.cursor
             if cursor in (self.line_of_word(word), self._follow_line):
                 return word
-        return self._cursor_word()
+        return self.cursor_word()
 
     def follow_to(self, line: int) -> None:
         """Move the cursor with the voice (the cursor word stays what it was)."""
@@ -150,24 +122,26 @@ class DeskMixin:
         self._play_at(doubt.play_from(word))
 
     def action_next_doubtful(self) -> None:
-        if self._query:  # right after a / search, n is "next match" as before
+        if self.find_query:  # right after a / search, n is "next match" as before
             self.action_find_next()
             return
         if self.doc is not None:
-            after = self._desk_word if self._desk_word is not None else self._cursor_word() - 1
+            after = self._desk_word if self._desk_word is not None else self.cursor_word() - 1
             self._jump_to_word(doubt.next_doubtful(self.doc, after, self.threshold))
 
     def action_previous_doubtful(self) -> None:
         if self.doc is not None:
-            before = self._desk_word if self._desk_word is not None else self._cursor_word()
+            before = self._desk_word if self._desk_word is not None else self.cursor_word()
             self._jump_to_word(doubt.previous_doubtful(self.doc, before, self.threshold))
 
     def action_confirm_word(self) -> None:
         if self.doc is None or not self.doc.words:
             return
         index = self.word_here()
-        word = self.doc.words[index].text
-        if self.apply(lambda d: doubt.confirm_word(d, index), f"confirm '{word}'"):
+        found = self.doc.words[index]
+        word = found.text
+        if self.apply(lambda d: doubt.confirm_word(d, index), f"confirm '{word}'",
+                      window=(found.start, found.end)):
             self.notify(f"'{word}' confirmed")
 
     # ------------------------------------------------------------ speaker boundaries
@@ -194,16 +168,16 @@ class DeskMixin:
 
     def _play_at(self, start: float) -> None:
         try:
-            player = self._ensure_player()
+            player = self.ensure_player()
         except Exception as exc:
             self.notify(f"cannot play: {exc}", severity="error")
             return
         player.play(max(0.0, start), speed=self.speed)
-        self._update_status()
+        self.update_status()
 
     def action_seek(self, seconds: float) -> None:
         """Back or forward from where playback is (or from the current line)."""
-        line = self._current_line()
+        line = self.current_line()
         player = self.player
         if player is not None and (player.playing or player.position() > 0):
             base = player.position()
@@ -214,7 +188,7 @@ class DeskMixin:
         self._play_at(base + seconds)
 
     def action_play_cursor(self) -> None:
-        line = self._current_line()
+        line = self.current_line()
         if line is None:
             return
         start = line.start
@@ -224,10 +198,10 @@ class DeskMixin:
         self._play_at(start)
 
     def action_loop_line(self) -> None:
-        line = self._current_line()
+        line = self.current_line()
         if self._loop is not None or line is None:
             self._loop = None
-            self._update_status()
+            self.update_status()
             return
         self._loop = (max(0.0, line.start - LOOP_LEAD), line.end)
         self._play_at(self._loop[0])
@@ -258,32 +232,38 @@ class DeskMixin:
         from verbatim.levelstrip import passage_strip
 
         strip = self.query_one("#editor-strip", Static)
-        line = self._current_line()
+        line = self.current_line()
         if line is None or self.doc is None:
             strip.update("", layout=False)
             return
-        key = (id(self.doc), line, strip.size.width)
+        start = max(0.0, line.start - STRIP_CONTEXT)
+        end = line.end + STRIP_CONTEXT
+        words = self.doc.words
+        lo = bisect_right(words, start - 30.0, key=_start)  # no word is 30 s long
+        hi = bisect_right(words, end, key=_start)
+        passage = words[lo:hi]
+        order = [s.id for s in self.doc.speakers]
+        # drawn again only when what it shows changed: not after an edit elsewhere, nor
+        # after retyping a word (the strip shows times and speakers, not words)
+        key = (start, end, strip.size.width, order,
+               [(w.start, w.end, w.speaker) for w in passage])
         if key == self._strip_key:
             return
         self._strip_key = key
-        start = max(0.0, line.start - STRIP_CONTEXT)
-        end = line.end + STRIP_CONTEXT
         width = strip.size.width or self.app_.size.width
         columns = max(10, width - 2)  # the strip has one cell of padding each side
-        words = self.doc.words
-        if self._starts_of is not words:  # the word starts, once per document
-            self._starts_of, self._word_starts = words, [w.start for w in words]
-        lo = max(0, bisect_right(self._word_starts, start - 30.0))  # no word is 30 s long
-        hi = bisect_right(self._word_starts, end)
         try:
             if self._envelope is None:
                 from verbatim.levelstrip import Envelope
 
                 self._envelope = Envelope(Path(self.study.audio_path(self.interview)))
-            order = [s.id for s in self.doc.speakers]
-            levels, who = passage_strip(self._envelope, words[lo:hi], start, end, columns,
+            levels, who = passage_strip(self._envelope, passage, start, end, columns,
                                         order)
         except Exception:  # no recording here (a demo, a moved file): say so, quietly
             strip.update("(no recording to draw the level strip from)", layout=False)
             return
         strip.update(f"{levels}\n{who}", layout=False)  # fixed height: no relayout
+
+
+def _start(item: Any) -> float:
+    return float(item.start)

@@ -106,6 +106,16 @@ class TranscriptView(ScrollView, can_focus=True):
     def lines(self) -> tuple[Line, ...]:
         return self._lines
 
+    @property
+    def labels(self) -> list[str]:
+        """The speaker label beside each line ("" mid-turn); do not change it in place."""
+        return self._labels
+
+    @property
+    def flags(self) -> list[tuple[bool, bool]]:
+        """Per line (has a note, has auto marks to confirm); do not change it in place."""
+        return self._flags
+
     def set_lines(self, lines: Sequence[Line], labels: Sequence[str],
                   flags: Sequence[tuple[bool, bool]] | None = None) -> None:
         """Show these lines; ``flags`` per line is (has a note, has auto marks to confirm)."""
@@ -119,10 +129,14 @@ class TranscriptView(ScrollView, can_focus=True):
         self.cursor = min(self.cursor, max(len(self._lines) - 1, 0))
         self.refresh()
 
-    def set_doubt(self, spans: dict[int, list[tuple[int, int]]]) -> None:
-        """Character spans of doubtful words, per line index (underlined)."""
+    def set_doubt(self, spans: dict[int, list[tuple[int, int]]], *, repaint: bool = True) -> None:
+        """Character spans of doubtful words, per line index (underlined).
+
+        ``repaint=False`` before ``splice_lines``, which repaints the rows it changed.
+        """
         self._doubt = spans
-        self.refresh()
+        if repaint:
+            self.refresh()
 
     def splice_lines(self, lines: Sequence[Line], labels: Sequence[str],
                      flags: Sequence[tuple[bool, bool]], first: int, removed: int,
@@ -154,8 +168,16 @@ class TranscriptView(ScrollView, can_focus=True):
         self._flags = list(flags)
         self.virtual_size = Size(self._laid_out_for + GUTTER + self._label_width,
                                  len(self._rows))
-        self.cursor = min(self.cursor, max(len(self._lines) - 1, 0))
-        self.refresh()
+        cursor = min(self.cursor, max(len(self._lines) - 1, 0))
+        if cursor != self.cursor:
+            self.cursor = cursor  # (moving the cursor repaints everything)
+        # repaint only the rows in view that changed: from the first changed row to
+        # the last new one, or to the bottom of the view when the rows below moved
+        top = self.scroll_offset.y
+        bottom = top + self.scrollable_content_region.height
+        last = bottom if shift else start + (old_end - start)
+        if start < bottom and last > top:
+            self.refresh_lines(max(start, top), min(last, bottom) - max(start, top))
 
     def highlight(self, line: int | None, start: int = 0, end: int = 0) -> None:
         """Mark a found span of a line's text (find/replace)."""
