@@ -13,6 +13,12 @@ prompt) are timed too, as a second baseline.
 Targets (issue 4): full/raw <= 1.15 for faster-whisper, <= 1.10 for whisper.
 
     .venv/bin/python bench/pipeline.py [--minutes 5] [--engines faster-whisper,whisper]
+
+With ``--large`` (issue 16) it measures instead large-v3-turbo and distil-large-v3
+architectures on real speech against faster-whisper's plain call with noScribe's and
+aTrain's settings (bench/pipeline_large.py; its options follow ``--large``):
+
+    nice .venv/bin/python bench/pipeline.py --large [--minutes 3] [--arch turbo,distil]
 """
 
 from __future__ import annotations
@@ -53,6 +59,10 @@ def looped_interview(minutes: float) -> tuple[Path, str]:
 
 
 def main() -> int:
+    if "--large" in sys.argv[1:]:
+        from bench.pipeline_large import main as large
+
+        return large([a for a in sys.argv[1:] if a != "--large"])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--engines", default="faster-whisper,whisper")

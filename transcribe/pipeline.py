@@ -91,6 +91,9 @@ class PipelineOptions:
     marks: MarkSettings = field(default_factory=MarkSettings)
     # where a long job keeps its finished work so a restart resumes (None: no checkpoints)
     checkpoint_dir: Path | None = None
+    # an encrypted study's job: (folder, age recipient) where each checkpoint is also
+    # kept sealed, so the job resumes after the program (and its memory) is gone
+    checkpoint_seal: tuple[Path, str] | None = None
     # VAD chunks decoded per engine call, and per checkpoint. Measured with tiny.en on 2
     # cores: 8 chunks cost 0.62 GB of transient memory over the model, 4 cost 0.38 GB, 2
     # cost 0.18 GB, at about the same speed; 2 keeps the default diariser's job (torch is
@@ -193,7 +196,8 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     # "auto" has chosen its model by now: a checkpoint is valid only for that model
     checkpoint = Checkpoint.open(options.checkpoint_dir if sha256 and asr is None else None,
                                  checkpoint_key(sha256, {**options.result_settings(),
-                                                         "model_used": engine.model_path.name}))
+                                                         "model_used": engine.model_path.name}),
+                                 seal=options.checkpoint_seal)
 
     # Diarisation before ASR: a diariser that cannot run (a missing model) fails in
     # seconds, not after the long ASR stage.

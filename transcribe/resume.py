@@ -12,12 +12,19 @@ and replaced.
 
 Where checkpoints live is the caller's choice (``PipelineOptions.checkpoint_dir``):
 the data folder for a bare file, the study's private work folder for a study.
+An encrypted study's job works from a plaintext checkpoint in memory and also
+keeps a sealed copy on disk (``PipelineOptions.checkpoint_seal``: a folder and
+the study's age recipient; sealing needs no secret key, so the worker can do
+it). The plaintext in memory dies with the program; the door that runs the
+next job, holding the unlocked study's identities, opens the sealed copy back
+into memory first (``unseal``), so an encrypted job resumes too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +35,7 @@ from transcribe.diarize import Diarisation, SpeakerTurn
 from transcribe.engines import AsrWord
 
 FORMAT = "verbatim-checkpoint/1"
+SEALED_SUFFIX = ".age"
 
 
 def checkpoint_key(sha256: str, settings: Mapping[str, Any]) -> str:
@@ -46,13 +54,27 @@ class Checkpoint:
     groups: list[list[AsrWord]] = field(default_factory=list)  # words of each finished group
     resumed_groups: int = 0  # how many groups were read back from a previous run
     group: int = 0  # chunks per group (for a reader of the file; the key already fixes it)
+    sealed: Path | None = None  # where a sealed copy is kept (an encrypted study's job)
+    recipient: str = ""  # the age recipient it is sealed for
 
     @classmethod
-    def open(cls, folder: Path | None, key: str) -> Checkpoint:
-        """The checkpoint for ``key`` in ``folder``: read back if there is one, else empty."""
+    def open(cls, folder: Path | None, key: str,
+             seal: tuple[Path, str] | None = None) -> Checkpoint:
+        """The checkpoint for ``key`` in ``folder``: read back if there is one, else empty.
+
+        ``seal``: (folder, age recipient) where each save also leaves a sealed copy.
+        """
         if folder is None:
             return cls(path=None)
-        path = folder / key
+        found = cls._read(folder / key)
+        if seal is not None:
+            found.sealed = seal[0] / (key + SEALED_SUFFIX)
+            found.recipient = seal[1]
+            _sweep(found.sealed)
+        return found
+
+    @classmethod
+    def _read(cls, path: Path) -> Checkpoint:
         _sweep(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -102,15 +124,47 @@ class Checkpoint:
             "groups": [[[w.text, w.start, w.end, w.probability] for w in group]
                        for group in self.groups],
         }
+        text = json.dumps(data, ensure_ascii=False)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomic(self.path, json.dumps(data, ensure_ascii=False))
+        write_atomic(self.path, text)
+        if self.sealed is not None:
+            from transcript.document import write_atomic_stream
+            from verbatim.vault.agefiles import encrypt_file
+
+            self.sealed.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_atomic_stream(self.sealed, lambda fh: encrypt_file(
+                io.BytesIO(text.encode("utf-8")), fh, self.recipient))
 
     def remove(self) -> None:
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
-            _sweep(self.path)
-            with contextlib.suppress(OSError):  # the folder goes with its last checkpoint
-                self.path.parent.rmdir()
+        for path in (self.path, self.sealed):
+            if path is not None:
+                path.unlink(missing_ok=True)
+                _sweep(path)
+                with contextlib.suppress(OSError):  # the folder goes with its last checkpoint
+                    path.parent.rmdir()
+
+
+def unseal(sealed_folder: Path, folder: Path, identities: Sequence[object]) -> int:
+    """Open every sealed checkpoint in ``sealed_folder`` into ``folder`` (memory), for a
+    job about to start; returns how many. One that does not open (another key, damaged)
+    is left alone: the job then starts afresh and replaces it."""
+    from verbatim.vault.agefiles import decrypt_bytes
+    from verbatim.vault.errors import VaultError
+
+    opened = 0
+    if not identities or not sealed_folder.is_dir():
+        return opened
+    for path in sorted(sealed_folder.glob("*.json" + SEALED_SUFFIX)):
+        try:
+            text = decrypt_bytes(path, identities)
+        except (VaultError, OSError, ValueError):
+            continue
+        from transcript.document import write_atomic
+
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(folder / path.name.removesuffix(SEALED_SUFFIX), text)
+        opened += 1
+    return opened
 
 
 def _sweep(path: Path) -> None:

@@ -170,9 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
                          "VERBATIM_STUDY) it is kept in the study, sealed when the study is "
                          "encrypted; otherwise in your data folder.")
     vv = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
-    q = vv.add_parser("enrol", help="learn NAME's voice from AUDIO (a recording of them alone)")
+    q = vv.add_parser("enrol", help="learn NAME's voice from AUDIO (a recording of them "
+                      "alone) or from one speaker of a transcribed interview")
     q.add_argument("name", metavar="NAME")
-    q.add_argument("audio", metavar="AUDIO", type=Path)
+    q.add_argument("audio", metavar="AUDIO", type=Path, nargs="?")
+    q.add_argument("--from-interview", metavar="ID", help="an interview of the study "
+                   "(P1-1) whose transcript says where the voice speaks; with --speaker")
+    q.add_argument("--speaker", metavar="S1", help="that speaker (its id or label); it is "
+                   "also labelled NAME in that transcript")
     vv.add_parser("list", help="list the enrolled voices")
 
     p = verbs.add_parser("models", help="list, verify, import or download models",

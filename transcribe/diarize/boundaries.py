@@ -32,10 +32,12 @@ MARGIN = 0.1  # cosine: how much closer the other speaker must be
 
 
 def centroids(turns: Sequence[SpeakerTurn], samples: npt.NDArray[np.float32],
-              model: VoiceModel, *, edge: float = 0.5,
-              window: float = 1.5) -> dict[str, npt.NDArray[np.float32]]:
+              model: VoiceModel, *, edge: float = 0.5, window: float = 1.5,
+              most: int = 40) -> dict[str, npt.NDArray[np.float32]]:
     """Each speaker's unit centroid from windows inside their turns (``edge`` s away
-    from each end, where a misplaced change would mix in the neighbour)."""
+    from each end, where a misplaced change would mix in the neighbour), at most
+    ``most`` windows per speaker spread evenly over the recording (a minute of their
+    speech makes a steady centroid; an hour's interview is not embedded twice)."""
     windows: list[tuple[float, float, str]] = []
     for turn in turns:
         start, end = turn.start + edge, turn.end - edge
@@ -47,6 +49,12 @@ def centroids(turns: Sequence[SpeakerTurn], samples: npt.NDArray[np.float32],
         while position < end - 0.25:
             windows.append((position, min(end, position + window), turn.speaker))
             position += window
+    kept: list[tuple[float, float, str]] = []
+    for speaker in sorted({w[2] for w in windows}):
+        own = [w for w in windows if w[2] == speaker]
+        picks = np.linspace(0, len(own) - 1, min(most, len(own))).round().astype(int)
+        kept += [own[i] for i in sorted(set(picks.tolist()))]
+    windows = kept
     if not windows:
         return {}
     vectors = model.embed_windows(samples, [(s, e) for s, e, _ in windows])

@@ -62,12 +62,16 @@ def voiceprint(model: VoiceModel, samples: npt.NDArray[np.float32],
 
 
 def enrol(name: str, samples: npt.NDArray[np.float32], model: VoiceModel, folder: Path, *,
-          recipient: str | None = None) -> Path:
-    """Keep ``name``'s voiceprint from ``samples`` (16 kHz mono) in ``folder/voices``."""
-    from transcribe.diarize.embedding import speech_regions
-
+          recipient: str | None = None,
+          regions: Sequence[tuple[float, float]] | None = None) -> Path:
+    """Keep ``name``'s voiceprint from ``samples`` (16 kHz mono) in ``folder/voices``:
+    from the speech silero-vad finds, or from ``regions`` (seconds) when given (one
+    speaker's turns in a recording of several)."""
     slug = _slug(name)
-    regions = speech_regions(samples, sample_rate=SAMPLE_RATE)
+    if regions is None:
+        from transcribe.diarize.embedding import speech_regions
+
+        regions = speech_regions(samples, sample_rate=SAMPLE_RATE)
     speech = sum(e - s for s, e in regions)
     if speech < MIN_SECONDS:
         raise ValueError(f"only {speech:.1f} s of speech: a voiceprint needs at least "

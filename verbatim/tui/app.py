@@ -168,6 +168,12 @@ class VerbatimApp(App[None]):
         self.notify(f"transcribing {interview} in the background (ctrl+o: jobs)")
         return job
 
+    def study_config(self) -> Config:
+        """The config with the open study as its study (whose enrolled voices a job uses)."""
+        from verbatim.voices import study_config
+
+        return self.config if self.study is None else study_config(self.config, self.study)
+
     def _run_job(self, job: Job) -> None:
         self.run_worker(lambda: self._transcribe(job), thread=True, group="transcribe",
                         exit_on_error=False, name=f"job-{job.id}")
@@ -183,7 +189,7 @@ class VerbatimApp(App[None]):
             self.post_message(JobProgress(job.id, tick))
 
         try:
-            options = self.pipeline_options(self.config)
+            options = self.pipeline_options(self.study_config())
             result = transcribe_interview(self.study, job.interview, options,
                                           progress=progress, cancel=job.cancel,
                                           runner=self.job_runner)
@@ -218,7 +224,7 @@ class VerbatimApp(App[None]):
                     f"{event.done_items}/{event.total_items} saved", min(fraction, CEILING))))
 
             try:
-                summary = transcribe_pending(self.study, self.pipeline_options(self.config),
+                summary = transcribe_pending(self.study, self.pipeline_options(self.study_config()),
                                              report=report, cancel=job.cancel)
             except Exception as exc:  # one line on the jobs screen, like any job
                 self.post_message(JobFinished(job.id, job.interview, str(exc)))

@@ -100,6 +100,7 @@ def transcribe_interview(study: Study, iid: str, options: PipelineOptions, *,
     out = work_file(study.path, iid)
     if options.checkpoint_dir is None:  # a killed job resumes from here
         options = replace(options, checkpoint_dir=out.parent / "checkpoints")
+        options = _sealed_checkpoints(study.path, options)
     tracker = Tracker(progress or (lambda tick: None), diarize=options.diarize)
     try:
         doc = (runner or _in_memory)(audio, options, out, progress=tracker, cancel=cancel)
@@ -120,6 +121,21 @@ def transcribe_interview(study: Study, iid: str, options: PipelineOptions, *,
     tracker.finish()
     return TranscriptionResult(iid, version, saved,
                                f"{options.engine} {options.model}, diarize {options.diarize}")
+
+
+def _sealed_checkpoints(study_dir: Path, options: PipelineOptions) -> PipelineOptions:
+    """An encrypted study's checkpoints live in memory (``options.checkpoint_dir``) and,
+    sealed for the study's recipient, in ``.work/checkpoints``: a sealed one left by a
+    killed job is opened back into memory here, so the job resumes."""
+    from transcribe.resume import unseal
+    from verbatim.study import files
+
+    recipient = files._recipient(study_dir)
+    if recipient is None or options.checkpoint_dir is None:
+        return options
+    sealed = study_dir / ".work" / "checkpoints"
+    unseal(sealed, options.checkpoint_dir, files._held_identities(study_dir))
+    return replace(options, checkpoint_seal=(sealed, recipient))
 
 
 def _writing_runner() -> Runner:

@@ -428,8 +428,11 @@ class EditorScreen(DeskMixin, Screen[None]):
         sid = line.speaker
 
         def done(label: str | None) -> None:
-            if label:
-                self.apply(lambda d: edits.rename_speaker(d, sid, label), f"rename {sid}")
+            if label and self.apply(lambda d: edits.rename_speaker(d, sid, label),
+                                    f"rename {sid}"):
+                from verbatim.tui.screens.interviewer import after_rename
+
+                after_rename(self, sid, label)  # remember the interviewer's voice? asked once
 
         self.app.push_screen(PromptDialog(f"Label for speaker {sid} (e.g. Interviewer, P4)",
                                           self.doc.speaker_label(sid)), done)
