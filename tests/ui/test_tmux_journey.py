@@ -183,6 +183,7 @@ def test_record_transcribe_edit_note_lock_extract_export_encrypted(
         keys("C-a", "C-k")
         wait_until(session, lambda shown: re.search(r"▊ +▎", shown) is not None)  # cleared
         typed(line_words)
+        keys("Home")  # a long line scrolls the field: its start holds the new word
         wait_for_text(session, NEW_WORD)  # in the prompt, before it is saved
         keys("Enter")
         wait_for_text(session, NEW_WORD, "saved")

@@ -10,10 +10,12 @@ failure becomes one error notification (``failed`` says what was being done).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from rich.text import Text
 from textual.dom import DOMNode
+from textual.widgets import DataTable
 from textual.worker import Worker, get_current_worker
 
 T = TypeVar("T")
@@ -55,3 +57,27 @@ def _land(node: DOMNode, then: Callable[[Any], None], result: Any) -> None:
     # a screen may have closed while the worker ran; the app itself is never "attached"
     if node is node.app or node.is_attached:
         then(result)
+
+
+def fill_table(table: DataTable, labels: Sequence[str], rows: Iterable[tuple[str, Sequence[Any]]]
+               ) -> None:
+    """Replace ``table``'s columns and rows, each column as wide as its widest cell.
+
+    Rows that arrive from a worker land after the table's first paint, and
+    DataTable widens auto-width columns only on its next idle, after cells may
+    already have been drawn (and cached) at the header's width ("Soci" for
+    "Social Worker"). Columns of a fixed, measured width are drawn right at once.
+    ``rows`` are (key, cells); a cell is a ``rich.text.Text`` or a plain string.
+    """
+    rows = list(rows)
+    table.clear(columns=True)
+    for index, label in enumerate(labels):
+        width = max([Text(label).cell_len,
+                     *(_cell_width(cells[index]) for _, cells in rows if index < len(cells))])
+        table.add_column(label, width=width, key=label)
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+
+
+def _cell_width(cell: Any) -> int:
+    return cell.cell_len if isinstance(cell, Text) else Text(str(cell)).cell_len

@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from verbatim.tui.background import in_background
+from verbatim.tui.background import fill_table, in_background
 from verbatim.tui.messages import JobFinished, StudyChanged
 from verbatim.tui.screens.dialogs import (
     FieldsDialog,
@@ -85,6 +85,10 @@ def recording_warnings(study: Any) -> list[str]:
         return []
 
 
+PARTICIPANT_COLUMNS = ("ID", "Pseudonym", "Role", "Interviews")
+INTERVIEW_COLUMNS = ("Interview", "Date", "Length", "Status", "Consent", "Notes")
+
+
 class HomeScreen(Screen[None]):
     """Participants above, the selected participant's interviews below."""
 
@@ -130,9 +134,8 @@ class HomeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         people = self.query_one("#participants", DataTable)
-        people.add_columns("ID", "Pseudonym", "Role", "Interviews")
-        talks = self.query_one("#interviews", DataTable)
-        talks.add_columns("Interview", "Date", "Length", "Status", "Consent", "Notes")
+        fill_table(people, PARTICIPANT_COLUMNS, [])
+        fill_table(self.query_one("#interviews", DataTable), INTERVIEW_COLUMNS, [])
         self.reload()
         people.focus()
         self._warn_about_recordings()
@@ -174,13 +177,12 @@ class HomeScreen(Screen[None]):
         people = self.query_one("#participants", DataTable)
         keep = self._select or self.selected_participant()
         self._select = None
-        people.clear()
         counts: dict[str, int] = {}
         for interview in data.interviews:
             counts[interview.participant_id] = counts.get(interview.participant_id, 0) + 1
-        for p in data.participants:
-            people.add_row(Text(p.id), Text(p.pseudonym or ""), Text(p.role or ""),
-                           str(counts.get(p.id, 0)), key=p.id)
+        fill_table(people, PARTICIPANT_COLUMNS, [
+            (p.id, (Text(p.id), Text(p.pseudonym or ""), Text(p.role or ""),
+                    str(counts.get(p.id, 0)))) for p in data.participants])
         if keep is not None:
             with contextlib.suppress(Exception):  # the row may be gone
                 people.move_cursor(row=people.get_row_index(keep))
@@ -205,25 +207,26 @@ class HomeScreen(Screen[None]):
         """The selected participant's interviews, from the last load (no study read)."""
         talks = self.query_one("#interviews", DataTable)
         keep = self.selected_interview()
-        talks.clear()
         pid = self.selected_participant()
         self.query_one("#interviews-title", Label).update(
             f"Interviews of {pid}  (i: add · enter: open · t: transcribe · e: export)"
             if pid else "Interviews")
-        if pid is None or self.study is None:
-            return
         running = {j.interview for j in self.app.jobs.values()  # type: ignore[attr-defined]
                    if j.state == "running"}
+        rows = []
         for interview in self.data.interviews:
-            if interview.participant_id != pid:
+            if interview.participant_id != pid or self.study is None:
                 continue
             length = interview.audio_duration
             count, todo = self.data.notes.get(interview.id, (0, 0))
             note_text = f"{count}" + (f" ({todo} to write)" if todo else "") if count else ""
-            talks.add_row(Text(interview.id), Text(interview.date or ""),
-                          f"{int(length // 60)}:{int(length % 60):02d}" if length else "",
-                          interview_status(interview, running), Text(consent_of(interview)),
-                          note_text, key=interview.id)
+            rows.append((interview.id, (
+                Text(interview.id), Text(interview.date or ""),
+                f"{int(length // 60)}:{int(length % 60):02d}" if length else "",
+                interview_status(interview, running), Text(consent_of(interview)), note_text)))
+        fill_table(talks, INTERVIEW_COLUMNS, rows)
+        if pid is None:
+            return
         if keep is not None:
             with contextlib.suppress(Exception):  # the row may be gone
                 talks.move_cursor(row=talks.get_row_index(keep))

@@ -17,13 +17,17 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
-from verbatim.tui.background import in_background
+from verbatim.tui.background import fill_table, in_background
 from verbatim.tui.layout import format_time
 
 
 def _one_line(text: str, width: int = 48) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[:width - 1] + "…"
+
+
+NOTE_COLUMNS = ("Interview", "Anchor", "Phase", "Moment")
+EXTRACT_COLUMNS = ("No.", "Citation")
 
 
 class NotesScreen(Screen[float | None]):
@@ -48,7 +52,7 @@ class NotesScreen(Screen[float | None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#notes", DataTable)
-        table.add_columns("Interview", "Anchor", "Phase", "Moment")
+        fill_table(table, NOTE_COLUMNS, [])
         table.focus()
         self.query_one("#note-detail", Static).update("reading the notes …")
         study: Any = self.app.study  # type: ignore[attr-defined]
@@ -57,14 +61,15 @@ class NotesScreen(Screen[float | None]):
                       group="notes-load", failed="cannot read the notes: ")
 
     def _show(self, notes: list[Any]) -> None:
-        table = self.query_one("#notes", DataTable)
         self.notes = notes
+        rows = []
         for note in self.notes:
             anchor = (f"l.{note.first_line}-{note.last_line}" if note.first_line is not None
                       else f"{format_time(note.start)}")
             flag = " (to complete)" if getattr(note, "to_complete", False) else ""
-            table.add_row(Text(note.interview), anchor, note.phase,
-                          Text(_one_line(note.moment) + flag), key=str(note.id))
+            rows.append((str(note.id), (Text(note.interview), anchor, note.phase,
+                                        Text(_one_line(note.moment) + flag))))
+        fill_table(self.query_one("#notes", DataTable), NOTE_COLUMNS, rows)
         self._detail(0)
         self.loaded = True
 
@@ -131,7 +136,7 @@ class ExtractsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#extracts", DataTable)
-        table.add_columns("No.", "Citation")
+        fill_table(table, EXTRACT_COLUMNS, [])
         table.focus()
         self.query_one("#extract-detail", Static).update("reading the extracts …")
         study: Any = self.app.study  # type: ignore[attr-defined]
@@ -140,10 +145,9 @@ class ExtractsScreen(Screen[None]):
                       group="extracts-load", failed="cannot read the extracts: ")
 
     def _show(self, extracts: list[Any]) -> None:
-        table = self.query_one("#extracts", DataTable)
         self.extracts = extracts
-        for extract in self.extracts:
-            table.add_row(str(extract.number), Text(extract.citation), key=str(extract.number))
+        fill_table(self.query_one("#extracts", DataTable), EXTRACT_COLUMNS,
+                   [(str(e.number), (str(e.number), Text(e.citation))) for e in extracts])
         self._detail(0)
         self.loaded = True
 
