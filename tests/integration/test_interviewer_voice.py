@@ -52,7 +52,8 @@ def test_the_next_transcription_names_the_interviewer(study: Study, tmp_path: Pa
                                                       faster_whisper_tiny: Path) -> None:
     from verbatim.usecases.options import pipeline_options
     from verbatim.usecases.transcription import transcribe_interview
-    from verbatim.voices import enrol_speaker, study_config
+    from verbatim.usecases.voices import enrol_speaker
+    from verbatim.voices import study_config
 
     models = faster_whisper_tiny.parent
     config = Config(data_dir=tmp_path / "data", models_dir=models, model="tiny.en")

@@ -10,12 +10,12 @@ import pytest
 from transcript.model import AudioRef, Speaker, Transcript, Word
 from verbatim.config import Config
 from verbatim.study import Study
+from verbatim.usecases.voices import speaker_regions
 from verbatim.voices import (
     DECLINED,
     decline_interviewer,
     is_interviewer,
     offer_interviewer,
-    speaker_regions,
 )
 
 

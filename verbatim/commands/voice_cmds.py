@@ -45,9 +45,9 @@ def run_voice(args: argparse.Namespace, config: Config) -> int:
 
 def _from_interview(args: argparse.Namespace, config: Config) -> int:
     """``voice enrol NAME --from-interview P1-1 --speaker S1``: the app's "this is the
-    interviewer", through the same function (``verbatim.voices.enrol_speaker``)."""
+    interviewer", through the same function (``verbatim.usecases.voices.enrol_speaker``)."""
     from verbatim.commands.study_cmds import _study
-    from verbatim.voices import enrol_speaker
+    from verbatim.usecases.voices import enrol_speaker
 
     if args.audio is not None:
         raise UserError("voice enrol: give AUDIO or --from-interview, not both")

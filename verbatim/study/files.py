@@ -101,7 +101,7 @@ class Staged:
             self.tmp.unlink()
 
 
-def _recipient(study_dir: Path) -> str | None:
+def sealing_recipient(study_dir: Path) -> str | None:
     """The study's age recipient when it is encrypted, else None (a plain study)."""
     from verbatim.vault import session
 
@@ -140,7 +140,7 @@ def stage(source: Path, study_dir: Path) -> Staged:
         raise AudioFileError(_storage(exc, audio_dir)
                              or f"cannot write into {audio_dir}: {exc.strerror or exc}") from exc
     staged = Staged(Path(name), "")
-    recipient = _recipient(study_dir)
+    recipient = sealing_recipient(study_dir)
     if recipient is not None:
         return _stage_encrypted(fd, staged, source, study_dir, recipient)
     digest = hashlib.sha256()

@@ -130,7 +130,7 @@ def _sealed_checkpoints(study_dir: Path, options: PipelineOptions) -> PipelineOp
     from transcribe.resume import unseal
     from verbatim.study import files
 
-    recipient = files._recipient(study_dir)
+    recipient = files.sealing_recipient(study_dir)
     if recipient is None or options.checkpoint_dir is None:
         return options
     sealed = study_dir / ".work" / "checkpoints"

@@ -3,7 +3,7 @@
 When the user labels a speaker as the interviewer in the editor (``s``: Interviewer)
 and the study keeps no voiceprint yet, one small question follows: remember this
 voice for the study? Yes keeps the voiceprint of that speaker's audio in this
-recording (``verbatim.voices.enrol_speaker``, which ``verbatim voice enrol NAME
+recording (``verbatim.usecases.voices.enrol_speaker``, which ``verbatim voice enrol NAME
 --from-interview ID --speaker S1`` calls too), so the study's next transcriptions
 name the interviewer; no is remembered and the question is not asked again. The
 checks and the enrolment run on worker threads: the editor never waits on them.
@@ -47,7 +47,8 @@ def _check(editor: Any, sid: str, name: str) -> None:
 def _answer(editor: Any, sid: str, name: str, yes: bool) -> None:
     """Worker: keep the voiceprint, or remember the no."""
     from verbatim.errors import UserError
-    from verbatim.voices import decline_interviewer, enrol_speaker
+    from verbatim.usecases.voices import enrol_speaker
+    from verbatim.voices import decline_interviewer
 
     app = editor.app
     if not yes:
