@@ -17,7 +17,9 @@ def test_moved_words_are_carved_out_of_the_turns() -> None:
                               overlaps=(SpeakerTurn(6.0, 6.5, "*"),), backend="embedding")
     words = [(0.2, 0.5), (3.2, 3.6), (3.7, 3.9), (4.6, 5.2), (6.1, 6.4), (7.5, 7.9)]
     # near the change at 4.0 (within 1 s) or inside the overlap
-    assert boundaries.candidates(words, diarisation) == [1, 2, 3, 4]
+    assert boundaries.candidates(words, diarisation, pause=0) == [1, 2, 3, 4]
+    # and the first word after a pause of 0.3 s or more
+    assert boundaries.candidates(words, diarisation) == [1, 2, 3, 4, 5]
     moved = boundaries.apply(diarisation, words, {2: "S2", 4: "S1"})
     assert moved.turns == (SpeakerTurn(0.0, 3.7, "S1"), SpeakerTurn(3.7, 3.9, "S2"),
                            SpeakerTurn(3.9, 4.0, "S1"), SpeakerTurn(4.0, 6.1, "S2"),

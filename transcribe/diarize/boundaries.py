@@ -4,14 +4,20 @@ Diarisers place a speaker change within a window hop (or a segmentation frame) o
 truth, so the first or last words of a turn often land on the wrong speaker (the
 complaint of whisperX #470/#640 and noScribe #152; noScribe PR #351 re-checks
 passages against speaker embeddings). Here each word within ``reach`` seconds of a
-speaker change, and each word inside an overlap, is embedded on its own (its span,
-widened to ``min_window``) and compared with every speaker's centroid (voice prints
-of the interior of that speaker's turns, away from the edges). The word moves to
+speaker change, each word inside an overlap, and the first word after a pause of
+``pause`` seconds (a short turn after a pause can be swallowed by the next voice's
+windows, leaving no change to look near) is embedded on its own and compared with
+every speaker's centroid (voice prints of the interior of that speaker's turns, away
+from the edges). A word of ``own_span`` seconds or more is embedded over its own span
+only (widened, it would reach into its neighbours: at a change or in an overlap, the
+other voice); a shorter one over its span widened to ``min_window``. The word moves to
 another speaker only when that speaker's centroid is clearly closer (``margin``);
 in an overlap this gives the word to the voice that dominates it.
 
 The result is a new ``Diarisation`` whose turns carve out the moved words, so the
-pipeline's ordinary word assignment picks them up.
+pipeline's ordinary word assignment picks them up; where a moved word shares time
+with a neighbour that stays (two people's words in an overlap), the edge between them
+is the middle of their shared time.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from transcribe.diarize.voices import VoiceModel
 REACH = 1.0  # s either side of a speaker change
 MIN_WINDOW = 0.8  # s: a word's print is taken over at least this much audio
 MARGIN = 0.1  # cosine: how much closer the other speaker must be
+OWN_SPAN = 0.4  # s: a word this long is embedded over its own span alone
+PAUSE = 0.3  # s: the first word after a pause this long is checked too
 
 
 def centroids(turns: Sequence[SpeakerTurn], samples: npt.NDArray[np.float32],
@@ -66,8 +74,10 @@ def centroids(turns: Sequence[SpeakerTurn], samples: npt.NDArray[np.float32],
 
 
 def candidates(words: Sequence[tuple[float, float]], diarisation: Diarisation, *,
-               reach: float = REACH) -> list[int]:
-    """Indices of words near a speaker change or inside an overlap."""
+               reach: float = REACH, pause: float = PAUSE) -> list[int]:
+    """Indices of words near a speaker change, inside an overlap, or first after a
+    pause of ``pause`` s (people take turns at pauses; a short turn after one can be
+    swallowed by the next speaker's windows, leaving no change to look near)."""
     ordered = sorted(diarisation.turns)
     changes = [t for a, b in itertools.pairwise(ordered) if a.speaker != b.speaker
                for t in (a.end, b.start)]
@@ -76,7 +86,8 @@ def candidates(words: Sequence[tuple[float, float]], diarisation: Diarisation, *
     for index, (start, end) in enumerate(words):
         near = points.size and np.min(np.abs(points - (start + end) / 2)) <= reach
         inside = any(o.start < end and o.end > start for o in diarisation.overlaps)
-        if near or inside:
+        after_pause = pause > 0 and index > 0 and start - words[index - 1][1] >= pause
+        if near or inside or after_pause:
             out.append(index)
     return out
 
@@ -84,11 +95,12 @@ def candidates(words: Sequence[tuple[float, float]], diarisation: Diarisation, *
 def reassign(words: Sequence[tuple[float, float]], diarisation: Diarisation,
              samples: npt.NDArray[np.float32], model: VoiceModel, *,
              reach: float = REACH, margin: float = MARGIN,
-             min_window: float = MIN_WINDOW) -> dict[int, str]:
+             min_window: float = MIN_WINDOW, own_span: float = OWN_SPAN,
+             pause: float = PAUSE) -> dict[int, str]:
     """Word index -> speaker, for the boundary and overlap words that move."""
     if len(diarisation.speakers) < 2 or not words:
         return {}
-    chosen = candidates(words, diarisation, reach=reach)
+    chosen = candidates(words, diarisation, reach=reach, pause=pause)
     if not chosen:
         return {}
     prints = centroids(diarisation.turns, samples, model)
@@ -100,6 +112,9 @@ def reassign(words: Sequence[tuple[float, float]], diarisation: Diarisation,
     spans = []
     for index in chosen:
         start, end = words[index]
+        if own_span and end - start >= own_span:  # widened, it would reach into the
+            spans.append((start, end))  # neighbours: at a change, the other voice
+            continue
         pad = max(0.0, (min_window - (end - start)) / 2)
         spans.append((max(0.0, start - pad), min(duration, end + pad)))
     scores = model.embed_windows(samples, spans) @ matrix.T
@@ -117,10 +132,13 @@ def reassign(words: Sequence[tuple[float, float]], diarisation: Diarisation,
 
 def apply(diarisation: Diarisation, words: Sequence[tuple[float, float]],
           moved: dict[int, str]) -> Diarisation:
-    """Turns with each moved word's span given to its new speaker."""
+    """Turns with each moved word's span given to its new speaker. Where the span
+    shares time with a neighbouring word that does not move with it (in an overlap two
+    people's words share the same time), the new edge is the middle of the shared time,
+    so that each of the two words keeps most of its span on its own speaker."""
     turns = list(diarisation.turns)
     for index, speaker in sorted(moved.items()):
-        start, end = words[index]
+        start, end = shared_edges(words, index, moved, diarisation.turns)
         kept: list[SpeakerTurn] = []
         for turn in turns:
             if turn.end <= start or turn.start >= end:
@@ -133,6 +151,25 @@ def apply(diarisation: Diarisation, words: Sequence[tuple[float, float]],
         kept.append(SpeakerTurn(start, end, speaker))
         turns = sorted(kept)
     return replace(diarisation, turns=tuple(turns))
+
+
+def shared_edges(words: Sequence[tuple[float, float]], index: int, moved: dict[int, str],
+                 turns: Sequence[SpeakerTurn] = ()) -> tuple[float, float]:
+    """Word ``index``'s span, each end pulled to the middle of the time it shares with an
+    overlapping word that stays on another speaker (a word holding the whole span is
+    left alone: no edge gives both words most of their time)."""
+    start, end = words[index]
+    left, right = start, end
+    for other, (a, b) in enumerate(words):
+        if other == index or b <= start or a >= end:
+            continue
+        if moved.get(other, speaker_at(turns, a, b)) == moved[index]:
+            continue  # it goes to the same speaker: no edge between them
+        if a <= start < b < end:  # the other word starts first and ends inside this one
+            left = max(left, (start + b) / 2)
+        elif start < a < end <= b:  # it starts inside this one and ends after it
+            right = min(right, (a + end) / 2)
+    return (left, right) if left < right else (start, end)
 
 
 def refine(diarisation: Diarisation, words: Sequence[tuple[float, float]],
