@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import real_voices
-from tests.fixtures.voice_study import FIRST, SECOND, add_recorded, interview
+from tests.fixtures.voice_study import FIRST, SECOND, add_recorded, interview, interview_study
 from verbatim.cli import main
 from verbatim.config import Config
 from verbatim.study import Study
@@ -21,11 +21,8 @@ pytestmark = [pytest.mark.integration,
 
 @pytest.fixture
 def study(tmp_path: Path) -> Iterator[Study]:
-    made = Study.init(tmp_path / "study", name="Interviews")
-    made.add_participant("P1")
-    add_recorded(made, tmp_path, FIRST, transcribed=True)
-    yield made
-    made.close()
+    with interview_study(tmp_path) as made:
+        yield made
 
 
 def test_cli_keeps_the_speakers_voice_and_labels_them(study: Study, campplus_model: Path,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures import real_voices
-from tests.fixtures.voice_study import FIRST, add_recorded
+from tests.fixtures.voice_study import interview_study
 from verbatim.config import Config
 from verbatim.study import Study
 from verbatim.tui.screens.dialogs import ConfirmDialog, PromptDialog
@@ -26,11 +26,8 @@ pytestmark = [pytest.mark.ui,
 
 @pytest.fixture
 def study(tmp_path: Path) -> Iterator[Study]:
-    made = Study.init(tmp_path / "study", name="Interviews")
-    made.add_participant("P1")
-    add_recorded(made, tmp_path, FIRST, transcribed=True)  # line 1 is S1, the interviewer
-    yield made
-    made.close()
+    with interview_study(tmp_path) as made:
+        yield made
 
 
 async def rename_first_speaker(pilot: Any, label: str) -> None:
