@@ -12,6 +12,8 @@ at a time. Resident memory stays flat from ten minutes to four hours. The VAD
 runs once per job: the embedding diariser is given its speech regions. After
 diarisation and after each ASR group the finished work is checkpointed
 (``transcribe.resume``) when ``checkpoint_dir`` is set, so a killed job resumes.
+(Past 400 lines on purpose: the stage order, the spool, the checkpoints and the
+group-by-group ASR are one flow, read top to bottom.)
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Each verb's work lives in a module under ``verbatim.commands`` (one per room:
 capture, transcription, export, study). This file only knows the command
 line of DESIGN.md and which function answers each verb. Any ``UserError``
 becomes one line on stderr and a non-zero exit; a bug becomes one line plus a
-traceback saved to an owner-only log file.
+traceback saved to an owner-only log file. (Past 400 lines: the parser of every
+verb of DESIGN.md is here, so the whole command line reads in one file.)
 """
 
 from __future__ import annotations

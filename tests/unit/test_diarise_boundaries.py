@@ -3,7 +3,7 @@ edge of a moved word goes when two people's words share time (an overlap)."""
 
 from __future__ import annotations
 
-from transcribe.diarize import Diarisation, SpeakerTurn, boundaries
+from transcribe.diarize import Diarisation, SpeakerTurn, boundaries, speaker_at
 
 TURNS = (SpeakerTurn(0.0, 4.0, "S1"), SpeakerTurn(4.0, 8.0, "S2"))
 
@@ -45,3 +45,25 @@ def test_moving_a_word_without_overlapping_neighbours_carves_its_whole_span() ->
     moved = boundaries.apply(Diarisation(turns=TURNS, backend="embedding"), words, {1: "S2"})
     assert moved.turns == (SpeakerTurn(0.0, 3.7, "S1"), SpeakerTurn(3.7, 3.9, "S2"),
                            SpeakerTurn(3.9, 4.0, "S1"), SpeakerTurn(4.0, 8.0, "S2"))
+
+
+def test_words_inside_any_overlap_are_candidates_even_under_a_long_earlier_one() -> None:
+    # a long overlap (1-6 s) starts before a short one (2-2.5 s) and covers words past it
+    diarisation = Diarisation(turns=(SpeakerTurn(0.0, 30.0, "S1"),), backend="pyannote",
+                              overlaps=(SpeakerTurn(1.0, 6.0, "S2"), SpeakerTurn(2.0, 2.5, "S2"),
+                                        SpeakerTurn(20.0, 20.2, "S2")))
+    words = [(0.2, 0.9), (0.9, 1.1), (5.5, 5.9), (6.0, 6.4), (19.8, 20.0), (20.1, 20.3),
+             (20.2, 20.6)]
+    assert boundaries.candidates(words, diarisation, pause=0) == [1, 2, 5]
+
+
+def test_the_turn_lookup_names_the_same_speaker_as_scanning_every_turn() -> None:
+    turns = (SpeakerTurn(0.0, 1.0, "S1"), SpeakerTurn(1.0, 1.5, "S2"),
+             SpeakerTurn(1.5, 4.0, "S1"), SpeakerTurn(6.0, 7.0, "S3"))
+    words = [(0.5, 1.2), (0.9, 1.6), (1.2, 1.4), (4.5, 5.0), (3.9, 6.2), (7.0, 7.5), (1.0, 1.0)]
+    for order in (turns, turns[::-1]):  # in order: bisection; shuffled: every turn
+        lookup = boundaries.TurnLookup(order)
+        assert [lookup.speaker_at(*w) for w in words] == \
+            [speaker_at(order, *w) for w in words]
+    assert [boundaries.TurnLookup(turns).speaker_at(*w) for w in words] == \
+        ["S1", "S2", "S2", None, "S3", None, None]

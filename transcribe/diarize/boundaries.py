@@ -22,6 +22,7 @@ is the middle of their shared time.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Sequence
 from dataclasses import replace
@@ -78,18 +79,30 @@ def candidates(words: Sequence[tuple[float, float]], diarisation: Diarisation, *
     """Indices of words near a speaker change, inside an overlap, or first after a
     pause of ``pause`` s (people take turns at pauses; a short turn after one can be
     swallowed by the next speaker's windows, leaving no change to look near)."""
+    if not words:
+        return []
     ordered = sorted(diarisation.turns)
-    changes = [t for a, b in itertools.pairwise(ordered) if a.speaker != b.speaker
-               for t in (a.end, b.start)]
-    points = np.array(sorted(changes)) if changes else np.zeros(0)
-    out = []
-    for index, (start, end) in enumerate(words):
-        near = points.size and np.min(np.abs(points - (start + end) / 2)) <= reach
-        inside = any(o.start < end and o.end > start for o in diarisation.overlaps)
-        after_pause = pause > 0 and index > 0 and start - words[index - 1][1] >= pause
-        if near or inside or after_pause:
-            out.append(index)
-    return out
+    changes = sorted(t for a, b in itertools.pairwise(ordered) if a.speaker != b.speaker
+                     for t in (a.end, b.start))
+    spans = np.asarray(words, dtype=np.float64).reshape(-1, 2)
+    starts, ends = spans[:, 0], spans[:, 1]
+    chosen = np.zeros(len(spans), dtype=bool)
+    if changes:  # the nearest change point, found by bisection (not every point per word)
+        points = np.asarray(changes, dtype=np.float64)
+        middles = (starts + ends) / 2
+        right = np.searchsorted(points, middles).clip(0, len(points) - 1)
+        left = (right - 1).clip(0, len(points) - 1)
+        nearest = np.minimum(np.abs(points[right] - middles), np.abs(points[left] - middles))
+        chosen |= nearest <= reach
+    if diarisation.overlaps:  # some overlap starting before the word ends ends after it starts
+        spells = sorted((o.start, o.end) for o in diarisation.overlaps)
+        first = np.array([a for a, _ in spells])
+        reach_to = np.maximum.accumulate(np.array([b for _, b in spells]))
+        before = np.searchsorted(first, ends, side="left")  # overlaps with start < word end
+        chosen |= (before > 0) & (reach_to[np.maximum(before - 1, 0)] > starts)
+    if pause > 0:
+        chosen[1:] |= starts[1:] - ends[:-1] >= pause
+    return [int(i) for i in np.flatnonzero(chosen)]
 
 
 def reassign(words: Sequence[tuple[float, float]], diarisation: Diarisation,
@@ -109,6 +122,13 @@ def reassign(words: Sequence[tuple[float, float]], diarisation: Diarisation,
     names = sorted(prints)
     matrix = np.stack([prints[n] for n in names])
     duration = len(samples) / 16_000
+    lookup = TurnLookup(diarisation.turns)
+    # a word on no speaker, or on one without a print, cannot move: not embedded
+    currents = {index: speaker for index in chosen
+                if (speaker := lookup.speaker_at(*words[index])) in prints and speaker}
+    chosen = [index for index in chosen if index in currents]
+    if not chosen:
+        return {}
     spans = []
     for index in chosen:
         start, end = words[index]
@@ -120,14 +140,32 @@ def reassign(words: Sequence[tuple[float, float]], diarisation: Diarisation,
     scores = model.embed_windows(samples, spans) @ matrix.T
     moved: dict[int, str] = {}
     for row, index in enumerate(chosen):
-        current = speaker_at(diarisation.turns, *words[index])
-        if current is None or current not in prints:
-            continue
+        current = currents[index]
         best = int(np.argmax(scores[row]))
         if names[best] != current and (scores[row][best]
                                        - scores[row][names.index(current)]) >= margin:
             moved[index] = names[best]
     return moved
+
+
+class TurnLookup:
+    """``speaker_at`` over many words: each word looks only at the turns that can touch
+    it (found by bisection when the turns are exclusive and in order, as a diariser
+    returns them), in the same order, so the answer is the same."""
+
+    def __init__(self, turns: Sequence[SpeakerTurn]) -> None:
+        self._turns = list(turns)
+        self._starts = [t.start for t in self._turns]
+        self._ends = [t.end for t in self._turns]
+        self._ordered = all(a <= b for a, b in itertools.pairwise(self._starts)) and all(
+            a <= b for a, b in itertools.pairwise(self._ends))
+
+    def speaker_at(self, start: float, end: float) -> str | None:
+        if not self._ordered:
+            return speaker_at(self._turns, start, end)
+        low = bisect.bisect_right(self._ends, start)  # turns ending after the word starts
+        high = bisect.bisect_left(self._starts, end, lo=low)  # ... and starting before its end
+        return speaker_at(self._turns[low:high], start, end)
 
 
 def apply(diarisation: Diarisation, words: Sequence[tuple[float, float]],
@@ -137,8 +175,9 @@ def apply(diarisation: Diarisation, words: Sequence[tuple[float, float]],
     people's words share the same time), the new edge is the middle of the shared time,
     so that each of the two words keeps most of its span on its own speaker."""
     turns = list(diarisation.turns)
+    spans = np.asarray(words, dtype=np.float64).reshape(-1, 2)
     for index, speaker in sorted(moved.items()):
-        start, end = shared_edges(words, index, moved, diarisation.turns)
+        start, end = shared_edges(words, index, moved, diarisation.turns, spans)
         kept: list[SpeakerTurn] = []
         for turn in turns:
             if turn.end <= start or turn.start >= end:
@@ -154,14 +193,19 @@ def apply(diarisation: Diarisation, words: Sequence[tuple[float, float]],
 
 
 def shared_edges(words: Sequence[tuple[float, float]], index: int, moved: dict[int, str],
-                 turns: Sequence[SpeakerTurn] = ()) -> tuple[float, float]:
+                 turns: Sequence[SpeakerTurn] = (),
+                 spans: npt.NDArray[np.float64] | None = None) -> tuple[float, float]:
     """Word ``index``'s span, each end pulled to the middle of the time it shares with an
     overlapping word that stays on another speaker (a word holding the whole span is
-    left alone: no edge gives both words most of their time)."""
+    left alone: no edge gives both words most of their time). ``spans``: ``words`` as a
+    (words, 2) array, when the caller asks for many words' edges."""
     start, end = words[index]
     left, right = start, end
-    for other, (a, b) in enumerate(words):
-        if other == index or b <= start or a >= end:
+    spans = np.asarray(words, dtype=np.float64).reshape(-1, 2) if spans is None else spans
+    touching = np.flatnonzero((spans[:, 1] > start) & (spans[:, 0] < end))
+    for other in touching.tolist():
+        a, b = words[other]
+        if other == index:
             continue
         if moved.get(other, speaker_at(turns, a, b)) == moved[index]:
             continue  # it goes to the same speaker: no edge between them

@@ -4,6 +4,8 @@ and transcribe/export of an interview id.
 Each verb opens the study named by --study / VERBATIM_STUDY / the config, does
 one thing through ``verbatim.study.Study`` and prints a short result. Every
 refusal is a ``UserError``: one line on stderr, non-zero exit, nothing changed.
+(Past 400 lines: one short handler per verb, each gathering input, calling its use
+case and printing the result.)
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Each operation is ordered so a crash at any point leaves a study that still
 opens with the keys the user has: ``vault.json`` is written before anything is
 encrypted under its keys, plaintext is removed only after its encrypted twin
 has been read back and checked, and a key rotation keeps the old secrets in the
-vault until every file has moved to the new ones.
+vault until every file has moved to the new ones. (Past 400 lines: the operations share
+these steps, and each one's crash-safe order is checked beside the others.)
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ What the home shows is read in one worker (``load_home``) and kept as a
 ``HomeData`` snapshot: moving between participants redraws from it, and
 every change (a new participant, consent details) is written in a worker and
 followed by a fresh load, so the UI thread never waits on the database.
+(Just past 400 lines: the two tables, their loading worker and the participant and
+consent forms are one screen.)
 """
 
 from __future__ import annotations
