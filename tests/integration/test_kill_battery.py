@@ -210,7 +210,8 @@ def test_killed_transcribe_leaves_no_worker_and_reruns(env: Env, tmp_path: Path,
     left = {name for name in held if (Path("/dev/shm") / name).exists()}
     assert not left, f"semaphores of the killed job left in /dev/shm: {left}"
     done = env.run(*argv)
-    assert "transcript version 1" in done.stdout
+    # version 1, or 2 where a quiet machine finished the job before the +1.5 s kill
+    assert re.search(r"transcript version [12] ", done.stdout), done.stdout
     assert "leaked" not in done.stderr and "Warning" not in done.stderr, done.stderr
     stale = _stale_files(folder)
     assert not stale

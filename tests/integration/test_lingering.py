@@ -103,12 +103,16 @@ def encrypted(tmp_path: Path, vault_runtime: Path, models_dir: Path,
               faster_whisper_tiny: Path) -> tuple[dict[str, str], Path, Path]:
     """An encrypted study (team key file) with a 30 s two-channel recording; env, study, WAV.
 
-    Long enough that a kill a second into the job lands while it still runs.
+    Real speech (JFK, looped), so the job has words to decode: a kill a second into it
+    lands while it still runs even on a quiet machine (noise has no speech, and its
+    job ended inside the second).
     """
-    rng = np.random.default_rng(3)
+    from tests.fixtures.real_voices import AUDIO
+
+    speech, rate = sf.read(str(AUDIO / "jfk.flac"), dtype="float32")
+    looped = np.resize(speech if speech.ndim == 1 else speech[:, 0], 30 * rate)
     audio = tmp_path / "P1-1.wav"
-    sf.write(str(audio), (rng.standard_normal((480_000, 2)) * 0.1).astype("float32"), 16_000,
-             subtype="PCM_16")
+    sf.write(str(audio), np.stack([looped, looped[::-1]], axis=1), rate, subtype="PCM_16")
     key, study = tmp_path / "team.key", tmp_path / "study"
     env = _env(tmp_path, VERBATIM_KEY_FILE=str(key), VERBATIM_MODELS=str(models_dir),
                VERBATIM_STUDY=str(study), XDG_RUNTIME_DIR=str(vault_runtime))

@@ -48,6 +48,8 @@ async def main() -> None:
     study = Study.open(Path(sys.argv[1]))
     app = VerbatimApp(load_config(), study=study)  # the real job runner and pipeline
     async with app.run_test(size=(80, 24)) as pilot:
+        while getattr(app.screen, "loads", 1) < 1:  # the home reads the study in a worker
+            await pilot.pause(0.02)
         await pilot.press("tab", "t", "ctrl+o")
         deadline = time.monotonic() + 240
         while (not app.jobs or app.jobs[1].state == "running") and time.monotonic() < deadline:

@@ -141,6 +141,21 @@ async def home_loaded(pilot: Any, timeout: float = 10.0) -> None:
         await pilot.pause(0.02)
 
 
+def starts_loaded(app: Any) -> Any:
+    """``app`` whose ``run_test`` starts once the home screen shows the study, as a user
+    sees it before pressing a key (the home reads the study in a worker)."""
+    run_test = app.run_test
+
+    @asynccontextmanager
+    async def loaded(*args: Any, **kw: Any) -> AsyncIterator[Any]:
+        async with run_test(*args, **kw) as pilot:
+            await home_loaded(pilot)
+            yield pilot
+
+    app.run_test = loaded
+    return app
+
+
 @pytest.fixture
 def make_app(config: Config, study: Study) -> Callable[..., Any]:
     from verbatim.tui.app import VerbatimApp
@@ -149,18 +164,6 @@ def make_app(config: Config, study: Study) -> Callable[..., Any]:
         options: dict[str, Any] = {"study": study, "recorder_factory": fake_recorder_factory,
                                    "device_lister": fake_devices, "player_factory": silent_player}
         options.update(kwargs)
-        app = VerbatimApp(config, **options)
-        run_test = app.run_test
-
-        @asynccontextmanager
-        async def loaded(*args: Any, **kw: Any) -> AsyncIterator[Any]:
-            """``run_test`` that starts once the home screen shows the study, as a user
-            sees it before pressing a key."""
-            async with run_test(*args, **kw) as pilot:
-                await home_loaded(pilot)
-                yield pilot
-
-        app.run_test = loaded  # type: ignore[method-assign]
-        return app
+        return starts_loaded(VerbatimApp(config, **options))
 
     return build

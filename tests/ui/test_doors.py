@@ -25,7 +25,7 @@ from verbatim.tui.screens.editor import EditorScreen
 from verbatim.tui.screens.home import HomeScreen
 from verbatim.usecases import transcription
 
-from .conftest import make_doc
+from .conftest import make_doc, starts_loaded
 from .test_screens import SIZE, press_for, type_text, wait_for
 
 pytestmark = pytest.mark.ui
@@ -67,8 +67,9 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., int]:
 def _app(study: Study, tmp_path: Path) -> Any:
     from verbatim.tui.app import VerbatimApp
 
-    return VerbatimApp(Config(data_dir=tmp_path / "data", models_dir=tmp_path / "models"),
-                       study=study, job_runner=fake_runner)
+    return starts_loaded(VerbatimApp(
+        Config(data_dir=tmp_path / "data", models_dir=tmp_path / "models"),
+        study=study, job_runner=fake_runner))
 
 
 def _docx_text(path: Path) -> bytes:

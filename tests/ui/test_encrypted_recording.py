@@ -23,7 +23,7 @@ from verbatim.tui.screens.record import RecordScreen
 from verbatim.usecases.recording import recorder_class
 from verbatim.vault import ops
 
-from .conftest import FakeSource, fake_devices, fake_recorder_factory
+from .conftest import FakeSource, fake_devices, fake_recorder_factory, starts_loaded
 from .test_screens import SIZE, press_for, type_text, wait_for
 
 pytestmark = [pytest.mark.usefixtures("vault_runtime"), pytest.mark.ui]
@@ -67,8 +67,9 @@ async def test_app_recording_into_an_encrypted_study_is_added_sealed_and_once(
         return sealing(path, channels=channels, rate=16000, source=FakeSource(16000, channels),
                        clock=time.monotonic)
 
-    app = VerbatimApp(Config(data_dir=tmp_path / "data", models_dir=tmp_path / "models"),
-                      study=sealed_study, recorder_factory=factory, device_lister=fake_devices)
+    app = starts_loaded(VerbatimApp(
+        Config(data_dir=tmp_path / "data", models_dir=tmp_path / "models"),
+        study=sealed_study, recorder_factory=factory, device_lister=fake_devices))
     recordings = sealed_study.path / "recordings"
     async with app.run_test(size=SIZE) as pilot:
         await press_for(pilot, "r", RecordScreen)

@@ -17,6 +17,7 @@ from verbatim.study import Study
 from verbatim.tui.screens.dialogs import ConfirmDialog, PromptDialog
 from verbatim.voices import DECLINED, offer_interviewer
 
+from .conftest import starts_loaded
 from .test_screens import open_editor, press_for, type_text, wait_for
 
 pytestmark = [pytest.mark.ui,
@@ -42,7 +43,7 @@ async def test_yes_keeps_the_interviewers_voice_for_the_study(study: Study, tmp_
     from verbatim.tui.app import VerbatimApp
 
     config = Config(data_dir=tmp_path / "data", models_dir=campplus_model.parent.parent)
-    app = VerbatimApp(config, study=study)
+    app = starts_loaded(VerbatimApp(config, study=study))
     async with app.run_test(size=(100, 30)) as pilot:
         editor = await open_editor(pilot)
         await rename_first_speaker(pilot, "Interviewer")
@@ -58,7 +59,7 @@ async def test_no_is_remembered(study: Study, tmp_path: Path, campplus_model: Pa
     from verbatim.tui.app import VerbatimApp
 
     config = Config(data_dir=tmp_path / "data", models_dir=campplus_model.parent.parent)
-    app = VerbatimApp(config, study=study)
+    app = starts_loaded(VerbatimApp(config, study=study))
     async with app.run_test(size=(100, 30)) as pilot:
         await open_editor(pilot)
         await rename_first_speaker(pilot, "Interviewer")

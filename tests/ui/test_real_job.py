@@ -10,6 +10,7 @@ from verbatim.config import Config
 from verbatim.demo import DEMO_AUDIO
 from verbatim.study import Study
 
+from .conftest import starts_loaded
 from .test_screens import wait_for
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
@@ -26,7 +27,7 @@ async def test_transcribe_demo_recording_in_the_background(tmp_path: Path, model
     study.add_interview("P1", DEMO_AUDIO)
     # the default diariser (CAM++) must part the demo's two voices: a user's first run
     config = Config(data_dir=tmp_path / "data", models_dir=models_dir)
-    app = VerbatimApp(config, study=study)  # the real job runner and pipeline
+    app = starts_loaded(VerbatimApp(config, study=study))  # the real job runner, pipeline
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("tab", "t", "ctrl+o")
         assert isinstance(app.screen, JobsScreen)
