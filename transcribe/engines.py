@@ -28,14 +28,7 @@ import numpy.typing as npt
 
 from transcribe.diarize import Progress
 from transcribe.errors import TranscribeError
-from transcribe.repetition import (  # noqa: F401  (looping: part of this module's surface)
-    better,
-    find_loops,
-    is_suspect_text,
-    looping,
-    suspect,
-    without_loops,
-)
+from transcribe.repetition import better, find_loops, is_suspect_text, suspect, without_loops
 
 ENGINES = ("faster-whisper", "whisper")
 

@@ -153,11 +153,6 @@ MIN_WORDS_PER_SECOND = 0.6
 MIN_SUSPECT_SECONDS = 6.0
 
 
-def looping(words: Sequence[str], *, times: int = 3) -> bool:
-    """Whether a phrase of 1-10 words repeats ``times`` times in a row (a decoding loop)."""
-    return bool(find_loops(words, repeats=times))
-
-
 def suspect(words: Sequence[W], seconds: float) -> bool:
     """A prompted reading that looks like the prompt misled the model, or a loop."""
     if seconds >= MIN_SUSPECT_SECONDS and len(words) < MIN_WORDS_PER_SECOND * seconds:

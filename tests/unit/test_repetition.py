@@ -11,7 +11,6 @@ from transcribe.repetition import (
     find_loops,
     is_suspect_text,
     looped_words,
-    looping,
     suspect,
 )
 
@@ -56,7 +55,7 @@ def test_phrases_up_to_ten_words_and_the_shortest_period_win() -> None:
 
 def test_ordinary_and_verbatim_speech_is_not_a_loop_to_collapse() -> None:
     assert find_loops(split("I was thinking that we should talk about the plan")) == []
-    assert not looping(split("I- I was, uh, thinking that we- we should"))
+    assert not find_loops(split("I- I was, uh, thinking that we- we should"))
     # a real triple repetition is suspect (decode again) but never collapsed
     stutter = find_loops(split("no, no, no, not that one"))
     assert stutter and not any(loop.collapsible for loop in stutter)
