@@ -54,6 +54,7 @@ from transcribe.marks import (
     tone_marks,
     utterances,
 )
+from transcribe.memory import give_back_memory
 from transcribe.models import resolve_model
 from transcribe.models.catalogue import is_fast, record_speed
 from transcribe.privacy import network_blocked
@@ -213,7 +214,7 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
                               progress=report, speech=_within(speech.speech, audio.duration),
                               ) if speech.speech else Diarisation(turns=())
         checkpoint.start(chunks, diarisation)
-        _give_back_memory()
+        give_back_memory()
     report("diarise", 1.0)
     timings["diarise"] = time.perf_counter() - clock
 
@@ -338,7 +339,7 @@ def decode_chunks(engine: Engine, audio: Audio, chunks: Sequence[tuple[float, fl
         # glibc keeps what the decoder freed: without this the four-hour job's worker
         # crept from 1.30 to 1.48 GB over 160 groups; one malloc_trim then gave back
         # 0.26 GB (RssAnon 0.87 -> 0.64 GB), so it runs after every group (a few ms)
-        _give_back_memory()
+        give_back_memory()
         done += seconds
     return AsrResult(words=tuple(words), engine=engine.name, model=str(engine.model_path))
 
@@ -377,19 +378,9 @@ def recover_skipped_speech(asr: AsrResult, audio: Audio, speech: SpeechMap, engi
             moved = AsrWord(w.text, round(w.start + a, 3), round(w.end + a, 3), w.probability)
             if start - pad <= (moved.start + moved.end) / 2 <= end + pad:
                 found.append(moved)
-        _give_back_memory()  # as after each ASR group (the four-hour job crept to 1.60 GB here)
+        give_back_memory()  # as after each ASR group (the four-hour job crept to 1.60 GB here)
     found.sort(key=lambda w: (w.start, w.end))
     return dataclasses.replace(asr, words=tuple(found))
-
-
-def _give_back_memory() -> None:
-    """Return the heap a finished stage freed to the system (glibc keeps it otherwise)."""
-    import contextlib
-    import ctypes
-    import ctypes.util
-
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 def _same_draws(seed: int = 0) -> None:
