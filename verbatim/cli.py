@@ -30,7 +30,7 @@ from verbatim.errors import (
     FileProblemError,
     UserError,
     crash_line,
-    os_error_line,
+    file_and_fix_line,
     write_crash_log,
 )
 
@@ -494,21 +494,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130
     except (OSError, sqlite3.Error) as exc:
-        from verbatim.storage import StorageError, explain
-
-        storage = explain(exc, config.study if config else None)
-        if storage:  # a full disk or a read-only folder, met on any write path
-            sys.stderr.write(_printable(f"{PROG}: {storage}\n"))
-            return StorageError.exit_code
-        # A disk, permission or path problem that no verb turned into its own line:
-        # still one line naming the file and the fix (verbatim.errors), not a crash.
-        if not _is_file_problem(exc):
+        line = _file_problem_line(exc, config)
+        if line is None:
             return _internal_error(config, exc)
-        where = None
-        if isinstance(exc, sqlite3.Error) and config is not None and config.study is not None:
-            where = config.study / "study.sqlite"
-        sys.stderr.write(_printable(f"{PROG}: {os_error_line(exc, where, action='use')}\n"))
-        return FileProblemError.exit_code
+        sys.stderr.write(_printable(f"{PROG}: {line}\n"))
+        return FileProblemError.exit_code  # = StorageError's: sysexits EX_IOERR
     except Exception as exc:  # a bug: one line for the user, the traceback to a log
         return _internal_error(config, exc)
 
@@ -517,6 +507,28 @@ def _printable(text: str) -> str:
     """A message that any terminal encoding can show: a file name that is not valid
     UTF-8 (kept by Python as lone surrogates) is shown with backslash escapes."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _file_problem_line(exc: OSError | sqlite3.Error, config: Config | None) -> str | None:
+    """The one line for a disk, permission or path problem that no verb turned into its
+    own words; None when it is none of those (a bug).
+
+    The disk is asked once: a full disk or a read-only folder, met on any write path, is
+    said as such (verbatim.storage); anything else names the file and the fix
+    (verbatim.errors) from the error's code.
+    """
+    from verbatim.storage import explain
+
+    study = config.study if config is not None else None
+    storage = explain(exc, study)
+    if storage:
+        return storage
+    if not _is_file_problem(exc):
+        return None
+    where = None
+    if isinstance(exc, sqlite3.Error) and study is not None:
+        where = study / "study.sqlite"
+    return file_and_fix_line(exc, where, action="use")
 
 
 def _is_file_problem(exc: BaseException) -> bool:

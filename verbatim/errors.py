@@ -81,16 +81,22 @@ def os_error_line(exc: BaseException, path: str | Path | None = None, *,
     """One line naming the thing and the fix for an OSError or a SQLite error.
 
     ``path`` is what the user asked for (the error's own file name is used when
-    absent); ``action`` is the verb ("write", "read", "create"...).
+    absent); ``action`` is the verb ("write", "read", "create"...). A full,
+    read-only or forbidden disk is said in ``verbatim.diskspace``'s words.
     """
-    from verbatim.diskspace import explain  # full, read-only and permission: its words
+    from verbatim.diskspace import explain
 
     if path is not None:
         storage = explain(exc, Path(path) if Path(path).is_dir() else Path(path).parent)
     else:
         storage = explain(exc, None) if getattr(exc, "filename", None) else None
-    if storage:
-        return storage
+    return storage or file_and_fix_line(exc, path, action=action)
+
+
+def file_and_fix_line(exc: BaseException, path: str | Path | None = None, *,
+                      action: str = "write") -> str:
+    """``os_error_line`` from the error code alone, for a caller that has already asked
+    ``verbatim.diskspace.explain`` (and heard it is not a full or read-only disk)."""
     target = path if path is not None else getattr(exc, "filename", None)
     name = str(target) if target is not None else ""
     folder = str(Path(name).parent) if name else "the folder"
@@ -102,14 +108,13 @@ def os_error_line(exc: BaseException, path: str | Path | None = None, *,
             for key, probe in ((13, "full"), (8, "readonly"), (5, "locked")):
                 if probe in text:
                     what, fix = _SQLITE_LINES[key]
-        subject = f" {name}" if name else ""
-        return f"cannot {action}{subject}: {what}; {fix.format(folder=folder, path=name)}"
-    code = getattr(exc, "errno", None)
-    if isinstance(code, int) and code in _ERRNO_LINES:
-        what, fix = _ERRNO_LINES[code]
     else:
-        what = getattr(exc, "strerror", None) or type(exc).__name__
-        fix = "check the path and try again"
+        code = getattr(exc, "errno", None)
+        if isinstance(code, int) and code in _ERRNO_LINES:
+            what, fix = _ERRNO_LINES[code]
+        else:
+            what = getattr(exc, "strerror", None) or type(exc).__name__
+            fix = "check the path and try again"
     subject = f" {name}" if name else ""
     return f"cannot {action}{subject}: {what}; {fix.format(folder=folder, path=name)}"
 

@@ -1,9 +1,11 @@
-"""verbatim.errors.os_error_line: one line naming the thing and the fix, for each errno."""
+"""verbatim.errors.os_error_line: one line naming the thing and the fix, for each errno;
+and the CLI's one line for a file problem no command turned into its own words."""
 
 from __future__ import annotations
 
 import errno
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +57,41 @@ def test_sqlite_codes() -> None:
 def test_file_problem_is_a_user_error_with_an_io_exit() -> None:
     err = file_problem(OSError(errno.ENOSPC, "x"), "/d/x")
     assert isinstance(err, FileProblemError) and err.exit_code == 74
+
+
+def _busy() -> sqlite3.Error:
+    busy = sqlite3.OperationalError("database is locked")
+    busy.sqlite_errorcode = 5  # type: ignore[attr-defined]
+    return busy
+
+
+@pytest.mark.parametrize(("exc", "words"), [
+    (OSError(errno.ENOSPC, "No space left on device", "/data/out/t.json"),
+     "disk full: no space left in /data/out; "),
+    (FileNotFoundError(errno.ENOENT, "No such file or directory", "/data/gone/t.json"),
+     "cannot use /data/gone/t.json: no such file or folder; "),
+    (_busy(), "cannot use {study}/study.sqlite: the study database is in use by another "),
+])
+def test_the_cli_says_a_stray_file_problem_once_in_one_line(
+        exc: Exception, words: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from verbatim import cli, diskspace, storage
+
+    asked: list[BaseException] = []
+    real = diskspace.explain
+
+    def explain(error: BaseException, folder: Path | str | None) -> str | None:
+        asked.append(error)
+        return real(error, folder)
+
+    def handler(args: object, config: object) -> int:
+        raise exc
+
+    monkeypatch.setattr(diskspace, "explain", explain)  # verbatim.errors asks here
+    monkeypatch.setattr(storage, "explain", explain)    # the CLI asks here
+    monkeypatch.setattr(cli, "_resolve", lambda key: handler)
+    assert cli.main(["--study", str(tmp_path), "study", "info"]) == 74
+    err = capsys.readouterr().err
+    assert err.startswith("verbatim: " + words.format(study=tmp_path))
+    assert err.count("\n") == 1 and err.endswith("\n")
+    assert asked == [exc]  # the disk is asked about the error once, not again for the line
