@@ -1,85 +1,34 @@
 """``verbatim batch`` without models: the client's loop, the address rules, the guard, Slurm.
 
-The runner is driven by an in-process backend that plays the workers: it
-answers, fails, loses a worker or answers twice, as a cluster may.
+The runner is driven by an in-process backend that plays the workers
+(tests/fixtures/batch_backend.py): it answers, fails, loses a worker or answers
+twice, as a cluster may.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fixtures.batch_backend import ScriptedBackend, key_document
 from transcribe.privacy import NetworkBlockedError, allow_destination, is_allowed_address
-from transcript.document import dumps
-from transcript.model import AudioRef, Speaker, Transcript, Word
+from transcript.model import Transcript
 from verbatim.batch import cluster
-from verbatim.batch.backends import WorkerLost
 from verbatim.batch.runner import BatchEvent, BatchItem, run_batch
 from verbatim.batch.task import TaskRequest, TaskResult, check_models, model_hashes
 from verbatim.errors import UserError
-
-
-def _doc(text: str) -> bytes:
-    doc = Transcript(audio=AudioRef(path="x", sha256="", duration=1.0),
-                     speakers=(Speaker("S1", "S1"),),
-                     words=(Word(text, 0.0, 0.5, "S1", 0.9),))
-    return dumps(doc).encode()
-
-
-class FakeBackend:
-    """Workers in this process; ``script[key]`` says what happens to each submission."""
-
-    description = "fake"
-    progress_channel: str | None = None
-
-    def __init__(self, script: dict[str, list[str]], *, retries_lost: bool = True) -> None:
-        self.script = script
-        self.retries_lost = retries_lost
-        self.submitted: list[str] = []
-        self.restarts = 0
-        self.closed: str | None = None
-
-    def submit(self, request: TaskRequest) -> Any:
-        self.submitted.append(request.key)
-        future: Future[TaskResult] = Future()
-        action = self.script[request.key].pop(0)
-        if action == "ok":
-            future.set_result(TaskResult(request.key, _doc(request.key), False, 0.1, 1.0, "w:1"))
-        elif action == "lost":
-            future.set_exception(WorkerLost("a worker process died"))
-        elif action == "error":
-            future.set_exception(ValueError("cannot read P3-1.wav: not a supported audio file"))
-        # "hang": never finishes (a long task)
-        return future
-
-    def wait_any(self, handles: Iterable[Any], timeout: float) -> set[Any]:
-        return {h for h in handles if h.done()}
-
-    def progress(self) -> list[tuple[str, str, float]]:
-        return []
-
-    def result(self, handle: Any) -> TaskResult:
-        result: TaskResult = handle.result()
-        return result
-
-    def restart(self) -> None:
-        self.restarts += 1
-
-    def close(self, *, cancel: bool = False) -> None:
-        self.closed = "cancel" if cancel else "done"
 
 
 def _items(*keys: str) -> list[BatchItem]:
     return [BatchItem(k, 60.0, k.encode) for k in keys]
 
 
-def _run(backend: FakeBackend, items: list[BatchItem], **kwargs: Any
+def _run(backend: ScriptedBackend, items: list[BatchItem], **kwargs: Any
          ) -> tuple[Any, dict[str, int], list[BatchEvent]]:
     saves: dict[str, int] = {}
     events: list[BatchEvent] = []
@@ -95,7 +44,7 @@ def _run(backend: FakeBackend, items: list[BatchItem], **kwargs: Any
 
 
 def test_every_item_is_saved_once_with_progress_over_the_whole_batch() -> None:
-    backend = FakeBackend({"P1-1": ["ok"], "P2-1": ["ok"], "P3-1": ["ok"]})
+    backend = ScriptedBackend({"P1-1": ["ok"], "P2-1": ["ok"], "P3-1": ["ok"]})
     summary, saves, events = _run(backend, _items("P1-1", "P2-1", "P3-1"), in_flight=2)
     assert saves == {"P1-1": 1, "P2-1": 1, "P3-1": 1}
     assert summary.ok and summary.audio_seconds == 180.0
@@ -106,7 +55,7 @@ def test_every_item_is_saved_once_with_progress_over_the_whole_batch() -> None:
 
 
 def test_a_lost_worker_sends_the_running_tasks_round_again() -> None:
-    backend = FakeBackend({"P1-1": ["lost", "ok"], "P2-1": ["ok"]})
+    backend = ScriptedBackend({"P1-1": ["lost", "ok"], "P2-1": ["ok"]})
     summary, saves, events = _run(backend, _items("P1-1", "P2-1"), in_flight=1)
     assert saves == {"P1-1": 1, "P2-1": 1} and summary.ok
     assert backend.restarts == 1
@@ -115,28 +64,28 @@ def test_a_lost_worker_sends_the_running_tasks_round_again() -> None:
 
 
 def test_a_task_that_kills_its_worker_every_time_fails_alone() -> None:
-    backend = FakeBackend({"P1-1": ["lost"] * 3, "P2-1": ["ok"]})
+    backend = ScriptedBackend({"P1-1": ["lost"] * 3, "P2-1": ["ok"]})
     summary, saves, _ = _run(backend, _items("P1-1", "P2-1"), in_flight=1)
     assert saves == {"P2-1": 1}
     assert "died" in summary.failed["P1-1"] and not summary.ok
 
 
 def test_a_bad_recording_fails_with_its_one_line_and_the_rest_go_on() -> None:
-    backend = FakeBackend({"P1-1": ["ok"], "P3-1": ["error"]})
+    backend = ScriptedBackend({"P1-1": ["ok"], "P3-1": ["error"]})
     summary, saves, _ = _run(backend, _items("P3-1", "P1-1"))
     assert saves == {"P1-1": 1}
     assert summary.failed == {"P3-1": "cannot read P3-1.wav: not a supported audio file"}
 
 
 def test_a_cluster_that_delivers_twice_still_saves_once() -> None:
-    backend = FakeBackend({"P1-1": ["ok", "ok"]}, retries_lost=False)
+    backend = ScriptedBackend({"P1-1": ["ok", "ok"]}, retries_lost=False)
     items = _items("P1-1")
     _, saves, _ = _run(backend, [items[0], items[0]])
     assert saves == {"P1-1": 1}
 
 
 def test_cancel_keeps_what_was_saved_and_names_the_rest() -> None:
-    backend = FakeBackend({"P1-1": ["ok"], "P2-1": ["hang"], "P3-1": ["hang"]})
+    backend = ScriptedBackend({"P1-1": ["ok"], "P2-1": ["hang"], "P3-1": ["hang"]})
     cancel = threading.Event()
 
     def report(event: BatchEvent) -> None:
@@ -157,15 +106,15 @@ def test_sealed_results_are_opened_only_with_the_clients_key() -> None:
     from verbatim.batch.task import seal
 
     identity = pyrage.x25519.Identity.generate()
-    sealed = seal(_doc("P1-1"), str(identity.to_public()))
+    sealed = seal(key_document("P1-1"), str(identity.to_public()))
     assert b"P1-1" not in sealed
 
-    class Sealing(FakeBackend):
+    class Sealing(ScriptedBackend):
         def submit(self, request: TaskRequest) -> Any:
             assert request.seal_to == str(identity.to_public())
             future: Future[TaskResult] = Future()
-            future.set_result(TaskResult(request.key, seal(_doc(request.key), request.seal_to),
-                                         True, 0.1, 1.0, "w:1"))
+            answer = seal(key_document(request.key), request.seal_to)
+            future.set_result(TaskResult(request.key, answer, True, 0.1, 1.0, "w:1"))
             return future
 
     _, saves, _ = _run(Sealing({}), _items("P1-1"), unseal=identity)
@@ -299,7 +248,7 @@ def test_batch_config_section_is_read(tmp_path: Path) -> None:
 
 
 def test_workers_progress_moves_the_bar_before_anything_is_saved() -> None:
-    class Reporting(FakeBackend):
+    class Reporting(ScriptedBackend):
         progress_channel: str | None = "local"
 
         def __init__(self) -> None:
