@@ -22,6 +22,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,18 +79,32 @@ async def key_to_screen(app: Any, stamps: list[float], key: str) -> float:
     return stamps[count] - t0
 
 
-async def measure(study: Study, iid: str, *, keys: int = 60) -> dict[str, Any]:
+@asynccontextmanager
+async def headless_app(study: Study) -> AsyncIterator[tuple[Any, Any]]:
+    """The app on ``study`` in Textual's test driver at 80x24, its home shown: (app, pilot)."""
     from verbatim.tui.app import VerbatimApp
-    from verbatim.tui.screens.editor import EditorScreen
 
     app = VerbatimApp(Config(data_dir=study.path / "data"), study=study)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        stamps = hook_display(app)
-        t0 = time.perf_counter()
-        editor = EditorScreen(iid)
-        app.push_screen(editor)
-        opened = await first_frame_with_lines(editor, stamps, t0)
+        yield app, pilot
+
+
+async def open_timed(app: Any, iid: str) -> tuple[Any, list[float], float]:
+    """Push the editor on ``iid``: the screen, the frame stamps from then on, and the
+    seconds from pushing it to its first frame drawn with lines."""
+    from verbatim.tui.screens.editor import EditorScreen
+
+    stamps = hook_display(app)
+    t0 = time.perf_counter()
+    editor = EditorScreen(iid)
+    app.push_screen(editor)
+    return editor, stamps, await first_frame_with_lines(editor, stamps, t0)
+
+
+async def measure(study: Study, iid: str, *, keys: int = 60) -> dict[str, Any]:
+    async with headless_app(study) as (app, pilot):
+        editor, stamps, opened = await open_timed(app, iid)
         await pilot.pause()
         latencies = [await key_to_screen(app, stamps, "pagedown" if i % 10 == 9 else "down")
                      for i in range(keys)]
@@ -135,26 +151,18 @@ async def measure_edits(study: Study, iid: str, *, edits: int = 20) -> dict[str,
     """Open (twice: the first numbers the version, the second finds its lines kept),
     then edit one word at a time: apply -> screen update ready, and the save behind it."""
     from transcript.edits import edit_word
-    from verbatim.tui.app import VerbatimApp
     from verbatim.tui.screens.editor import EditorScreen
 
     opens = []
     for _ in range(2):
-        app = VerbatimApp(Config(data_dir=study.path / "data"), study=study)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            stamps = hook_display(app)
-            t0 = time.perf_counter()
-            editor = EditorScreen(iid)
-            app.push_screen(editor)
-            opens.append(await first_frame_with_lines(editor, stamps, t0))
+        async with headless_app(study) as (app, _pilot):
+            editor, _stamps, opened = await open_timed(app, iid)
+            opens.append(opened)
             while editor.doc is None:
                 await asyncio.sleep(0.001)
             await asyncio.sleep(0.5)  # the first open keeps the lines in a worker
             await drained(editor)
-    app = VerbatimApp(Config(data_dir=study.path / "data"), study=study)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+    async with headless_app(study) as (app, pilot):
         editor = EditorScreen(iid)
         app.push_screen(editor)
         while editor.doc is None:
