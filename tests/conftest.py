@@ -6,11 +6,15 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from transcribe.privacy import apply_privacy_env, is_local_address
 from verbatim.config import default_models_dir
+
+if TYPE_CHECKING:
+    from verbatim.study import Study
 
 apply_privacy_env()
 
@@ -68,6 +72,16 @@ def vault_runtime(tmp_path_factory: pytest.TempPathFactory,
     session.forget()
     for sock in (folder / "verbatim").glob("*.sock"):  # stop the agents the test started
         agent.stop(sock.name.removesuffix(".sock"))
+
+
+@pytest.fixture
+def voice_study(tmp_path: Path) -> Iterator[Study]:
+    """A study of P1 with one transcribed recording of two real voices, JFK the
+    interviewer (tests/fixtures/voice_study.py; mark the module needs_real_voices)."""
+    from tests.fixtures.voice_study import interview_study
+
+    with interview_study(tmp_path) as made:
+        yield made
 
 
 # The store `make setup` provisioned (models provision), looked up before any fixture

@@ -4,37 +4,34 @@ tests/ui/test_interviewer_offer.py), then see the next transcription name them."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures import real_voices
-from tests.fixtures.voice_study import FIRST, SECOND, add_recorded, interview, interview_study
+from tests.fixtures.voice_study import (
+    FIRST,
+    SECOND,
+    add_recorded,
+    interview,
+    needs_real_voices,
+)
 from verbatim.cli import main
 from verbatim.config import Config
 from verbatim.study import Study
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not real_voices.available(),
-                                 reason="real speech not found in ../shared/audio")]
-
-@pytest.fixture
-def study(tmp_path: Path) -> Iterator[Study]:
-    with interview_study(tmp_path) as made:
-        yield made
+pytestmark = [pytest.mark.integration, needs_real_voices]
 
 
-def test_cli_keeps_the_speakers_voice_and_labels_them(study: Study, campplus_model: Path,
+def test_cli_keeps_the_speakers_voice_and_labels_them(voice_study: Study, campplus_model: Path,
                                                      monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("VERBATIM_MODELS", str(campplus_model.parent.parent))
-    monkeypatch.setenv("VERBATIM_DATA", str(study.path.parent / "data"))
-    argv = ["--study", str(study.path), "voice", "enrol", "Interviewer"]
+    monkeypatch.setenv("VERBATIM_DATA", str(voice_study.path.parent / "data"))
+    argv = ["--study", str(voice_study.path), "voice", "enrol", "Interviewer"]
     assert main([*argv, "--from-interview", "P1-1", "--speaker", "S1"]) == 0
     assert "from S1 in P1-1" in capsys.readouterr().err
-    assert [p.name for p in (study.path / "voices").iterdir()] == ["Interviewer.json"]
-    doc = study.transcript("P1-1")
+    assert [p.name for p in (voice_study.path / "voices").iterdir()] == ["Interviewer.json"]
+    doc = voice_study.transcript("P1-1")
     assert doc is not None and doc.speaker_label("S1") == "Interviewer"
     assert doc.speaker_label("S2") == "S2"
     # clear one-line refusals
@@ -44,7 +41,7 @@ def test_cli_keeps_the_speakers_voice_and_labels_them(study: Study, campplus_mod
     assert "needs --speaker" in capsys.readouterr().err
 
 
-def test_the_next_transcription_names_the_interviewer(study: Study, tmp_path: Path,
+def test_the_next_transcription_names_the_interviewer(voice_study: Study, tmp_path: Path,
                                                       campplus_model: Path,
                                                       faster_whisper_tiny: Path) -> None:
     from verbatim.usecases.options import pipeline_options
@@ -54,12 +51,12 @@ def test_the_next_transcription_names_the_interviewer(study: Study, tmp_path: Pa
 
     models = faster_whisper_tiny.parent
     config = Config(data_dir=tmp_path / "data", models_dir=models, model="tiny.en")
-    kept = enrol_speaker(study, config, "P1-1", "S1")  # the app's and the CLI's function
+    kept = enrol_speaker(voice_study, config, "P1-1", "S1")  # the app's and the CLI's function
     assert kept.name == "Interviewer" and kept.seconds >= 4 and not kept.sealed
 
-    iid = add_recorded(study, tmp_path, SECOND, transcribed=False)  # a new recording
-    options = pipeline_options(study_config(config, study))
-    doc = transcribe_interview(study, iid, options).document
+    iid = add_recorded(voice_study, tmp_path, SECOND, transcribed=False)  # a new recording
+    options = pipeline_options(study_config(config, voice_study))
+    doc = transcribe_interview(voice_study, iid, options).document
     labels = {s.id: s.label for s in doc.speakers}
     assert list(labels.values()).count("Interviewer") == 1
     assert all(label in ("Interviewer", sid) for sid, label in labels.items())  # others: S2
