@@ -15,6 +15,8 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,7 +146,7 @@ def stage(source: Path, study_dir: Path) -> Staged:
     if recipient is not None:
         return _stage_encrypted(fd, staged, source, study_dir, recipient)
     digest = hashlib.sha256()
-    try:
+    with _filling(staged, source, study_dir):
         with os.fdopen(fd, "wb") as out, source.open("rb") as src:
             while chunk := src.read(_CHUNK):
                 digest.update(chunk)
@@ -154,13 +156,6 @@ def stage(source: Path, study_dir: Path) -> Staged:
         if sha256_file(staged.tmp) != digest.hexdigest():
             raise AudioFileError(f"{source}: the copy did not match the original (disk error?)")
         os.chmod(staged.tmp, stat.S_IRUSR)
-    except BaseException as exc:
-        staged.discard()
-        if isinstance(exc, OSError):
-            raise AudioFileError(_storage(exc, study_dir / AUDIO_DIR)
-                                 or f"cannot copy {source} into the study: "
-                                 f"{exc.strerror or exc}") from exc
-        raise
     return Staged(staged.tmp, digest.hexdigest())
 
 
@@ -170,20 +165,29 @@ def _stage_encrypted(fd: int, staged: Staged, source: Path, study_dir: Path,
     from verbatim.vault import VaultError, agefiles
 
     try:
-        with os.fdopen(fd, "w+b") as out:
-            sha = agefiles.encrypt_file(source, out, recipient,
-                                        identities=_held_identities(study_dir))
-        os.chmod(staged.tmp, stat.S_IRUSR)
+        with _filling(staged, source, study_dir):
+            with os.fdopen(fd, "w+b") as out:
+                sha = agefiles.encrypt_file(source, out, recipient,
+                                            identities=_held_identities(study_dir))
+            os.chmod(staged.tmp, stat.S_IRUSR)
+    except VaultError as exc:
+        raise AudioFileError(f"{source}: {exc}") from exc
+    return Staged(staged.tmp, sha)
+
+
+@contextmanager
+def _filling(staged: Staged, source: Path, study_dir: Path) -> Iterator[None]:
+    """Writing ``source`` into ``staged``: any failure discards the partial copy, and a
+    disk's refusal (full, read-only, no permission...) is one ``AudioFileError`` line."""
+    try:
+        yield
     except BaseException as exc:
         staged.discard()
         if isinstance(exc, OSError):
             raise AudioFileError(_storage(exc, study_dir / AUDIO_DIR)
                                  or f"cannot copy {source} into the study: "
                                  f"{exc.strerror or exc}") from exc
-        if isinstance(exc, VaultError):
-            raise AudioFileError(f"{source}: {exc}") from exc
         raise
-    return Staged(staged.tmp, sha)
 
 
 # A staged copy untouched for this long belongs to an import that died (a live copy
