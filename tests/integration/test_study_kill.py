@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.fixtures.studies import silent_study
 from verbatim.study import Study
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,18 +54,9 @@ while True:
 """
 
 
-def _study(tmp_path: Path) -> Path:
-    audio = tmp_path / "rec.wav"
-    sf.write(str(audio), np.zeros(16000, dtype="float32"), 16000)
-    with Study.init(tmp_path / "study") as study:
-        study.add_participant("P4")
-        study.add_interview("P4", audio)
-    return tmp_path / "study"
-
-
 @pytest.mark.integration
 def test_killed_writer_leaves_an_intact_study_with_every_commit(tmp_path: Path) -> None:
-    folder = _study(tmp_path)
+    folder = silent_study(tmp_path, participant="P4")
     rng = random.Random(6)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     committed_versions: dict[int, int] = {}   # version -> the n whose words it holds
@@ -128,7 +120,7 @@ while True:
 
 @pytest.mark.integration
 def test_killed_import_never_registers_a_missing_or_partial_recording(tmp_path: Path) -> None:
-    folder = _study(tmp_path)
+    folder = silent_study(tmp_path, participant="P4")
     big = tmp_path / "long.wav"
     sf.write(str(big), np.random.default_rng(0).uniform(-0.1, 0.1, 16000 * 30)
              .astype("float32"), 16000, subtype="PCM_16")

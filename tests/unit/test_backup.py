@@ -6,10 +6,9 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
+from tests.fixtures.studies import silent_study
 from verbatim.cli import main
 from verbatim.study import Study, StudyError
 from verbatim.study import backup as backups
@@ -17,13 +16,7 @@ from verbatim.study import backup as backups
 
 @pytest.fixture
 def study(tmp_path: Path) -> Path:
-    audio = tmp_path / "rec.wav"
-    sf.write(str(audio), np.zeros(16000, dtype="float32"), 16000)
-    with Study.init(tmp_path / "study") as made:
-        made.add_participant("P1")
-        made.add_interview("P1", audio)
-        made.add_interview("P1", audio)
-    return tmp_path / "study"
+    return silent_study(tmp_path, interviews=2)
 
 
 def test_a_trailing_slash_makes_a_folder_backup(study: Path, tmp_path: Path,

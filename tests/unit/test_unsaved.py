@@ -5,10 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
+from tests.fixtures.studies import silent_study
 from transcript.model import AudioRef, Transcript, Word
 from verbatim.cli import main
 from verbatim.study import Study
@@ -19,12 +18,7 @@ WORDS = tuple(Word(text=f"w{i}", start=float(i), end=i + 0.5, speaker="S1") for 
 
 @pytest.fixture
 def study(tmp_path: Path) -> Path:
-    audio = tmp_path / "rec.wav"
-    sf.write(str(audio), np.zeros(16000, dtype="float32"), 16000)
-    with Study.init(tmp_path / "study") as made:
-        made.add_participant("P1")
-        made.add_interview("P1", audio)
-    return tmp_path / "study"
+    return silent_study(tmp_path)
 
 
 def test_a_transcript_the_disk_refused_is_kept_then_imported(
