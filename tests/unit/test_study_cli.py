@@ -1,9 +1,9 @@
-"""The study verbs through ``verbatim.cli.main``: output, exit codes, refusals."""
+"""The study verbs through ``verbatim.cli.main`` (the ``cli`` fixture of
+tests/unit/conftest.py): output, exit codes, refusals."""
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +11,6 @@ import pytest
 import soundfile as sf
 
 from transcript.model import AudioRef, Transcript, Word
-from verbatim.cli import main
 from verbatim.study import Study
 
 SENTENCES = [
@@ -24,25 +23,6 @@ SENTENCES = [
     ("S1", "Can you say more about that feeling"),
     ("S2", "It felt like being the only one who could see the risk"),
 ]
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(tmp_path)
-
-    def run(*argv: str) -> Run:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 def _wav(path: Path, seconds: float = 30.0) -> Path:

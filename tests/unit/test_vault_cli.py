@@ -11,38 +11,30 @@ import json
 import os
 import stat
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from verbatim.cli import main
 from verbatim.vault import agent, session
 from verbatim.vault.keys import StudyKeys, Vault
+
+from .conftest import Run
 
 PASS = "correct horse battery staple"
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        vault_runtime: Path):
-    monkeypatch.chdir(tmp_path)
+def cli(cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch,
+        vault_runtime: Path) -> Callable[..., Run]:
+    """The unit tier's ``cli`` with ``stdin=`` text to read (the passphrase)."""
 
     def run(*argv: str, stdin: str = "") -> Run:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
         session.forget()  # each command is a new process as far as keys go
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return cli(*argv)
 
     return run
 
