@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from transcript.model import AudioRef, Transcript, Word
+from tests.fixtures.studies import talk_transcript
+from transcript.model import Transcript
 from verbatim.study import Study
 
 SENTENCES = [
@@ -31,14 +32,7 @@ def _wav(path: Path, seconds: float = 30.0) -> Path:
 
 
 def _transcript() -> Transcript:
-    words, t = [], 0.0
-    for speaker, sentence in SENTENCES:
-        for token in sentence.split():
-            words.append(Word(text=token, start=round(t, 2), end=round(t + 0.3, 2),
-                              speaker=speaker))
-            t += 0.35
-        t += 0.8
-    return Transcript(audio=AudioRef(path="audio/P4-1.wav"), words=tuple(words))
+    return talk_transcript(SENTENCES, step=0.35, gap=0.8)
 
 
 def _snapshot(study_dir: Path) -> tuple[list[str], list[str]]:

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.fixtures.studies import talk_transcript
 from transcript import edits
 from transcript.lines import number_lines
-from transcript.model import AudioRef, Transcript, Word
+from transcript.model import Transcript, Word
 from verbatim.study import Study, StudyError
 
 TALK = [("S1", "So what was it like when the peer worker joined your team"),
@@ -22,14 +23,7 @@ TALK = [("S1", "So what was it like when the peer worker joined your team"),
 
 
 def _doc() -> Transcript:
-    words, t = [], 0.0
-    for speaker, text in TALK:
-        for token in text.split():
-            words.append(Word(text=token, start=round(t, 2), end=round(t + 0.3, 2),
-                              speaker=speaker))
-            t += 0.4
-        t += 1.0
-    return Transcript(audio=AudioRef(path="audio/P4-1.wav"), words=tuple(words))
+    return talk_transcript(TALK, step=0.4, gap=1.0)
 
 
 @pytest.fixture
