@@ -18,9 +18,9 @@ import re
 import sqlite3
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from transcribe.diarize import DIARISERS
 from transcribe.privacy import allow_network, block_network, contain_library_files
@@ -79,24 +79,26 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than zero: {text!r}")
-    return value
+_Number = TypeVar("_Number", int, float)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than zero: {text!r}")
-    return value
+def _positive(parse: Callable[[str], _Number], what: str) -> Callable[[str], _Number]:
+    """An argparse type: the text read by ``parse``, refused in one line unless above zero."""
+
+    def check(text: str) -> _Number:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than zero: {text!r}")
+        return value
+
+    return check
+
+
+_positive_float = _positive(float, "a number")
+_positive_int = _positive(int, "a whole number")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -66,3 +66,18 @@ def test_bad_config_is_one_line(tmp_path, monkeypatch, capsys) -> None:  # type:
     assert main(["tui"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "width" in err[0]
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["record", "--seconds", "0"], "argument --seconds: must be greater than zero: '0'"),
+    (["record", "--seconds", "soon"], "argument --seconds: not a number: 'soon'"),
+    (["record", "--rate", "2.5"], "argument --rate: not a whole number: '2.5'"),
+    (["record", "--rate", "-3"], "argument --rate: must be greater than zero: '-3'"),
+])
+def test_a_count_or_duration_not_above_zero_is_one_line(
+        argv: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == f"verbatim record: error: {words} (see verbatim record --help)\n"
