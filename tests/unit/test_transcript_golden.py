@@ -47,6 +47,17 @@ def comparable(fmt: str, data: bytes) -> dict[str, bytes]:
     return {fmt: data}
 
 
+def assert_golden(stem: str, fmt: str, data: bytes) -> None:
+    """``data`` (a ``fmt`` export) equals its golden files ``stem.<suffix>`` (written first
+    with VERBATIM_UPDATE_GOLDEN=1)."""
+    for suffix, content in comparable(fmt, data).items():
+        path = GOLDEN / f"{stem}.{suffix}"
+        if UPDATE:
+            path.write_bytes(content)
+        assert path.exists(), f"missing golden file {path.name}: run with VERBATIM_UPDATE_GOLDEN=1"
+        assert content == path.read_bytes(), f"{path.name} differs from the export"
+
+
 CASES = [(fmt, "paper") for fmt in FORMATS] + [("txt", "jefferson"), ("txt", "dresing-pehl"),
                                                 ("vtt", "jefferson")]
 
@@ -54,12 +65,7 @@ CASES = [(fmt, "paper") for fmt in FORMATS] + [("txt", "jefferson"), ("txt", "dr
 @pytest.mark.parametrize("fmt, profile", CASES)
 def test_export_matches_golden_file(fmt: str, profile: str) -> None:
     data = render(fixture_document(), fmt, profile=profile, width=40, meta=META)
-    for suffix, content in comparable(fmt, data).items():
-        path = GOLDEN / f"fixture.{profile}.{suffix}"
-        if UPDATE:
-            path.write_bytes(content)
-        assert path.exists(), f"missing golden file {path.name}: run with VERBATIM_UPDATE_GOLDEN=1"
-        assert content == path.read_bytes(), f"{path.name} differs from the export"
+    assert_golden(f"fixture.{profile}", fmt, data)
 
 
 def test_every_format_has_golden_files() -> None:
@@ -76,19 +82,11 @@ STAMPED = ExportMeta(title="P4-1", participant_id="P4", interview_id="P4-1",
 def test_timestamped_export_matches_golden_file(fmt: str) -> None:
     """Stamps at each speaker change and every 10 s, on unnumbered rows of their own."""
     data = render(fixture_document(), fmt, profile="paper", width=40, meta=STAMPED)
-    for suffix, content in comparable(fmt, data).items():
-        path = GOLDEN / f"fixture.paper-stamped.{suffix}"
-        if UPDATE:
-            path.write_bytes(content)
-        assert path.exists(), f"missing golden file {path.name}: run with VERBATIM_UPDATE_GOLDEN=1"
-        assert content == path.read_bytes(), f"{path.name} differs from the export"
+    assert_golden("fixture.paper-stamped", fmt, data)
 
 
 def test_dot_pauses_match_golden_file() -> None:
     """noScribe's one dot per second, as a profile option."""
     profile = get_profile("paper", {"dot_pauses": True})
     data = render(fixture_document(), "txt", profile=profile, width=40, meta=META)
-    path = GOLDEN / "fixture.paper-dots.txt"
-    if UPDATE:
-        path.write_bytes(data)
-    assert data == path.read_bytes()
+    assert_golden("fixture.paper-dots", "txt", data)
