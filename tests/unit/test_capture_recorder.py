@@ -29,9 +29,14 @@ def noise(seconds: float, channels: int = 1, seed: int = 0) -> np.ndarray:
         np.float32)
 
 
-def record(tmp_path: Path, source: ReplaySource, name: str = "rec.wav", **options: object):
+def record(tmp_path: Path, source: ReplaySource, name: str = "rec.wav", *,
+           made: list[Recorder] | None = None, **options: object):
+    """Record all of ``source``; ``made`` receives the recorder before it starts (for a
+    source's ``on_block`` that pauses or marks it)."""
     rec = Recorder(tmp_path / name, channels=source.channels, rate=RATE, source=source,
                    **options)  # type: ignore[arg-type]
+    if made is not None:
+        made.append(rec)
     rec.start()
     assert source.finished.wait(20), "fake source did not finish"
     return rec, rec.stop()
@@ -117,11 +122,7 @@ def test_pause_keeps_one_timeline_and_is_recorded(tmp_path: Path) -> None:
             rec_holder[0].resume()
 
     source = ReplaySource(tone(3.0), rate=RATE, block=BLOCK, on_block=on_block)
-    rec = Recorder(tmp_path / "p.wav", channels=1, rate=RATE, source=source)
-    rec_holder.append(rec)
-    rec.start()
-    assert source.finished.wait(20)
-    summary = rec.stop()
+    _, summary = record(tmp_path, source, "p.wav", made=rec_holder)
     assert summary.frames == (150 - 50) * BLOCK  # the paused second is not in the file
     [pause] = summary.pauses
     assert pause.at == pytest.approx(50 * BLOCK / RATE)
@@ -142,11 +143,7 @@ def test_live_marks_land_on_the_timeline_with_their_text(tmp_path: Path) -> None
             times[i] = rec_holder[0].mark("this moved me" if i == 25 else "")
 
     source = ReplaySource(tone(3.0), rate=RATE, block=BLOCK, on_block=on_block)
-    rec = Recorder(tmp_path / "m.wav", channels=1, rate=RATE, source=source)
-    rec_holder.append(rec)
-    rec.start()
-    assert source.finished.wait(20)
-    summary = rec.stop()
+    _, summary = record(tmp_path, source, "m.wav", made=rec_holder)
     assert times[25] == pytest.approx(25 * BLOCK / RATE, abs=BLOCK / RATE)
     assert times[100] == pytest.approx(100 * BLOCK / RATE, abs=BLOCK / RATE)
     marks = read_sidecar(tmp_path / "m.wav").marks
