@@ -17,6 +17,8 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +133,24 @@ class PrivatePulse:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextmanager
+def running_or_skip(root: Path) -> Iterator[PrivatePulse]:
+    """A started server under ``root`` for a test, stopped after it; the test is skipped,
+    with the reason, where this machine cannot run one."""
+    import pytest
+
+    missing = missing_tools()
+    if missing:
+        pytest.skip(f"no private PulseAudio possible, missing: {', '.join(missing)}")
+    server = PrivatePulse(root)
+    try:
+        server.start()
+    except RuntimeError as err:
+        pytest.skip(f"pulseaudio would not start here: {err}")
+    yield server
+    server.stop()
 
 
 def sine(seconds: float, freq: float, *, rate: int = 48000, amplitude: float = 0.5,

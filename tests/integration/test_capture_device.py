@@ -27,7 +27,7 @@ import soundfile as sf
 
 from capture.recover import recover
 from capture.sidecar import read_sidecar
-from tests.integration.pulse import PrivatePulse, dominant_frequency, missing_tools, sine
+from tests.integration.pulse import PrivatePulse, dominant_frequency, running_or_skip, sine
 
 pytestmark = pytest.mark.integration
 
@@ -37,16 +37,8 @@ PYTHON = sys.executable
 
 @pytest.fixture(scope="module")
 def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePulse]:
-    missing = missing_tools()
-    if missing:
-        pytest.skip(f"no private PulseAudio possible, missing: {', '.join(missing)}")
-    server = PrivatePulse(tmp_path_factory.mktemp("pulse"))
-    try:
-        server.start()
-    except RuntimeError as err:
-        pytest.skip(f"pulseaudio would not start here: {err}")
-    yield server
-    server.stop()
+    with running_or_skip(tmp_path_factory.mktemp("pulse")) as server:
+        yield server
 
 
 def verbatim(pulse: PrivatePulse, *args: str, timeout: float = 60,

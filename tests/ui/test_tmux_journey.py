@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.pulse import PrivatePulse, missing_tools
+from tests.integration.pulse import PrivatePulse, running_or_skip
 from tests.ui.test_tmux import VERBATIM, screen, session_alive, tmux, wait_for_text
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration,
@@ -37,16 +37,8 @@ NEW_WORD = "Zanzibarians"  # a word of line 1 is retyped as this word no one sai
 
 @pytest.fixture
 def pulse(tmp_path: Path) -> Iterator[PrivatePulse]:
-    missing = missing_tools()
-    if missing:
-        pytest.skip(f"no private PulseAudio possible, missing: {', '.join(missing)}")
-    server = PrivatePulse(tmp_path / "pulse")
-    try:
-        server.start()
-    except RuntimeError as err:
-        pytest.skip(f"pulseaudio would not start here: {err}")
-    yield server
-    server.stop()
+    with running_or_skip(tmp_path / "pulse") as server:
+        yield server
 
 
 def plaintext_in(folders: list[Path], needles: list[bytes], *, skip: Path | None = None,
