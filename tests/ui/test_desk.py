@@ -12,7 +12,7 @@ from verbatim.config import Config
 from verbatim.study import Study
 
 from .conftest import make_doc
-from .test_screens import SIZE, open_editor, wait_for
+from .test_screens import SIZE, open_editor, press_for, wait_for
 
 pytestmark = pytest.mark.ui
 
@@ -60,7 +60,7 @@ async def test_retyping_a_line_redraws_its_doubt_and_flags_as_a_full_redraw_woul
     from verbatim.tui.layout import first_rows, layout_rows, turn_labels
     from verbatim.tui.screens.dialogs import PromptDialog
 
-    from .test_screens import press_for, type_text
+    from .test_screens import type_text
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -135,8 +135,7 @@ async def test_export_dialog_takes_timestamps_like_the_cli(make_app: Any, study:
     out = tmp_path / "out" / "P1-1.txt"
     async with app.run_test(size=SIZE) as pilot:
         await open_editor(pilot)
-        await pilot.press("E")
-        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog))
+        await press_for(pilot, "E", ExportDialog)
         app.screen.query_one("#format").value = "txt"
         app.screen.query_one("#timestamps").value = "sometimes"
         app.screen.query_one("#out").value = str(out)

@@ -329,8 +329,7 @@ async def test_export_dialog_writes_word(make_app: Any, study: Study, tmp_path: 
     out = tmp_path / "out" / "P1-1.docx"
     async with app.run_test(size=SIZE) as pilot:
         await open_editor(pilot)
-        await pilot.press("E")
-        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog))
+        await press_for(pilot, "E", ExportDialog)
         field = app.screen.query_one("#out")
         field.value = str(out)
         await pilot.click("#ok")
