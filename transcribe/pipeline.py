@@ -1,7 +1,8 @@
 """Audio file -> speaker-attributed, pause-marked ``verbatim-transcript/1`` document.
 
 Stages, each reported through ``progress(stage, fraction)``: load, vad,
-diarise, asr, marks. ``transcribe_file`` runs them in this process;
+diarise, asr, recover (speech the ASR skipped), boundaries (a second look at the
+words where speakers change), marks. ``transcribe_file`` runs them in this process;
 ``transcribe.jobs`` runs the same in a worker process for the CLI and the TUI.
 
 Streaming: ``transcribe_file`` decodes the recording once, block by block, into
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -237,12 +238,14 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     clock = time.perf_counter()
     _same_draws()
     if options.recover_skipped:  # in the language detected above, not detected again
-        asr = recover_skipped_speech(asr, audio, speech, engine, settings)
+        asr = recover_skipped_speech(asr, audio, speech, engine, settings,
+                                     progress=lambda done: report("recover", done))
     timings["recover"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     diarisation = check_boundaries(audio.mono, diarisation, asr.words, options.diarization,
-                                   options.models_dir)  # words near a change: a second look
+                                   options.models_dir,  # words near a change: a second look
+                                   progress=lambda done: report("boundaries", done))
     timings["boundaries"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -355,7 +358,8 @@ def drop_words_in_silence(asr: AsrResult, speech: SpeechMap, *, margin: float = 
 
 def recover_skipped_speech(asr: AsrResult, audio: Audio, speech: SpeechMap, engine: Engine,
                            settings: AsrSettings, *, min_length: float = 1.0,
-                           pad: float = 0.2) -> AsrResult:
+                           pad: float = 0.2, progress: Callable[[float], None] | None = None,
+                           ) -> AsrResult:
     """Decode again, unprompted, any long stretch of speech the engine gave no words for.
 
     Whisper sometimes ends a 30 s window early and skips to the next one, and
@@ -370,7 +374,9 @@ def recover_skipped_speech(asr: AsrResult, audio: Audio, speech: SpeechMap, engi
     plain = dataclasses.replace(settings, verbatim=False)
     found: list[AsrWord] = list(asr.words)
     rate = audio.sample_rate
-    for start, end in holes:
+    for done, (start, end) in enumerate(holes):
+        if progress is not None:
+            progress(done / len(holes))
         a, b = max(0.0, start - pad), min(audio.duration, end + pad)
         clip = audio.read_mono(int(a * rate), int(b * rate))
         result = engine.transcribe(clip, settings=plain)

@@ -75,7 +75,8 @@ class _RecordingModel:
     def __init__(self) -> None:
         self.windows: list[tuple[float, float]] = []
 
-    def embed_windows(self, samples: object, windows: list[tuple[float, float]]) -> object:
+    def embed_windows(self, samples: object, windows: list[tuple[float, float]], *,
+                      progress: object = None) -> object:
         import numpy as np
 
         self.windows += list(windows)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -113,7 +113,8 @@ def reassign(words: Sequence[tuple[float, float]], diarisation: Diarisation,
              samples: npt.NDArray[np.float32], model: VoiceModel, *,
              reach: float = REACH, margin: float = MARGIN,
              min_window: float = MIN_WINDOW, own_span: float = OWN_SPAN,
-             pause: float = PAUSE) -> dict[int, str]:
+             pause: float = PAUSE, progress: Callable[[float], None] | None = None,
+             ) -> dict[int, str]:
     """Word index -> speaker, for the boundary and overlap words that move."""
     if len(diarisation.speakers) < 2 or not words:
         return {}
@@ -145,7 +146,7 @@ def reassign(words: Sequence[tuple[float, float]], diarisation: Diarisation,
             continue
         pad = max(0.0, (min_window - (end - start)) / 2)
         spans.append((max(0.0, start - pad), min(duration, end + pad)))
-    scores = model.embed_windows(samples, spans) @ matrix.T
+    scores = model.embed_windows(samples, spans, progress=progress) @ matrix.T
     moved: dict[int, str] = {}
     for row, index in enumerate(chosen):
         current = currents[index]
@@ -225,15 +226,18 @@ def shared_edges(words: Sequence[tuple[float, float]], index: int, moved: dict[i
 
 
 def refine(diarisation: Diarisation, words: Sequence[tuple[float, float]],
-           samples: npt.NDArray[np.float32], model: VoiceModel, **options: float,
+           samples: npt.NDArray[np.float32], model: VoiceModel, *,
+           progress: Callable[[float], None] | None = None, **options: float,
            ) -> Diarisation:
     """``reassign`` then ``apply``: the pipeline's one call."""
-    return apply(diarisation, words, reassign(words, diarisation, samples, model, **options))
+    return apply(diarisation, words, reassign(words, diarisation, samples, model,
+                                              progress=progress, **options))
 
 
 def check_boundaries(samples: npt.NDArray[np.float32], diarisation: Diarisation,
                      words: Sequence[object], settings: dict | None,
-                     models_dir: object) -> Diarisation:
+                     models_dir: object, *, progress: Callable[[float], None] | None = None,
+                     ) -> Diarisation:
     """The pipeline's step (``boundary_check = true``, the default): ``refine`` with the
     voice model of the store, for diarisers that guess changes from voices."""
     from pathlib import Path
@@ -250,4 +254,4 @@ def check_boundaries(samples: npt.NDArray[np.float32], diarisation: Diarisation,
     except (FileNotFoundError, ValueError):
         return diarisation  # no voice model here: the diariser's turns stand
     spans = [(float(w.start), float(w.end)) for w in words]  # type: ignore[attr-defined]
-    return refine(diarisation, spans, samples, model)
+    return refine(diarisation, spans, samples, model, progress=progress)

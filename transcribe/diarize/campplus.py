@@ -25,7 +25,7 @@ torch is imported lazily: importing ``transcribe`` must stay cheap.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -295,8 +295,9 @@ def load_encoder(path: Path) -> Any:
 
 
 def embed_windows(encoder: Any, features: npt.NDArray[np.float32] | SpanFeatures,
-                  windows: Sequence[tuple[int, int]], *,
-                  batch_size: int = 8) -> npt.NDArray[np.float32]:
+                  windows: Sequence[tuple[int, int]], *, batch_size: int = 8,
+                  progress: Callable[[float], None] | None = None,
+                  ) -> npt.NDArray[np.float32]:
     """One unit-norm 192-d embedding per (first_frame, end_frame) window of ``features``
     (an fbank array, or ``SpanFeatures`` that compute a batch's windows when it runs).
 
@@ -318,7 +319,7 @@ def embed_windows(encoder: Any, features: npt.NDArray[np.float32] | SpanFeatures
         end = max(start + 1, min(int(end), len(features)))
         clipped.append((start, end))
         by_length.setdefault(end - start, []).append(index)
-    batches = 0
+    batches = done = 0
     with torch.inference_mode():
         for length, members in by_length.items():
             for first in range(0, len(members), batch_size):
@@ -333,6 +334,9 @@ def embed_windows(encoder: Any, features: npt.NDArray[np.float32] | SpanFeatures
                     stack = np.tile(stack, (1, reps, 1))
                 values = encoder(torch.from_numpy(np.ascontiguousarray(stack))).numpy()
                 out[batch] = values
+                done += len(batch)
+                if progress is not None:
+                    progress(done / len(windows))
     give_back_memory()
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.maximum(norms, 1e-8)
