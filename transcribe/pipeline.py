@@ -1,7 +1,8 @@
 """Audio file -> speaker-attributed, pause-marked ``verbatim-transcript/1`` document.
 
 Stages, each reported through ``progress(stage, fraction)``: load, vad,
-diarise, asr, marks. ``transcribe_file`` runs them in this process;
+diarise, asr, recover (speech the ASR skipped), boundaries (a second look at the
+words where speakers change), marks. ``transcribe_file`` runs them in this process;
 ``transcribe.jobs`` runs the same in a worker process for the CLI and the TUI.
 
 Streaming: ``transcribe_file`` decodes the recording once, block by block, into
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ from transcribe.marks import (
     tone_marks,
     utterances,
 )
+from transcribe.memory import give_back_memory
 from transcribe.models import resolve_model
 from transcribe.models.catalogue import is_fast, record_speed
 from transcribe.packing import lay_out, pack_windows
@@ -214,7 +216,7 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
                               progress=report, speech=_within(speech.speech, audio.duration),
                               ) if speech.speech else Diarisation(turns=())
         checkpoint.start(chunks, diarisation)
-        _give_back_memory()
+        give_back_memory()
     report("diarise", 1.0)
     timings["diarise"] = time.perf_counter() - clock
 
@@ -237,12 +239,14 @@ def transcribe_audio(audio: Audio, options: PipelineOptions, *, engine: Engine,
     clock = time.perf_counter()
     _same_draws()
     if options.recover_skipped:  # in the language detected above, not detected again
-        asr = recover_skipped_speech(asr, audio, speech, engine, settings)
+        asr = recover_skipped_speech(asr, audio, speech, engine, settings,
+                                     progress=lambda done: report("recover", done))
     timings["recover"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     diarisation = check_boundaries(audio.mono, diarisation, asr.words, options.diarization,
-                                   options.models_dir)  # words near a change: a second look
+                                   options.models_dir,  # words near a change: a second look
+                                   progress=lambda done: report("boundaries", done))
     timings["boundaries"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -337,7 +341,7 @@ def decode_chunks(engine: Engine, audio: Audio, chunks: Sequence[tuple[float, fl
         # glibc keeps what the decoder freed: without this the four-hour job's worker
         # crept from 1.30 to 1.48 GB over 160 groups; one malloc_trim then gave back
         # 0.26 GB (RssAnon 0.87 -> 0.64 GB), so it runs after every group (a few ms)
-        _give_back_memory()
+        give_back_memory()
         done += seconds
     return AsrResult(words=tuple(words), engine=engine.name, model=str(engine.model_path))
 
@@ -353,7 +357,8 @@ def drop_words_in_silence(asr: AsrResult, speech: SpeechMap, *, margin: float = 
 
 def recover_skipped_speech(asr: AsrResult, audio: Audio, speech: SpeechMap, engine: Engine,
                            settings: AsrSettings, *, min_length: float = 1.0,
-                           pad: float = 0.2) -> AsrResult:
+                           pad: float = 0.2, progress: Callable[[float], None] | None = None,
+                           ) -> AsrResult:
     """Decode again, unprompted, any long stretch of speech the engine gave no words for.
 
     Whisper sometimes ends a 30 s window early and skips to the next one, and
@@ -368,7 +373,9 @@ def recover_skipped_speech(asr: AsrResult, audio: Audio, speech: SpeechMap, engi
     plain = dataclasses.replace(settings, verbatim=False)
     found: list[AsrWord] = list(asr.words)
     rate = audio.sample_rate
-    for start, end in holes:
+    for done, (start, end) in enumerate(holes):
+        if progress is not None:
+            progress(done / len(holes))
         a, b = max(0.0, start - pad), min(audio.duration, end + pad)
         clip = audio.read_mono(int(a * rate), int(b * rate))
         result = engine.transcribe(clip, settings=plain)
@@ -376,19 +383,9 @@ def recover_skipped_speech(asr: AsrResult, audio: Audio, speech: SpeechMap, engi
             moved = AsrWord(w.text, round(w.start + a, 3), round(w.end + a, 3), w.probability)
             if start - pad <= (moved.start + moved.end) / 2 <= end + pad:
                 found.append(moved)
-        _give_back_memory()  # as after each ASR group (the four-hour job crept to 1.60 GB here)
+        give_back_memory()  # as after each ASR group (the four-hour job crept to 1.60 GB here)
     found.sort(key=lambda w: (w.start, w.end))
     return dataclasses.replace(asr, words=tuple(found))
-
-
-def _give_back_memory() -> None:
-    """Return the heap a finished stage freed to the system (glibc keeps it otherwise)."""
-    import contextlib
-    import ctypes
-    import ctypes.util
-
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 def _same_draws(seed: int = 0) -> None:

@@ -1,16 +1,18 @@
 """The transcription's progress model: which stages run, in what order, with what weight.
 
 The pipeline reports ``progress(stage, fraction_of_stage)`` as it goes (load, vad,
-diarise, asr, marks) and a diariser reports its own sub-stages inside "diarise"
+diarise, asr, recover, boundaries, marks) and a diariser reports its own sub-stages inside "diarise"
 ("vad", "embeddings", "clustering"; pyannote's "segmentation", ...). ``Tracker``
 turns that stream into one overall fraction that only moves forwards and never
 reads 100 % before ``finish()``, with a time left measured from the rates seen so
 far. Every front end (the CLI's bar, the app's jobs screen) shows a ``Tick``.
 
 The weights are shares of a job's wall time measured on a 2-core CPU with
-tiny.en / base (a 10-minute interview: worker start and model load ~4 s, VAD
-~2 s, embedding diarisation ~12 s, ASR ~30 s, marks < 1 s); the time left is
-corrected by the measured rate, so rough weights only matter at the start.
+tiny.en and the default diariser on half-hour and one-hour interviews (one hour:
+diarisation 79 s, ASR 142 s, re-decoding skipped speech 126 s, the boundary
+re-check 96 s); a stage a job does not need (no skipped speech, a diariser that
+needs no re-check) is passed over. The time left is corrected by the measured
+rate, so rough weights only matter at the start.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 PIPELINE_STAGES: tuple[tuple[str, float], ...] = (
-    ("load", 0.08), ("vad", 0.04), ("diarise", 0.25), ("asr", 0.58), ("marks", 0.05))
+    ("load", 0.05), ("vad", 0.02), ("diarise", 0.18), ("asr", 0.36), ("recover", 0.18),
+    ("boundaries", 0.17), ("marks", 0.04))
 """The pipeline's stages in the order it runs them, with their share of the time."""
 
 DIARISER_STAGES: dict[str, tuple[tuple[str, float], ...]] = {

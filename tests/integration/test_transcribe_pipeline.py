@@ -123,8 +123,13 @@ def test_embedding_mode_on_the_mono_interview(fw_engine: Engine, options: Pipeli
                                               ge2e_encoder: Path) -> None:
     mono = make_interview(channels=1)
     audio = load_audio(mono.path)
+    stages: list[str] = []
     doc = transcribe_audio(audio, dataclasses.replace(options, diarize="embedding",
-                                                      speakers=None), engine=fw_engine)
+                                                      speakers=None), engine=fw_engine,
+                           progress=lambda stage, fraction: stages.append(stage))
+    # the boundary re-check reports as it goes (at an hour it takes as long as the ASR)
+    assert stages.index("asr") < stages.index("boundaries") < stages.index("marks")
+    assert stages.count("boundaries") >= 2
     accuracy = speaker_accuracy(mono.turns, [(w.start, w.end, w.speaker) for w in doc.words])
     f1, error = pause_scores([(a, b) for a, b, _ in mono.pauses], found_pauses(doc))
     say(f"embedding: words on the right speaker {accuracy:.3%}; pauses F1 {f1:.3f} "

@@ -67,3 +67,32 @@ def test_the_turn_lookup_names_the_same_speaker_as_scanning_every_turn() -> None
             [speaker_at(order, *w) for w in words]
     assert [boundaries.TurnLookup(turns).speaker_at(*w) for w in words] == \
         ["S1", "S2", "S2", None, "S3", None, None]
+
+
+class _RecordingModel:
+    """A voice model that answers "S1" for every window and remembers the windows."""
+
+    def __init__(self) -> None:
+        self.windows: list[tuple[float, float]] = []
+
+    def embed_windows(self, samples: object, windows: list[tuple[float, float]], *,
+                      progress: object = None) -> object:
+        import numpy as np
+
+        self.windows += list(windows)
+        return np.tile(np.array([[1.0, 0.0]], dtype=np.float32), (len(windows), 1))
+
+
+def test_a_stretched_word_is_embedded_over_its_middle_three_seconds_only() -> None:
+    import numpy as np
+
+    diarisation = Diarisation(turns=(SpeakerTurn(0.0, 30.0, "S1"),
+                                     SpeakerTurn(30.0, 60.0, "S2")), backend="embedding")
+    model = _RecordingModel()
+    # a 17 s "word" after a pause (so it gets a second look), and one just after the change
+    words = [(5.0, 5.5), (6.0, 23.0), (30.2, 30.7)]
+    boundaries.reassign(words, diarisation, np.zeros(60 * 16_000, np.float32), model)  # type: ignore[arg-type]
+    word_windows = model.windows[-2:]  # after the speakers' centroid windows
+    assert word_windows[0] == (13.0, 16.0)
+    assert word_windows[1] == (30.2, 30.7)
+    assert max(b - a for a, b in model.windows) <= boundaries.MAX_SPAN

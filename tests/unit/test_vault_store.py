@@ -342,3 +342,25 @@ def test_an_interrupted_encrypt_is_refused_clearly_then_finished(
     assert scan(folder) == []
     with Study.open(folder) as study:
         assert study.verify_audio("P1-1") and study.transcript("P1-1") is not None
+
+
+def test_decrypted_recordings_kept_in_memory_are_bounded_by_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from verbatim.study import files
+
+    folder, _, _ = new_encrypted(tmp_path)
+    with Study.open(folder) as study:
+        fill(study, tmp_path)
+        one = study.audio_path("P1-1")
+        assert len(files._plain_cache) == 1
+        # two fit under the bound: both kept (reopening P1-1 costs no second decryption)
+        study.audio_path("P1-2")
+        assert len(files._plain_cache) == 2 and one.exists()
+        files.release_plaintext()
+        size = len(tone_wav(tmp_path / "size.wav").read_bytes())
+        monkeypatch.setattr(files, "_PLAIN_CACHE_BYTES", size + size // 2)
+        first = study.audio_path("P1-1")
+        newest = study.audio_path("P1-2")  # together past the bound: the older one goes
+        assert len(files._plain_cache) == 1
+        assert newest.exists() and not first.exists()
+        assert study.audio_path("P1-2") == newest  # the newest always stays

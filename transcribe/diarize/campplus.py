@@ -25,12 +25,14 @@ torch is imported lazily: importing ``transcribe`` must stay cheap.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+from transcribe.memory import give_back_memory
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -42,6 +44,7 @@ FRAME_LENGTH = 0.025
 DIMENSION = 192
 MODEL_FILE = "campplus-cn-en/campplus_cn_en_common.pt"
 SHA256 = "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"
+TRIM_EVERY = 16  # batches between heap trims (transcribe.memory): 128 windows, ~40 MB
 MIN_FRAMES = 20  # below ~0.2 s of speech, the convolutions see mostly padding
 
 
@@ -292,8 +295,9 @@ def load_encoder(path: Path) -> Any:
 
 
 def embed_windows(encoder: Any, features: npt.NDArray[np.float32] | SpanFeatures,
-                  windows: Sequence[tuple[int, int]], *,
-                  batch_size: int = 8) -> npt.NDArray[np.float32]:
+                  windows: Sequence[tuple[int, int]], *, batch_size: int = 8,
+                  progress: Callable[[float], None] | None = None,
+                  ) -> npt.NDArray[np.float32]:
     """One unit-norm 192-d embedding per (first_frame, end_frame) window of ``features``
     (an fbank array, or ``SpanFeatures`` that compute a batch's windows when it runs).
 
@@ -315,9 +319,13 @@ def embed_windows(encoder: Any, features: npt.NDArray[np.float32] | SpanFeatures
         end = max(start + 1, min(int(end), len(features)))
         clipped.append((start, end))
         by_length.setdefault(end - start, []).append(index)
+    batches = done = 0
     with torch.inference_mode():
         for length, members in by_length.items():
             for first in range(0, len(members), batch_size):
+                batches += 1
+                if batches % TRIM_EVERY == 0:  # windows of many lengths fragment the heap
+                    give_back_memory()
                 batch = members[first:first + batch_size]
                 stack = np.stack([features[clipped[i][0]:clipped[i][1]] for i in batch])
                 stack = stack - stack.mean(axis=1, keepdims=True)
@@ -326,6 +334,10 @@ def embed_windows(encoder: Any, features: npt.NDArray[np.float32] | SpanFeatures
                     stack = np.tile(stack, (1, reps, 1))
                 values = encoder(torch.from_numpy(np.ascontiguousarray(stack))).numpy()
                 out[batch] = values
+                done += len(batch)
+                if progress is not None:
+                    progress(done / len(windows))
+    give_back_memory()
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.maximum(norms, 1e-8)
 

@@ -15,7 +15,7 @@ Models:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,15 +98,19 @@ class VoiceModel:
     threads: int = 1  # torch threads while embedding (see torch_threads)
 
     def embed_windows(self, samples: npt.NDArray[np.float32],
-                      windows: Sequence[tuple[float, float]]) -> npt.NDArray[np.float32]:
-        """One voice print per (start, end) window, in seconds, of 16 kHz mono ``samples``."""
+                      windows: Sequence[tuple[float, float]], *,
+                      progress: Callable[[float], None] | None = None,
+                      ) -> npt.NDArray[np.float32]:
+        """One voice print per (start, end) window, in seconds, of 16 kHz mono ``samples``;
+        ``progress(fraction)`` is told how far it has got (CAM++: after each batch)."""
         if not windows:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with torch_threads(self.threads):
-            return self._embed(samples, windows)
+            return self._embed(samples, windows, progress)
 
     def _embed(self, samples: npt.NDArray[np.float32],
-               windows: Sequence[tuple[float, float]]) -> npt.NDArray[np.float32]:
+               windows: Sequence[tuple[float, float]],
+               progress: Callable[[float], None] | None) -> npt.NDArray[np.float32]:
         if self.name == "campplus":
             from transcribe.diarize import campplus
 
@@ -117,7 +121,7 @@ class VoiceModel:
             frames = [(round(s / step), max(round(s / step) + 1,
                                             round((e - campplus.FRAME_LENGTH) / step) + 1))
                       for s, e in windows]
-            return campplus.embed_windows(self.encoder, features, frames)
+            return campplus.embed_windows(self.encoder, features, frames, progress=progress)
         from transcribe.diarize import ge2e
 
         mel = ge2e.mel_spectrogram(samples)

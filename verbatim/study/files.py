@@ -11,6 +11,7 @@ transcription worker and the player read it like any file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -286,9 +287,11 @@ def open_audio(study_dir: Path, name: str) -> BinaryIO:
         raise AudioFileError(f"the recording {name} is missing from the study") from None
 
 
-# Decrypted recordings kept in memory for this process, newest last; a few at most,
-# since a one-hour recording is several hundred megabytes.
+# Decrypted recordings kept in memory for this process, newest last: a few at most, and
+# older ones let go once together they pass _PLAIN_CACHE_BYTES (a two-hour recording
+# at 48 kHz, 24-bit is 1 GB; three of them would be 3 GB). The newest always stays.
 _PLAIN_CACHE_SIZE = 3
+_PLAIN_CACHE_BYTES = 768 * 1024 * 1024
 _plain_cache: dict[tuple[str, int, int], BinaryIO] = {}
 
 
@@ -307,10 +310,20 @@ def _plaintext(study_dir: Path, target: Path, name: str) -> BinaryIO:
             atexit.unregister(release_plaintext)
             atexit.register(release_plaintext)  # closed, not left to the garbage collector
     _plain_cache[cache_key] = cached
-    while len(_plain_cache) > _PLAIN_CACHE_SIZE:
+    while len(_plain_cache) > _PLAIN_CACHE_SIZE or (
+            len(_plain_cache) > 1 and _cached_bytes() > _PLAIN_CACHE_BYTES):
         oldest = next(iter(_plain_cache))
         _plain_cache.pop(oldest).close()
     return cached
+
+
+def _cached_bytes() -> int:
+    """The plaintext held in memory by the cache (each is an in-memory file)."""
+    total = 0
+    for handle in _plain_cache.values():
+        with contextlib.suppress(OSError, ValueError):
+            total += os.fstat(handle.fileno()).st_size
+    return total
 
 
 def _forget_plaintext(target: Path) -> None:

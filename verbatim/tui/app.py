@@ -182,6 +182,7 @@ class VerbatimApp(App[None]):
         """Worker thread: the transcription use case; reports by messages only."""
         from verbatim.usecases.transcription import (
             TranscriptionCancelled,
+            resumed_note,
             transcribe_interview,
         )
 
@@ -201,7 +202,8 @@ class VerbatimApp(App[None]):
                                           cancelled=job.cancel.is_set()))
             return
         model = str(result.document.extra.get("pipeline", {}).get("model", ""))
-        self.post_message(JobFinished(job.id, job.interview, model=model))
+        self.post_message(JobFinished(job.id, job.interview, model=model,
+                                      resumed=resumed_note(result.document)))
 
     def start_pending_batch(self) -> Job | None:
         """Transcribe every pending interview on local worker processes, as one job.
@@ -263,7 +265,8 @@ class VerbatimApp(App[None]):
             self.notify(f"{message.interview}: {message.error}", severity="error", timeout=10)
         else:
             made = f" with {message.model}" if message.model else ""
-            self.notify(f"{message.interview} is transcribed{made}: open it from the study home")
+            self.notify(f"{message.interview} is transcribed{made}{message.resumed}: "
+                        "open it from the study home")
         self.broadcast(message)
         self.broadcast(StudyChanged(message.interview))
 

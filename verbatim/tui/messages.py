@@ -33,6 +33,7 @@ class JobFinished(Message):
     error: str | None = None
     cancelled: bool = False
     model: str = ""  # the model that made the transcript (model = "auto" chooses one)
+    resumed: str = ""  # ", resumed: ..." when the job continued from a checkpoint
 
 
 @dataclass

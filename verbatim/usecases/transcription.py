@@ -45,7 +45,7 @@ class TranscriptionResult:
     def summary(self) -> str:
         doc = self.document
         return (f"{self.interview}: transcript version {self.version} ({len(doc.words)} words, "
-                f"{len(doc.speakers)} speakers)")
+                f"{len(doc.speakers)} speakers{resumed_note(doc)})")
 
 
 def check_transcribable(study: Study, iid: str, *, accept_changed_audio: bool = False) -> Path:
@@ -166,4 +166,15 @@ def transcribe_file(path: Path, options: PipelineOptions, out: Path, *,
 def describe(doc: Any) -> str:
     """"123 words, 2 speakers, 14 pauses": a one-line count of a transcript."""
     pauses = sum(1 for m in doc.marks if m.kind == "pause")
-    return f"{len(doc.words)} words, {len(doc.speakers)} speakers, {pauses} pauses"
+    return f"{len(doc.words)} words, {len(doc.speakers)} speakers, {pauses} pauses" + \
+        resumed_note(doc)
+
+
+def resumed_note(doc: Any) -> str:
+    """", resumed: 9 groups of chunks kept from the run that stopped" when the job
+    continued from a checkpoint (so the user knows the earlier work was not lost)."""
+    groups = (doc.extra or {}).get("pipeline", {}).get("resumed_groups", 0)
+    if not groups:
+        return ""
+    return f", resumed: {groups} group{'s' if groups != 1 else ''} of chunks kept " \
+        "from the run that stopped"
