@@ -246,7 +246,7 @@ class FasterWhisperEngine:
                        ) -> list[AsrWord]:
         from faster_whisper import BatchedInferencePipeline
 
-        # The batched pipeline decodes our VAD chunks, the prompt given to each one.
+        # The batched pipeline decodes our chunks (windows of packed speech), each prompted.
         self._batched = self._batched or BatchedInferencePipeline(self._model)
         segments, _info = self._batched.transcribe(
             samples, clip_timestamps=[{"start": a, "end": b} for a, b in chunks],
