@@ -5,9 +5,9 @@ published shape, see bench/whisper_arch.py) and on the same few minutes of real
 speech built from ``../shared/audio``, in one run, each in a fresh process
 (so its peak resident memory is its own):
 
-- ``ours``: ``transcribe_file`` as a user gets it (VAD chunks decoded batched,
-  verbatim prompt, int8, the product's beam), diarisation ``none`` (the plain
-  call does none either);
+- ``ours``: ``transcribe_file`` as a user gets it (the VAD's speech packed into
+  30 s windows with long pauses shortened, decoded batched, verbatim prompt, int8,
+  the product's beam), diarisation ``none`` (the plain call does none either);
 - ``plain-b1`` / ``plain-b5``: ``WhisperModel.transcribe(path, vad_filter=True,
   word_timestamps=True, beam_size=1|5)``, the settings noScribe and aTrain use.
 
@@ -19,6 +19,19 @@ does), and so is our pass that re-decodes speech no word touches (random word
 times leave most speech "untouched": 14 extra windows, 504 of 717 s, measured).
 Wall time on this shared machine follows the load; CPU time is printed beside it.
 Model loading is timed apart and left out of the real-time factor.
+
+Measured (session 4, 180 s of which the VAD finds 114.5 s speech, CPU seconds
+under load 3-7): the encoder is nearly all of the cost, 14.5-17 CPU s per 30 s
+window whatever the beam, so the figure that matters is the window count.
+Before packing ours took 7 windows (the pauses inside each chunk were decoded)
+against the plain call's 6-7 (its own VAD joins speech too) and was no faster
+(turbo 0.96x / 0.93x vs plain b1 / b5 in CPU time); packed it takes 5: turbo
+1.49x / 1.35x, distil 1.14x / 1.20x. Threads 2 instead of CTranslate2's 4: the
+same CPU time (turbo 1.37x / 1.34x); ``--group 4``: 81.5 CPU s against 76 and
+peak 2011 MB against 1633 MB. 2x against the plain call's 7 windows would need
+3.5 here, and 114.5 s of speech fills at least 4: against a plain call that
+skips silence too, what is left to gain is in how tightly speech is packed, not
+in decoding.
 
     nice .venv/bin/python bench/pipeline.py --large [--minutes 3] [--arch turbo,distil]
 """
@@ -193,9 +206,10 @@ def run_all(args: argparse.Namespace) -> int:
                   f"RTF {result['seconds'] / duration:.3f}  CPU {result['cpu']:6.1f} s "
                   f"(CPU/2 cores RTF {result['cpu'] / 2 / duration:.3f})  "
                   f"peak {result['peak_mb']:5d} MB  loadavg {result['loadavg']:.1f}  "
-                  f"load {result['load']:.1f} s  encoder windows {result['windows']}  "
+                  f"load {result['load']:.1f} s  encoder windows {result['windows']} "
+                  f"({result['cpu'] / max(1, result['windows']):.1f} CPU s each)  "
                   f"words {result['words']}" + (f"  [{stages}]" if stages else ""))
-        if "ours" in results:
+        if "ours" in results and len(results) > 1:
             ours = results["ours"]["seconds"]
             ratios = {k: r["seconds"] / ours for k, r in results.items() if k.startswith("plain")}
             print("  ours is " + ", ".join(f"{v:.2f}x faster than {k}" for k, v in ratios.items())

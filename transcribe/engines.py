@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from transcribe.diarize import Progress
 from transcribe.errors import TranscribeError
+from transcribe.packing import GAP_SECONDS, WINDOW_SECONDS, plan_pieces
 from transcribe.repetition import better, find_loops, is_suspect_text, suspect, without_loops
 
 ENGINES = ("faster-whisper", "whisper")
@@ -124,7 +125,7 @@ class AsrResult:
 Chunks = Sequence[tuple[float, float]]  # (start, end) seconds, each at most CHUNK_SECONDS
 
 # Whisper hears 30 s at a time; chunks stop a little short so padding never spills over.
-CHUNK_SECONDS = 28.0
+CHUNK_SECONDS = WINDOW_SECONDS
 
 
 class Engine(Protocol):
@@ -143,25 +144,17 @@ class Engine(Protocol):
 
 
 def plan_chunks(speech: Sequence[tuple[float, float]], duration: float, *,
-                max_seconds: float = CHUNK_SECONDS, pad: float = 0.2,
+                max_seconds: float = CHUNK_SECONDS, gap: float = GAP_SECONDS,
                 ) -> list[tuple[float, float]]:
-    """Group speech regions into chunks of at most ``max_seconds``, cut only in silence.
+    """The VAD's speech regions as the pieces the ASR decodes (``packing.plan_pieces``).
 
-    Pauses inside a chunk are kept (Whisper hears the talk as it was); long
-    silences between chunks are never decoded. A single region longer than a
-    chunk is split at fixed steps (rare: 28 s without a 0.1 s breath).
+    Each piece is speech with ``gap / 2`` of its surrounding audio; pauses up to
+    ``gap`` stay inside a piece, longer ones are never decoded whole: the ASR
+    lays pieces end to end into its 30 s windows (``packing.pack_windows``), so
+    a long pause is heard shortened to ``gap``. No piece is longer than
+    ``max_seconds``.
     """
-    chunks: list[list[float]] = []
-    for start, end in speech:
-        a, b = max(0.0, start - pad), min(duration, end + pad)
-        while b - a > max_seconds:
-            chunks.append([a, a + max_seconds])
-            a += max_seconds
-        if chunks and b - chunks[-1][0] <= max_seconds:
-            chunks[-1][1] = max(chunks[-1][1], b)
-        else:
-            chunks.append([a, b])
-    return [(round(a, 3), round(b, 3)) for a, b in chunks]
+    return plan_pieces(speech, duration, max_seconds=max_seconds, gap=gap)
 
 
 def speech_sample(samples: npt.NDArray[np.float32], chunks: Chunks | None, *,
@@ -253,7 +246,7 @@ class FasterWhisperEngine:
                        ) -> list[AsrWord]:
         from faster_whisper import BatchedInferencePipeline
 
-        # The batched pipeline decodes our VAD chunks, the prompt given to each one.
+        # The batched pipeline decodes our chunks (windows of packed speech), each prompted.
         self._batched = self._batched or BatchedInferencePipeline(self._model)
         segments, _info = self._batched.transcribe(
             samples, clip_timestamps=[{"start": a, "end": b} for a, b in chunks],

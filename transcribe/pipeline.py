@@ -58,6 +58,7 @@ from transcribe.marks import (
 from transcribe.memory import give_back_memory
 from transcribe.models import resolve_model
 from transcribe.models.catalogue import is_fast, record_speed
+from transcribe.packing import lay_out, pack_windows
 from transcribe.privacy import network_blocked
 from transcribe.resume import Checkpoint, checkpoint_key
 from transcribe.vad import (
@@ -300,43 +301,41 @@ def decode_chunks(engine: Engine, audio: Audio, chunks: Sequence[tuple[float, fl
                   settings: AsrSettings, *, progress: Progress | None = None,
                   checkpoint: Checkpoint | None = None, group: int = BATCH_SIZE,
                   ) -> AsrResult:
-    """The engine over the VAD's chunks, ``group`` chunks per call, in the file's time.
+    """The engine over the VAD's chunks (``plan_chunks``' pieces), in the file's time.
 
-    Each call gets only its chunks' audio, laid end to end (the silence between
-    them is never read), so memory is bounded by one group whatever the file's
-    length. Groups already in ``checkpoint`` are not decoded again; each newly
-    finished group is saved to it.
+    The pieces are packed into Whisper windows (``packing.pack_windows``: laid end
+    to end, so a long pause costs no encoder time) and ``group`` windows go to the
+    engine per call, each window one of its chunks. A call gets only its pieces'
+    audio, so memory is bounded by one group whatever the file's length. Groups
+    already in ``checkpoint`` are not decoded again; each newly finished group is
+    saved to it.
     """
     checkpoint = checkpoint or Checkpoint(path=None)
     checkpoint.group = max(1, group)
     rate = audio.sample_rate
-    groups = [list(chunks[i:i + group]) for i in range(0, len(chunks), max(1, group))]
+    windows = pack_windows(chunks)
+    groups = [windows[i:i + group] for i in range(0, len(windows), max(1, group))]
     total = sum(b - a for a, b in chunks) or 1.0
     words: list[AsrWord] = [w for done_group in checkpoint.groups for w in done_group]
-    done = sum(b - a for g in groups[:len(checkpoint.groups)] for a, b in g)
+    done = sum(b - a for g in groups[:len(checkpoint.groups)] for w in g for a, b in w)
     for members in groups[len(checkpoint.groups):]:
-        firsts = [int(a * rate) for a, _ in members]  # as faster-whisper cuts clips
-        pieces = [audio.read_mono(first, int(b * rate))
-                  for first, (_, b) in zip(firsts, members, strict=True)]
-        offsets = np.cumsum([0] + [len(p) for p in pieces])
-        clips = [((offsets[i] + 0.5) / rate, (offsets[i + 1] + 0.5) / rate)
-                 for i in range(len(pieces))]
-        seconds = sum(b - a for a, b in members)
+        layout = lay_out(members, rate)
+        samples = np.zeros(layout.samples, dtype=np.float32)
+        for (first, last), at in zip(layout.reads, layout.offsets, strict=False):
+            piece = audio.read_mono(first, last)[:last - first]
+            samples[int(at):int(at) + len(piece)] = piece  # short only at the file's end
+        seconds = sum(b - a for w in members for a, b in w)
 
         def group_progress(stage: str, fraction: float, _done: float = done,
                            _seconds: float = seconds) -> None:
             if progress is not None:
                 progress("asr", min(1.0, (_done + fraction * _seconds) / total))
 
-        result = engine.transcribe(np.concatenate(pieces), settings=settings,
-                                   progress=group_progress, chunks=clips)
-        found = []
-        for w in result.words:
-            i = int(np.clip(np.searchsorted(offsets, (w.start + w.end) / 2 * rate, "right") - 1,
-                            0, len(pieces) - 1))
-            shift = (firsts[i] - offsets[i]) / rate
-            found.append(AsrWord(w.text, round(w.start + shift, 3), round(w.end + shift, 3),
-                                 w.probability))
+        result = engine.transcribe(samples, settings=settings, progress=group_progress,
+                                   chunks=list(layout.clips))
+        del samples
+        found = [AsrWord(w.text, *layout.to_file(w.start, w.end), w.probability)
+                 for w in result.words]
         words.extend(found)
         checkpoint.finish_group(found)
         # glibc keeps what the decoder freed: without this the four-hour job's worker

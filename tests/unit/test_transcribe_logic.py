@@ -138,13 +138,14 @@ def test_no_tone_without_enough_utterances_for_a_baseline(few: int) -> None:
 
 # --- chunks for the engine ----------------------------------------------------------
 
-def test_chunks_group_speech_up_to_the_limit_and_cut_only_in_silence() -> None:
+def test_chunks_are_speech_with_short_pauses_inside_and_long_ones_cut() -> None:
     from transcribe.engines import plan_chunks
 
-    speech = [(1.0, 5.0), (6.0, 20.0), (21.0, 27.0), (40.0, 41.0), (50.0, 120.0)]
-    chunks = plan_chunks(speech, 121.0, max_seconds=28.0, pad=0.2)
-    assert chunks[0] == (0.8, 27.2)  # three regions, their pauses kept inside
-    assert chunks[1] == (39.8, 41.2)
+    speech = [(1.0, 5.0), (5.3, 20.0), (21.0, 27.0), (40.0, 41.0), (50.0, 120.0)]
+    chunks = plan_chunks(speech, 121.0, max_seconds=28.0, gap=0.4)
+    assert chunks[:2] == [(0.8, 5.15), (5.15, 20.2)]  # a 0.3 s pause: cut in its middle
+    assert chunks[2] == (20.8, 27.2)  # a 1 s pause heard as 0.4 s (0.2 s of each edge)
+    assert chunks[3] == (39.8, 41.2)
     assert all(b - a <= 28.0 + 1e-9 for a, b in chunks)
-    assert chunks[-1][1] == 120.2 and sum(b - a for a, b in chunks[2:]) == pytest.approx(70.4)
+    assert chunks[-1][1] == 120.2 and sum(b - a for a, b in chunks[4:]) == pytest.approx(70.4)
     assert plan_chunks([], 10.0) == []
