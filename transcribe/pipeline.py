@@ -99,10 +99,10 @@ class PipelineOptions:
     # an encrypted study's job: (folder, age recipient) where each checkpoint is also
     # kept sealed, so the job resumes after the program (and its memory) is gone
     checkpoint_seal: tuple[Path, str] | None = None
-    # VAD chunks decoded per engine call, and per checkpoint. Measured with tiny.en on 2
-    # cores: 8 chunks cost 0.62 GB of transient memory over the model, 4 cost 0.38 GB, 2
-    # cost 0.18 GB, at about the same speed; 2 keeps the default diariser's job (torch is
-    # 0.65 GB resident by itself) under 1.5 GB
+    # Whisper windows (packed speech, transcribe.packing) decoded per engine call, and per
+    # checkpoint. Measured with tiny.en on 2 cores: 8 at a time cost 0.62 GB of transient
+    # memory over the model, 4 cost 0.38 GB, 2 cost 0.18 GB, at about the same speed; with
+    # turbo, 4 cost 2.01 GB peak against 1.63 GB for 2 and were no faster
     asr_group: int = 2
 
     def result_settings(self) -> dict[str, Any]:
