@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from transcribe.audio import load_audio  # noqa: E402
+from transcribe.packing import pack_windows  # noqa: E402
 from verbatim.config import default_models_dir  # noqa: E402
 
 SHARED = next((p for p in (REPO.parent / "shared" / "audio",
@@ -244,7 +245,9 @@ def resume_check(command: list[str], env: dict[str, str], reference: Path, home:
             except (OSError, ValueError):
                 return False
             group = max(1, int(state.get("group", 1)))
-            seen["groups"] = -(-len(state["chunks"]) // group)
+            # the checkpoint keeps the VAD's pieces; a group is `group` packed windows
+            windows = pack_windows([(float(a), float(b)) for a, b in state["chunks"]])
+            seen["groups"] = -(-len(windows) // group)
             seen["done"] = len(state["groups"])
             return 2 * seen["done"] >= seen["groups"]
         return False
