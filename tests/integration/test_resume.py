@@ -89,8 +89,8 @@ def test_a_killed_job_resumes_with_the_same_transcript(turns_wav: Path, tmp_path
 
     resumed = transcribe_file(turns_wav, options, engine=engine)  # the restarted job
     assert resumed.extra["pipeline"]["resumed_groups"] == finished  # only the rest decoded
-    assert describe(resumed).endswith(f"resumed: {finished} group{'s' * (finished > 1)} of "
-                                      "chunks kept from the run that stopped")  # told so
+    assert describe(resumed).endswith(f"resumed: {finished} finished group"
+                                      f"{'s' * (finished > 1)} kept from the run that stopped")
     assert "resumed" not in describe(uninterrupted)
     assert [(w.text, w.start, w.end, w.speaker) for w in resumed.words] == \
         [(w.text, w.start, w.end, w.speaker) for w in uninterrupted.words]

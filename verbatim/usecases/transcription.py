@@ -171,10 +171,10 @@ def describe(doc: Any) -> str:
 
 
 def resumed_note(doc: Any) -> str:
-    """", resumed: 9 groups of chunks kept from the run that stopped" when the job
+    """", resumed: 9 finished groups kept from the run that stopped" when the job
     continued from a checkpoint (so the user knows the earlier work was not lost)."""
     groups = (doc.extra or {}).get("pipeline", {}).get("resumed_groups", 0)
     if not groups:
         return ""
-    return f", resumed: {groups} group{'s' if groups != 1 else ''} of chunks kept " \
+    return f", resumed: {groups} finished group{'s' if groups != 1 else ''} kept " \
         "from the run that stopped"
